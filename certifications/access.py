@@ -1,0 +1,106 @@
+"""
+Who may see which workers. Every site view, export and API goes through here,
+so access control lives in one place.
+"""
+
+from django.http import Http404
+
+from training import roles
+from training.models import Unit, Worker
+
+
+def is_hr(user) -> bool:
+    """Return True for the training department (and superusers): they see everything."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return _group_names(user) & {roles.HR} != set()
+
+
+def _group_names(user) -> set[str]:
+    # Cached on the user object: a page asks several times per request.
+    if not hasattr(user, "_kuangjiang_groups"):
+        user._kuangjiang_groups = set(user.groups.values_list("name", flat=True))
+    return user._kuangjiang_groups
+
+
+def user_worker(user) -> Worker | None:
+    """Return the worker linked to this login, if any."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return Worker.objects.select_related("unit").get(user=user)
+    except Worker.DoesNotExist:
+        return None
+
+
+def descendant_unit_ids(root_id: int, parent_of: dict[int, int | None]) -> set[int]:
+    """Return root_id and every unit below it, given each unit's parent."""
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in parent_of.items():
+        children.setdefault(parent_id, []).append(unit_id)
+    found, stack = set(), [root_id]
+    while stack:
+        unit_id = stack.pop()
+        if unit_id in found:
+            continue
+        found.add(unit_id)
+        stack.extend(children.get(unit_id, ()))
+    return found
+
+
+def unit_subtree_ids(unit: Unit) -> set[int]:
+    """Return the ids of a unit and all units below it, in one query."""
+    parent_of = dict(Unit.objects.values_list("id", "parent_id"))
+    return descendant_unit_ids(unit.pk, parent_of)
+
+
+def led_unit(user) -> Unit | None:
+    """Return the unit a crew leader leads: the unit of their own worker record."""
+    worker = user_worker(user)
+    if worker is not None and worker.is_team_leader and roles.LEADER in _group_names(user):
+        return worker.unit
+    return None
+
+
+def visible_unit_ids(user) -> set[int] | None:
+    """Return the unit ids whose workers this user may see; None means all of them."""
+    if is_hr(user):
+        return None
+    unit = led_unit(user)
+    if unit is None:
+        return set()
+    return unit_subtree_ids(unit)
+
+
+def visible_workers(user):
+    """Return the workers this user may see: all for HR, a leader's subtree, a trainee's own record."""
+    allowed_units = visible_unit_ids(user)
+    if allowed_units is None:
+        return Worker.objects.all()
+    if allowed_units:
+        return Worker.objects.filter(unit_id__in=allowed_units)
+    if user.is_authenticated:
+        return Worker.objects.filter(user=user)
+    return Worker.objects.none()
+
+
+def worker_for_user_or_404(user, employee_no: str) -> Worker:
+    """Return the worker if this user may see them; otherwise 404, so existence does not leak."""
+    try:
+        return visible_workers(user).select_related("unit").get(employee_no=employee_no)
+    except Worker.DoesNotExist:
+        raise Http404("No such worker.") from None
+
+
+def unit_for_user_or_404(user, code: str) -> Unit:
+    """Return the unit if this user may see it (HR: any; leader: their subtree); otherwise 404."""
+    try:
+        unit = Unit.objects.get(code=code)
+    except Unit.DoesNotExist:
+        raise Http404("No such unit.") from None
+    allowed_units = visible_unit_ids(user)
+    if allowed_units is not None and unit.pk not in allowed_units:
+        raise Http404("No such unit.")
+    return unit

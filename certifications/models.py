@@ -1,0 +1,485 @@
+"""
+Assessments and their results, the rule sets that turn them into skill-rank
+records, certificates with their reviews, honours, mentoring and the
+compliance rules that decide whether a worker is cleared for post.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from training.models import PersonnelCategory, Rank, SpecialOperation, Trade, TrainingPackage, Worker
+
+SCORE = {"max_digits": 5, "decimal_places": 1}
+HUNDRED = Decimal("100")
+
+
+class Assessment(models.Model):
+    """An exam sitting, theory or practical, for a course, a trade × rank or a special operation."""
+
+    class Kind(models.TextChoices):
+        THEORY = "theory", _("Theory")
+        PRACTICAL = "practical", _("Practical")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    course = models.ForeignKey(
+        "training.Course", verbose_name=_("course"), null=True, blank=True, on_delete=models.PROTECT, related_name="assessments"
+    )
+    trade = models.ForeignKey(
+        Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="assessments"
+    )
+    rank = models.ForeignKey(
+        Rank, verbose_name=_("rank"), null=True, blank=True, on_delete=models.PROTECT, related_name="assessments"
+    )
+    special_operation = models.ForeignKey(
+        SpecialOperation,
+        verbose_name=_("special operation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+    )
+    held_on = models.DateField(_("date"))
+    venue = models.CharField(_("venue"), max_length=200, blank=True)
+    examiners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("examiners"), blank=True, related_name="examined_assessments"
+    )
+    full_marks = models.DecimalField(_("full marks"), default=HUNDRED, **SCORE)
+    pass_mark = models.DecimalField(_("pass mark"), default=Decimal("60"), **SCORE)
+
+    class Meta:
+        verbose_name = _("assessment")
+        default_permissions = ("add", "change", "delete", "view", "import")
+        verbose_name_plural = _("assessments")
+        ordering = ["-held_on", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(full_marks__gt=0), name="assessment_full_marks_positive"),
+            models.CheckConstraint(
+                condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=F("full_marks")), name="assessment_pass_mark_within_full"
+            ),
+            models.CheckConstraint(
+                condition=Q(course__isnull=False)
+                | Q(trade__isnull=False, rank__isnull=False)
+                | Q(special_operation__isnull=False),
+                name="assessment_has_subject",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def natural_key(self):
+        return (self.code,)
+
+    def clean(self):
+        if self.course_id is None and self.special_operation_id is None and not (self.trade_id and self.rank_id):
+            raise ValidationError(_("Say what the assessment is for: a course, a trade and rank, or a special operation."))
+        if self.pass_mark is not None and self.full_marks is not None and self.pass_mark > self.full_marks:
+            raise ValidationError({"pass_mark": _("The pass mark cannot be above full marks.")})
+
+
+class AssessmentResult(models.Model):
+    """One worker's score (or absence, 缺考) at one attempt of an assessment."""
+
+    assessment = models.ForeignKey(Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="results")
+    worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="results")
+    score = models.DecimalField(_("score"), null=True, blank=True, **SCORE)
+    absent = models.BooleanField(_("absent"), default=False)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1, help_text=_("1 for the first sitting, 2 for the first re-sit."))
+    # Copied from the assessment so the database itself can bound the score.
+    full_marks = models.DecimalField(_("full marks"), default=HUNDRED, editable=False, **SCORE)
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("assessment result")
+        default_permissions = ("add", "change", "delete", "view", "import")
+        verbose_name_plural = _("assessment results")
+        ordering = ["-assessment__held_on", "worker__employee_no", "attempt"]
+        indexes = [models.Index(fields=["worker", "assessment"], name="result_worker_assessment")]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "worker", "attempt"], name="result_one_per_attempt"),
+            models.CheckConstraint(
+                condition=Q(absent=True, score__isnull=True)
+                | Q(absent=False, score__isnull=False, score__gte=0, score__lte=F("full_marks")),
+                name="result_score_within_full_marks",
+            ),
+            models.CheckConstraint(condition=Q(attempt__gte=1), name="result_attempt_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.worker.name} · {self.assessment.code} #{self.attempt}"
+
+    def clean(self):
+        if self.assessment_id:
+            self.full_marks = self.assessment.full_marks
+        if self.absent:
+            if self.score is not None:
+                raise ValidationError({"score": _("An absent worker has no score; clear the score or untick absent.")})
+        elif self.score is None:
+            raise ValidationError({"score": _("Enter a score, or tick absent (缺考).")})
+        elif not (0 <= self.score <= self.full_marks):
+            raise ValidationError(
+                {"score": _("Score %(score)s is outside 0–%(full)s.") % {"score": self.score, "full": self.full_marks}}
+            )
+
+    @property
+    def passed(self) -> bool:
+        return not self.absent and self.score is not None and self.score >= self.assessment.pass_mark
+
+
+class ComprehensiveReview(models.Model):
+    """The outcome of a comprehensive review (综合评审) for 技师 and above, as HR records it."""
+
+    worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="comprehensive_reviews")
+    trade = models.ForeignKey(Trade, verbose_name=_("trade"), on_delete=models.PROTECT, related_name="+")
+    rank = models.ForeignKey(Rank, verbose_name=_("rank"), on_delete=models.PROTECT, related_name="+")
+    held_on = models.DateField(_("date"))
+    passed = models.BooleanField(_("passed"))
+    panel = models.CharField(_("panel"), max_length=200, blank=True)
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("comprehensive review")
+        default_permissions = ("add", "change", "delete", "view", "import")
+        verbose_name_plural = _("comprehensive reviews")
+        ordering = ["-held_on"]
+
+    def __str__(self):
+        return f"{self.worker.name} · {self.trade} {self.rank} · {self.held_on}"
+
+
+class RuleSet(models.Model):
+    """
+    What earns one rank in one trade, from a date on. Versions coexist; the one
+    in force on the evaluation date applies. Every part is optional.
+    """
+
+    package = models.ForeignKey(TrainingPackage, verbose_name=_("training package"), on_delete=models.PROTECT, related_name="rule_sets")
+    name = models.CharField(_("version"), max_length=100, help_text=_("e.g. 2018 标准 or 2022 新八级"))
+    effective_from = models.DateField(_("effective from"))
+    require_package = models.BooleanField(_("package completed"), default=True)
+    min_electives = models.PositiveSmallIntegerField(_("electives required"), default=0)
+    require_theory = models.BooleanField(_("theory exam required"), default=True)
+    theory_pass_mark = models.DecimalField(_("theory pass mark"), default=Decimal("60"), **SCORE)
+    require_practical = models.BooleanField(_("practical exam required"), default=True)
+    practical_pass_mark = models.DecimalField(_("practical pass mark"), default=Decimal("60"), **SCORE)
+    resit_limit = models.PositiveSmallIntegerField(
+        _("re-sits allowed"), default=1, help_text=_("Once used up, the worker must retrain before a new attempt counts.")
+    )
+    exam_valid_months = models.PositiveSmallIntegerField(
+        _("exam valid for (months)"), null=True, blank=True, help_text=_("Empty: a passed exam never lapses.")
+    )
+    theory_weight = models.DecimalField(
+        _("theory weight %"), null=True, blank=True, max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    practical_weight = models.DecimalField(
+        _("practical weight %"), null=True, blank=True, max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    composite_pass_mark = models.DecimalField(_("composite pass mark"), null=True, blank=True, **SCORE)
+    years_at_previous_rank = models.DecimalField(
+        _("years at previous rank"), null=True, blank=True, max_digits=4, decimal_places=1, validators=[MinValueValidator(0)]
+    )
+    years_in_trade = models.DecimalField(
+        _("or years in the trade"), null=True, blank=True, max_digits=4, decimal_places=1, validators=[MinValueValidator(0)],
+        help_text=_("Either time requirement satisfies the rule when both are set."),
+    )
+    require_review = models.BooleanField(_("comprehensive review required"), default=False)
+    allow_direct_entry = models.BooleanField(
+        _("direct entry allowed"), default=False, help_text=_("Allow the rank without holding the rank below it.")
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("rule set")
+        verbose_name_plural = _("rule sets")
+        ordering = ["package", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "effective_from"], name="rule_set_one_per_date"),
+            models.CheckConstraint(
+                condition=Q(theory_pass_mark__gte=0) & Q(theory_pass_mark__lte=100)
+                & Q(practical_pass_mark__gte=0) & Q(practical_pass_mark__lte=100),
+                name="rule_set_pass_marks_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(theory_weight__isnull=True, practical_weight__isnull=True, composite_pass_mark__isnull=True)
+                | Q(theory_weight__isnull=False, practical_weight__isnull=False, composite_pass_mark__isnull=False),
+                name="rule_set_composite_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.package} · {self.name}"
+
+    def clean(self):
+        weights = (self.theory_weight, self.practical_weight, self.composite_pass_mark)
+        if any(w is not None for w in weights):
+            if any(w is None for w in weights):
+                raise ValidationError(_("Give both weights and the composite pass mark, or none of them."))
+            if self.theory_weight + self.practical_weight != 100:
+                raise ValidationError(_("The theory and practical weights must add up to 100."))
+
+
+class RankRecord(models.Model):
+    """A worker's rank in one trade, with the evidence and rule version it was awarded on."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending approval")
+        AWARDED = "awarded", _("Awarded")
+        REJECTED = "rejected", _("Rejected")
+        REVOKED = "revoked", _("Revoked")
+
+    class Source(models.TextChoices):
+        ENGINE = "engine", _("Roll-up engine")
+        MANUAL = "manual", _("Entered by HR")
+        IMPORT = "import", _("Imported")
+
+    worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="rank_records")
+    trade = models.ForeignKey(Trade, verbose_name=_("trade"), on_delete=models.PROTECT, related_name="rank_records")
+    rank = models.ForeignKey(Rank, verbose_name=_("rank"), on_delete=models.PROTECT, related_name="rank_records")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.ENGINE)
+    awarded_on = models.DateField(_("awarded on"), null=True, blank=True)
+    certificate_no = models.CharField(_("certificate number"), max_length=40, blank=True)
+    rule_set = models.ForeignKey(
+        RuleSet, verbose_name=_("rule set"), null=True, blank=True, on_delete=models.PROTECT, related_name="rank_records"
+    )
+    # A frozen copy of the explanation the award rests on, so rule edits never rewrite history.
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    needs_review = models.BooleanField(_("needs HR review"), default=False)
+    review_reason = models.CharField(_("why it needs review"), max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("skill-rank record")
+        default_permissions = ("add", "change", "delete", "view", "import")
+        verbose_name_plural = _("skill-rank records")
+        ordering = ["worker__employee_no", "trade__code", "-rank__order"]
+        indexes = [models.Index(fields=["status", "worker"], name="rank_record_status_worker")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["worker", "trade", "rank"],
+                condition=Q(status__in=["pending", "awarded"]),
+                name="rank_record_one_live_per_rank",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="awarded") | Q(awarded_on__isnull=False), name="rank_record_awarded_has_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.worker.name} · {self.trade} · {self.rank} ({self.get_status_display()})"
+
+
+class Certificate(models.Model):
+    """A certificate a worker holds: special operation, skill level, safety-management assessment or honour."""
+
+    class Kind(models.TextChoices):
+        SPECIAL_OPERATION = "special_operation", _("Special-operation certificate")
+        SKILL_LEVEL = "skill_level", _("Skill-level certificate")
+        SAFETY_MANAGEMENT = "safety_management", _("Safety-management assessment")
+        HONOUR = "honour", _("Honour certificate")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REVOKED = "revoked", _("Revoked")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    number = models.CharField(_("number"), max_length=40)
+    worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="certificates")
+    special_operation = models.ForeignKey(
+        SpecialOperation, verbose_name=_("special operation"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    trade = models.ForeignKey(Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates")
+    rank = models.ForeignKey(Rank, verbose_name=_("rank"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates")
+    issuing_body = models.CharField(_("issuing body"), max_length=200)
+    first_issued_on = models.DateField(_("first issued on"), null=True, blank=True)
+    issued_on = models.DateField(_("issued on"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    next_review_due = models.DateField(_("next review due"), null=True, blank=True)
+    extended_review_approved = models.BooleanField(
+        _("6-year review approved"), default=False, help_text=_("≥ 10 years in the same trade with a clean record, and approved.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("certificate")
+        default_permissions = ("add", "change", "delete", "view", "import")
+        verbose_name_plural = _("certificates")
+        ordering = ["valid_until", "number"]
+        indexes = [
+            models.Index(fields=["worker", "kind"], name="certificate_worker_kind"),
+            models.Index(fields=["next_review_due"], name="certificate_review_due"),
+            models.Index(fields=["valid_until"], name="certificate_valid_until"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="certificate_number_unique_per_kind"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("issued_on")),
+                name="certificate_valid_after_issue",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="special_operation") | Q(special_operation__isnull=False),
+                name="certificate_special_operation_named",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}"
+
+    def natural_key(self):
+        return (self.kind, self.number)
+
+    def clean(self):
+        if self.kind == self.Kind.SPECIAL_OPERATION and not self.special_operation_id:
+            raise ValidationError({"special_operation": _("Name the special operation this certificate is for.")})
+        if self.valid_until and self.issued_on and self.valid_until < self.issued_on:
+            raise ValidationError({"valid_until": _("A certificate cannot expire before it is issued.")})
+
+
+class CertificateReview(models.Model):
+    """A review (复审) of a certificate: a record of what happened, never an edit of its dates."""
+
+    class Outcome(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+
+    certificate = models.ForeignKey(Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="reviews")
+    reviewed_on = models.DateField(_("reviewed on"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    training_hours = models.DecimalField(
+        _("review training hours"), max_digits=6, decimal_places=1, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    reviewer = models.CharField(_("reviewing body"), max_length=200, blank=True)
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("certificate review")
+        default_permissions = ("add", "change", "delete", "view", "import")
+        verbose_name_plural = _("certificate reviews")
+        ordering = ["certificate", "-reviewed_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(training_hours__gte=0), name="review_hours_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.certificate.number} · {self.reviewed_on} · {self.get_outcome_display()}"
+
+
+class Honour(models.Model):
+    """An honour a worker earned, e.g. 全国煤炭行业技术能手."""
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", _("National")
+        INDUSTRY = "industry", _("Industry")
+        PROVINCE = "province", _("Province")
+        GROUP = "group", _("Group")
+        MINE = "mine", _("Mine")
+
+    worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="honours")
+    title = models.CharField(_("title"), max_length=200)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    awarding_body = models.CharField(_("awarding body"), max_length=200)
+    document_no = models.CharField(_("document number"), max_length=100, blank=True)
+    awarded_on = models.DateField(_("awarded on"))
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("honour")
+        default_permissions = ("add", "change", "delete", "view", "import")
+        verbose_name_plural = _("honours")
+        ordering = ["-awarded_on"]
+
+    def __str__(self):
+        return f"{self.worker.name} · {self.title}"
+
+
+class Mentorship(models.Model):
+    """A mentor–apprentice pair (师带徒) and the sign-off that lets the apprentice work alone."""
+
+    apprentice = models.ForeignKey(Worker, verbose_name=_("apprentice"), on_delete=models.PROTECT, related_name="mentorships")
+    mentor = models.ForeignKey(Worker, verbose_name=_("mentor"), on_delete=models.PROTECT, related_name="apprentices")
+    trade = models.ForeignKey(Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    start = models.DateField(_("from"))
+    planned_end = models.DateField(_("planned end"))
+    signed_off_on = models.DateField(_("signed off on"), null=True, blank=True)
+    signed_off_by = models.CharField(_("signed off by"), max_length=100, blank=True)
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("mentorship")
+        default_permissions = ("add", "change", "delete", "view", "import")
+        verbose_name_plural = _("mentorships")
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(apprentice=F("mentor")), name="mentorship_not_self"),
+            models.CheckConstraint(condition=Q(planned_end__gte=F("start")), name="mentorship_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(signed_off_on__isnull=True) | Q(signed_off_on__gte=F("start")),
+                name="mentorship_sign_off_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mentor.name} → {self.apprentice.name}"
+
+
+class ComplianceRule(models.Model):
+    """
+    Statutory numbers for clearance (DOMAIN.md §2), versioned by effective date
+    and optionally narrowed to a personnel category or a trade.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    effective_from = models.DateField(_("effective from"))
+    category = models.CharField(
+        _("personnel category"), max_length=20, choices=PersonnelCategory.choices, blank=True, help_text=_("Empty: every category.")
+    )
+    trade = models.ForeignKey(Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    initial_hours = models.DecimalField(_("initial training hours"), max_digits=6, decimal_places=1, default=Decimal("72"))
+    annual_hours = models.DecimalField(_("annual retraining hours"), max_digits=6, decimal_places=1, default=Decimal("20"))
+    special_initial_hours = models.DecimalField(_("special-operation initial hours"), max_digits=6, decimal_places=1, default=Decimal("90"))
+    certificate_valid_years = models.PositiveSmallIntegerField(_("certificate valid (years)"), default=6)
+    review_interval_years = models.PositiveSmallIntegerField(_("review every (years)"), default=3)
+    extended_review_interval_years = models.PositiveSmallIntegerField(_("review every, when extended (years)"), default=6)
+    review_window_days = models.PositiveSmallIntegerField(_("review window (days before due)"), default=60)
+    review_training_hours = models.DecimalField(_("review training hours"), max_digits=6, decimal_places=1, default=Decimal("8"))
+    review_failures_allowed = models.PositiveSmallIntegerField(_("failed reviews before invalid"), default=1)
+    mentoring_months = models.PositiveSmallIntegerField(_("mentoring period (months)"), default=4)
+    away_practical_months = models.PositiveSmallIntegerField(_("away from special operation: practical exam after (months)"), default=6)
+    away_retrain_months = models.PositiveSmallIntegerField(_("away from post: retraining after (months)"), default=12)
+    manager_assessment_months = models.PositiveSmallIntegerField(_("manager assessment within (months)"), default=6)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("compliance rule")
+        verbose_name_plural = _("compliance rules")
+        ordering = ["-effective_from", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.effective_from})"

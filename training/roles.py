@@ -1,0 +1,52 @@
+"""
+The roles people play in Kuangjiang, as auth groups. The permission table is
+declared here once; migrations and the demo loader apply it.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+HR = "training_department"
+OFFICER = "training_officer"
+ASSESSOR = "assessor"
+LEADER = "crew_leader"
+TRAINEE = "trainee"
+
+ROLE_LABELS = {
+    HR: _("Training department (HR)"),
+    OFFICER: _("Training officer"),
+    ASSESSOR: _("Assessor"),
+    LEADER: _("Crew leader"),
+    TRAINEE: _("Trainee"),
+}
+
+ALL = ("add", "change", "delete", "view", "import")
+VIEW = ("view",)
+
+# app_label.model → actions, per role. Crew leaders and trainees use the site, not the admin.
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    HR: {
+        **{f"training.{m}": ALL for m in (
+            "unit", "specialoperation", "rank", "trade", "course", "catalog", "trainingpackage",
+            "worker", "trainingclass", "attendance",
+        )},
+        **{f"training.{m}": ("add", "change", "delete", "view") for m in ("packagecourse", "workertrade", "awayperiod")},
+        **{f"certifications.{m}": ALL for m in (
+            "assessment", "assessmentresult", "rankrecord", "certificate", "certificatereview", "honour",
+            "mentorship", "comprehensivereview",
+        )},
+        **{f"certifications.{m}": ("add", "change", "delete", "view") for m in ("ruleset", "compliancerule")},
+    },
+    OFFICER: {
+        **{f"training.{m}": ("add", "change", "view") for m in (
+            "course", "catalog", "trainingclass", "attendance", "packagecourse",
+        )},
+        **{f"training.{m}": VIEW for m in ("unit", "trade", "rank", "worker", "trainingpackage", "workertrade")},
+    },
+    ASSESSOR: {
+        "certifications.assessment": VIEW,
+        "certifications.assessmentresult": ("add", "change", "view"),
+        **{f"training.{m}": VIEW for m in ("worker", "unit", "trade", "rank", "course")},
+    },
+    LEADER: {},
+    TRAINEE: {},
+}
