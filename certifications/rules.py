@@ -11,10 +11,13 @@ new optional fields rather than changing existing ones.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
+
+from django.utils.translation import gettext as _
 
 
 class Status(StrEnum):
@@ -88,3 +91,569 @@ class Explanation:
     @property
     def next_step(self) -> RankStep | None:
         return self.steps[0] if self.steps else None
+
+
+# ---------------------------------------------------------------------------
+# Inputs: plain data the selectors load in a fixed number of queries.
+# Rows shared by many workers (ladder, rule sets, package lines) are shared
+# objects, so 100,000 workers do not copy them.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RankInfo:
+    id: int
+    code: str
+    name: str
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSetInfo:
+    """One version of the rules for one trade × rank (mirrors certifications.models.RuleSet)."""
+
+    id: int
+    name: str
+    rank_id: int
+    effective_from: dt.date
+    require_package: bool = True
+    min_electives: int = 0
+    require_theory: bool = True
+    theory_pass_mark: Decimal = Decimal("60")
+    require_practical: bool = True
+    practical_pass_mark: Decimal = Decimal("60")
+    resit_limit: int = 1
+    exam_valid_months: int | None = None
+    theory_weight: Decimal | None = None
+    practical_weight: Decimal | None = None
+    composite_pass_mark: Decimal | None = None
+    years_at_previous_rank: Decimal | None = None
+    years_in_trade: Decimal | None = None
+    require_review: bool = False
+    allow_direct_entry: bool = False
+
+
+RULE_SET_FIELDS = tuple(name for name in RuleSetInfo.__dataclass_fields__ if name not in {"id", "name", "rank_id"})
+
+
+@dataclass(frozen=True, slots=True)
+class PackageLine:
+    """One course of the package for a rank, with the hours it requires."""
+
+    course_id: int
+    course_code: str
+    course_title: str
+    theory_hours: Decimal
+    practical_hours: Decimal
+    mandatory: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceRow:
+    id: int
+    course_id: int
+    start: dt.date
+    theory_hours: Decimal
+    practical_hours: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One attempt at a trade × rank assessment; score is None when absent (缺考)."""
+
+    id: int
+    rank_id: int
+    kind: str  # "theory" or "practical"
+    held_on: dt.date
+    attempt: int
+    score: Decimal | None
+    full_marks: Decimal = Decimal("100")
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.score is None:
+            return None
+        if self.full_marks == 100:
+            return self.score
+        return self.score * 100 / self.full_marks
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    id: int
+    rank_id: int
+    held_on: dt.date
+    passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AwardRow:
+    """A rank record with status awarded: the worker holds this rank from awarded_on."""
+
+    rank_id: int
+    awarded_on: dt.date
+    record_id: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkerTradeInputs:
+    """Everything the rules need about one worker in one trade."""
+
+    worker_id: int
+    trade_id: int
+    started_on: dt.date
+    ladder: tuple[RankInfo, ...]  # the trade's ranks (those with a package), lowest first
+    rule_sets: dict[int, tuple[RuleSetInfo, ...]]  # rank id → every version
+    package_lines: dict[int, tuple[PackageLine, ...]]  # rank id → lines
+    awarded: tuple[AwardRow, ...] = ()
+    attendance: tuple[AttendanceRow, ...] = ()  # the worker's attendance, any course
+    results: tuple[ResultRow, ...] = ()  # results of this trade's rank assessments
+    reviews: tuple[ReviewRow, ...] = ()  # comprehensive reviews in this trade
+
+    def with_award(self, rank_id: int, on: dt.date) -> WorkerTradeInputs:
+        """Return these inputs with one more awarded rank (used to climb several ranks in one pass)."""
+        return replace(self, awarded=self.awarded + (AwardRow(rank_id, on),))
+
+
+# ---------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------
+
+
+def add_months(start: dt.date, months: int) -> dt.date:
+    """
+    Return the same day `months` later, clipped to the end of a shorter month.
+
+    This is how time at level is counted: 4 years after 2020-02-29 is
+    2024-02-29, 1 year after it is 2021-02-28.
+    """
+    index = start.year * 12 + (start.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def add_years(start: dt.date, years: Decimal) -> dt.date:
+    """Return the date `years` (whole or fractional, counted in whole months) after start."""
+    months = int((Decimal(years) * 12).to_integral_value(rounding=ROUND_HALF_UP))
+    return add_months(start, months)
+
+
+def years_between(start: dt.date, end: dt.date) -> Decimal:
+    """Return the whole months from start to end, in years to one decimal (never negative)."""
+    if end <= start:
+        return Decimal("0.0")
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if add_months(start, months) > end:
+        months -= 1
+    return (Decimal(months) / 12).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+
+
+def _fmt(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    value = value.quantize(Decimal("0.1"), rounding=ROUND_DOWN) if value != value.to_integral_value() else value
+    return f"{value.normalize():f}"
+
+
+# ---------------------------------------------------------------------------
+# The rules
+# ---------------------------------------------------------------------------
+
+
+def rule_set_in_force(versions: tuple[RuleSetInfo, ...], on: dt.date) -> RuleSetInfo | None:
+    """Return the version with the latest effective date on or before `on`."""
+    best = None
+    for version in versions:
+        if version.effective_from <= on and (
+            best is None or (version.effective_from, version.id) > (best.effective_from, best.id)
+        ):
+            best = version
+    return best
+
+
+def held_award(inputs: WorkerTradeInputs, on: dt.date, ranks: dict[int, RankInfo]) -> AwardRow | None:
+    """Return the award of the highest rank held on `on`."""
+    best = None
+    for award in inputs.awarded:
+        rank = ranks.get(award.rank_id)
+        if rank is None or award.awarded_on > on:
+            continue
+        if best is None or (rank.order, award.awarded_on) > (ranks[best.rank_id].order, best.awarded_on):
+            best = award
+    return best
+
+
+def _attended_hours(attendance, on: dt.date) -> dict[int, tuple[Decimal, Decimal, list[int]]]:
+    by_course: dict[int, tuple[Decimal, Decimal, list[int]]] = {}
+    for row in attendance:
+        if row.start > on:
+            continue
+        theory, practical, ids = by_course.get(row.course_id, (Decimal(0), Decimal(0), []))
+        by_course[row.course_id] = (theory + row.theory_hours, practical + row.practical_hours, ids + [row.id])
+    return by_course
+
+
+def _line_requirement(line: PackageLine, attended, kind: Kind) -> tuple[Requirement, bool]:
+    theory, practical, ids = attended.get(line.course_id, (Decimal(0), Decimal(0), []))
+    done = theory >= line.theory_hours and practical >= line.practical_hours
+    counted = min(theory, line.theory_hours) + min(practical, line.practical_hours)
+    detail = _("theory %(theory)s of %(theory_req)s h, practical %(practical)s of %(practical_req)s h") % {
+        "theory": _fmt(theory),
+        "theory_req": _fmt(line.theory_hours),
+        "practical": _fmt(practical),
+        "practical_req": _fmt(line.practical_hours),
+    }
+    requirement = Requirement(
+        kind=kind,
+        status=Status.MET if done else Status.UNMET,
+        label=line.course_title,
+        required=line.theory_hours + line.practical_hours,
+        actual=counted,
+        detail=detail,
+        evidence=tuple(f"attendance:{i}" for i in sorted(ids)),
+        course_code=line.course_code,
+    )
+    return requirement, done
+
+
+def _package_requirements(rules: RuleSetInfo, lines, attended) -> list[Requirement]:
+    requirements = []
+    for line in sorted(lines, key=lambda ln: (not ln.mandatory, ln.course_code)):
+        if line.mandatory:
+            requirements.append(_line_requirement(line, attended, Kind.COURSE)[0])
+    if rules.min_electives:
+        done = []
+        for line in lines:
+            if not line.mandatory:
+                requirement, ok = _line_requirement(line, attended, Kind.ELECTIVES)
+                if ok:
+                    done.append(requirement)
+        done.sort(key=lambda r: r.course_code)
+        requirements.append(
+            Requirement(
+                kind=Kind.ELECTIVES,
+                status=Status.MET if len(done) >= rules.min_electives else Status.UNMET,
+                label=_("Electives completed"),
+                required=Decimal(rules.min_electives),
+                actual=Decimal(len(done)),
+                detail=", ".join(r.course_code for r in done),
+                evidence=tuple(e for r in done for e in r.evidence),
+            )
+        )
+    return requirements
+
+
+@dataclass(frozen=True, slots=True)
+class _ExamStanding:
+    latest: ResultRow | None  # the latest attempt that counts and has not lapsed
+    resits_left: int
+    detail: str
+    evidence: tuple[str, ...]
+
+
+def _exam_standing(results, kind: str, rules: RuleSetInfo, course_ids: set[int], attendance, on: dt.date):
+    """
+    Walk one kind of exam attempts in date order, applying the re-sit limit.
+
+    Every failed or absent attempt uses one of resit_limit + 1 tries. Once all
+    are used, later attempts count only after retraining: attending a class of
+    one of the package's courses that starts after the last failed attempt.
+    Retraining opens a fresh set of tries.
+    """
+    attempts = sorted(
+        (r for r in results if r.kind == kind and r.held_on <= on), key=lambda r: (r.held_on, r.attempt, r.id)
+    )
+    retraining = sorted(a.start for a in attendance if a.course_id in course_ids and a.start <= on)
+    tries = rules.resit_limit + 1
+    failures = 0
+    last_failed_on: dt.date | None = None
+    latest = None
+    ignored: list[ResultRow] = []
+    for result in attempts:
+        if failures >= tries:
+            if any(start > last_failed_on and start <= result.held_on for start in retraining):
+                failures = 0
+            else:
+                ignored.append(result)
+                continue
+        latest = result
+        percent = result.percent
+        pass_mark = rules.theory_pass_mark if kind == "theory" else rules.practical_pass_mark
+        if percent is None or percent < pass_mark:
+            failures += 1
+            last_failed_on = result.held_on
+    details = []
+    if failures >= tries:
+        retrained = any(start > last_failed_on for start in retraining)
+        if not retrained:
+            details.append(
+                _("re-sits used up: retrain (attend a class of this package after %(date)s) before the next attempt counts")
+                % {"date": last_failed_on.isoformat()}
+            )
+    if ignored:
+        details.append(
+            _("attempts without retraining do not count: %(ids)s") % {"ids": ", ".join(f"#{r.id}" for r in ignored)}
+        )
+    if latest is not None and rules.exam_valid_months is not None:
+        lapses_on = add_months(latest.held_on, rules.exam_valid_months)
+        if on > lapses_on:
+            details.append(_("the result of %(held)s lapsed on %(date)s") % {"held": latest.held_on.isoformat(), "date": lapses_on.isoformat()})
+            latest = None
+    if latest is not None and latest.score is None:
+        details.append(_("absent (counts as a failed attempt)"))
+    resits_left = max(min(rules.resit_limit, tries - failures), 0)
+    evidence = (f"result:{latest.id}",) if latest is not None else ()
+    return _ExamStanding(latest, resits_left, "; ".join(details), evidence)
+
+
+def _exam_requirement(kind: Kind, standing: _ExamStanding, pass_mark: Decimal) -> Requirement:
+    percent = standing.latest.percent if standing.latest is not None else None
+    met = percent is not None and percent >= pass_mark
+    detail = standing.detail
+    if not met and standing.latest is not None and standing.resits_left:
+        extra = _("%(n)s re-sit(s) left") % {"n": standing.resits_left}
+        detail = f"{detail}; {extra}" if detail else extra
+    return Requirement(
+        kind=kind,
+        status=Status.MET if met else Status.UNMET,
+        label=_("Theory exam") if kind == Kind.THEORY else _("Practical exam"),
+        required=pass_mark,
+        actual=percent,
+        detail=detail,
+        evidence=standing.evidence,
+        resits_left=standing.resits_left,
+    )
+
+
+def _composite_requirement(rules: RuleSetInfo, theory: _ExamStanding, practical: _ExamStanding) -> Requirement:
+    t = theory.latest.percent if theory.latest is not None else None
+    p = practical.latest.percent if practical.latest is not None else None
+    composite = None
+    if t is not None and p is not None:
+        composite = (t * rules.theory_weight + p * rules.practical_weight) / 100
+    met = composite is not None and composite >= rules.composite_pass_mark
+    return Requirement(
+        kind=Kind.COMPOSITE,
+        status=Status.MET if met else Status.UNMET,
+        label=_("Composite score"),
+        required=rules.composite_pass_mark,
+        actual=composite,
+        detail=_("theory %(tw)s %%, practical %(pw)s %%") % {"tw": _fmt(rules.theory_weight), "pw": _fmt(rules.practical_weight)},
+        evidence=theory.evidence + practical.evidence,
+    )
+
+
+def _time_requirement(rules, inputs, previous: RankInfo | None, previous_award: AwardRow | None, on) -> Requirement:
+    """Years at the previous rank, or in the trade; either satisfies when both are set."""
+    options = []  # (met_on, required, actual, label)
+    if rules.years_at_previous_rank is not None:
+        if previous is not None and previous_award is not None:
+            met_on = add_years(previous_award.awarded_on, rules.years_at_previous_rank)
+            actual = years_between(previous_award.awarded_on, on)
+        else:
+            met_on, actual = None, None
+        name = previous.name if previous is not None else _("the previous rank")
+        options.append((met_on, rules.years_at_previous_rank, actual, _("%(years)s years at %(rank)s") % {"years": _fmt(rules.years_at_previous_rank), "rank": name}))
+    if rules.years_in_trade is not None:
+        met_on = add_years(inputs.started_on, rules.years_in_trade)
+        options.append((met_on, rules.years_in_trade, years_between(inputs.started_on, on), _("%(years)s years in the trade") % {"years": _fmt(rules.years_in_trade)}))
+    dated = [o for o in options if o[0] is not None]
+    chosen = min(dated, key=lambda o: o[0]) if dated else options[0]
+    met_on = chosen[0]
+    if met_on is None:
+        status = Status.UNMET
+    elif met_on <= on:
+        status = Status.MET
+    else:
+        status = Status.PENDING
+    detail = _(" or ").join(o[3] for o in options)
+    if met_on is None:
+        detail = f"{detail}; " + _("counts from the award of the previous rank")
+    return Requirement(
+        kind=Kind.TIME,
+        status=status,
+        label=_("Time at level"),
+        required=chosen[1],
+        actual=chosen[2],
+        detail=detail,
+        evidence=(f"rank_record:{previous_award.record_id}",) if previous_award and previous_award.record_id and chosen is options[0] and rules.years_at_previous_rank is not None else (),
+        met_on=met_on,
+    )
+
+
+def _review_requirement(reviews, rank_id: int, on: dt.date) -> Requirement:
+    held = sorted((r for r in reviews if r.rank_id == rank_id and r.held_on <= on), key=lambda r: (r.held_on, r.id))
+    latest = held[-1] if held else None
+    if latest is None:
+        status, actual, detail = Status.UNMET, None, _("no comprehensive review recorded")
+    else:
+        status = Status.MET if latest.passed else Status.UNMET
+        actual = _("passed") if latest.passed else _("not passed")
+        detail = latest.held_on.isoformat()
+    return Requirement(
+        kind=Kind.REVIEW,
+        status=status,
+        label=_("Comprehensive review"),
+        required=_("passed"),
+        actual=actual,
+        detail=detail,
+        evidence=(f"review:{latest.id}",) if latest is not None else (),
+    )
+
+
+def evaluate(inputs: WorkerTradeInputs, on: dt.date) -> Explanation:
+    """Return where the worker stands in the trade on `on`, and every requirement of each higher rank."""
+    ladder = sorted(inputs.ladder, key=lambda r: r.order)
+    ranks = {r.id: r for r in ladder}
+    held = held_award(inputs, on, ranks)
+    held_rank = ranks[held.rank_id] if held is not None else None
+    held_order = held_rank.order if held_rank is not None else None
+    awards_by_rank: dict[int, AwardRow] = {}
+    for award in sorted(inputs.awarded, key=lambda a: (a.awarded_on, a.record_id or 0)):
+        if award.awarded_on <= on and award.rank_id not in awards_by_rank:
+            awards_by_rank[award.rank_id] = award  # time at a rank counts from its first award
+    attended = _attended_hours(inputs.attendance, on)
+
+    steps: list[RankStep] = []
+    previous: RankInfo | None = None
+    previous_met = False
+    for rank in ladder:
+        if held_order is not None and rank.order <= held_order:
+            previous, previous_met = rank, True
+            continue
+        rules = rule_set_in_force(inputs.rule_sets.get(rank.id, ()), on)
+        if rules is None:
+            requirements = (
+                Requirement(kind=Kind.RULES, status=Status.UNMET, label=_("Rules"), detail=_("no rule set in force on %(date)s") % {"date": on.isoformat()}),
+            )
+            step = RankStep(rank.id, rank.code, rank.name, None, None, requirements)
+            steps.append(step)
+            previous, previous_met = rank, False
+            continue
+        requirements = []
+        if previous is not None and not rules.allow_direct_entry:
+            if held_order is not None and previous.order <= held_order:
+                status, detail = Status.MET, ""
+            elif previous_met:
+                status, detail = Status.PENDING, _("awaits the award of %(rank)s") % {"rank": previous.name}
+            else:
+                status, detail = Status.UNMET, ""
+            requirements.append(
+                Requirement(
+                    kind=Kind.LADDER,
+                    status=status,
+                    label=_("Holds %(rank)s") % {"rank": previous.name},
+                    required=previous.name,
+                    actual=held_rank.name if held_rank is not None else None,
+                    detail=detail,
+                    evidence=(f"rank_record:{held.record_id}",) if status == Status.MET and held.record_id else (),
+                )
+            )
+        lines = inputs.package_lines.get(rank.id, ())
+        if rules.require_package:
+            requirements.extend(_package_requirements(rules, lines, attended))
+        course_ids = {line.course_id for line in lines}
+        rank_results = [r for r in inputs.results if r.rank_id == rank.id]
+        theory = _exam_standing(rank_results, "theory", rules, course_ids, inputs.attendance, on)
+        practical = _exam_standing(rank_results, "practical", rules, course_ids, inputs.attendance, on)
+        if rules.require_theory:
+            requirements.append(_exam_requirement(Kind.THEORY, theory, rules.theory_pass_mark))
+        if rules.require_practical:
+            requirements.append(_exam_requirement(Kind.PRACTICAL, practical, rules.practical_pass_mark))
+        if rules.composite_pass_mark is not None and rules.theory_weight is not None and rules.practical_weight is not None:
+            requirements.append(_composite_requirement(rules, theory, practical))
+        if rules.years_at_previous_rank is not None or rules.years_in_trade is not None:
+            previous_award = awards_by_rank.get(previous.id) if previous is not None else None
+            requirements.append(_time_requirement(rules, inputs, previous, previous_award, on))
+        if rules.require_review:
+            requirements.append(_review_requirement(inputs.reviews, rank.id, on))
+        step = RankStep(rank.id, rank.code, rank.name, rules.id, rules.name, tuple(requirements))
+        steps.append(step)
+        # A met step whose only open point is the award of the rank below keeps the chain going.
+        previous_met = bool(requirements) and all(
+            r.status == Status.MET or (r.kind == Kind.LADDER and r.status == Status.PENDING) for r in requirements
+        )
+        previous = rank
+
+    return Explanation(
+        worker_id=inputs.worker_id,
+        trade_id=inputs.trade_id,
+        on=on,
+        held_rank_id=held_rank.id if held_rank else None,
+        held_rank_name=held_rank.name if held_rank else None,
+        steps=tuple(steps),
+    )
+
+
+def climb(inputs: WorkerTradeInputs, on: dt.date, *, max_steps: int | None = None) -> list[tuple[RankStep, Explanation]]:
+    """
+    Return the ranks earned on `on`, lowest first, each with the explanation
+    it was earned on: award the lowest met rank, then look again with that
+    award in hand.
+    """
+    earned = []
+    while max_steps is None or len(earned) < max_steps:
+        explanation = evaluate(inputs, on)
+        # The lowest met step: usually the next rank, or a higher one a rule lets the worker enter directly.
+        step = next((s for s in explanation.steps if s.met), None)
+        if step is None:
+            break
+        earned.append((step, explanation))
+        inputs = inputs.with_award(step.rank_id, on)
+    return earned
+
+
+def rank_reached(inputs: WorkerTradeInputs, on: dt.date) -> int | None:
+    """Return the id of the highest rank held once every earned rank is awarded."""
+    earned = climb(inputs, on)
+    if earned:
+        return earned[-1][0].rank_id
+    return evaluate(inputs, on).held_rank_id
+
+
+def step_snapshot(step: RankStep, rules: RuleSetInfo | None, on: dt.date) -> dict:
+    """Return a JSON-ready copy of a step: what the award rests on, frozen."""
+
+    def plain(value):
+        if isinstance(value, Decimal):
+            return f"{value.normalize():f}" if value == value.to_integral_value() else str(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        return None if value is None else str(value)
+
+    evidence = sorted({e for r in step.requirements for e in r.evidence})
+    return {
+        "on": on.isoformat(),
+        "rank": {"id": step.rank_id, "code": step.rank_code, "name": step.rank_name},
+        "rule_set": (
+            {"id": rules.id, "name": rules.name, **{name: plain(getattr(rules, name)) for name in RULE_SET_FIELDS}}
+            if rules is not None
+            else None
+        ),
+        "requirements": [
+            {
+                "kind": str(r.kind),
+                "status": str(r.status),
+                "label": str(r.label),
+                "required": plain(r.required),
+                "actual": plain(r.actual),
+                "detail": str(r.detail),
+                "evidence": list(r.evidence),
+                "met_on": plain(r.met_on),
+                "course_code": r.course_code,
+            }
+            for r in step.requirements
+        ],
+        "evidence": evidence,
+        "results": sorted(int(e.split(":")[1]) for e in evidence if e.startswith("result:")),
+        "attendance": sorted(int(e.split(":")[1]) for e in evidence if e.startswith("attendance:")),
+        "reviews": sorted(int(e.split(":")[1]) for e in evidence if e.startswith("review:")),
+        "fingerprint": step_fingerprint(step),
+    }
+
+
+def step_fingerprint(step: RankStep) -> str:
+    """Return a short key of the rule set and evidence a step rests on (a rejected award is not re-proposed on it)."""
+    evidence = sorted({e for r in step.requirements for e in r.evidence})
+    return f"{step.rule_set_id}|" + ",".join(evidence)
