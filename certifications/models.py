@@ -483,3 +483,60 @@ class ComplianceRule(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.effective_from})"
+
+
+class ReminderLog(models.Model):
+    """A reminder already sent: one row per recipient, item and due bucket, so a second run sends nothing new."""
+
+    class Bucket(models.TextChoices):
+        OVERDUE = "overdue", _("Overdue")
+        DAYS_30 = "30", _("Due within 30 days")
+        DAYS_60 = "60", _("Due within 60 days")
+        DAYS_90 = "90", _("Due within 90 days")
+
+    recipient = models.EmailField(_("recipient"))
+    worker = models.ForeignKey(
+        Worker, verbose_name=_("worker"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    item_key = models.CharField(_("item"), max_length=120, help_text=_("What fell due, e.g. cert:12:review:2026-05-05."))
+    bucket = models.CharField(_("due bucket"), max_length=10, choices=Bucket.choices)
+    due_on = models.DateField(_("due on"))
+    sent_on = models.DateField(_("sent on"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        ordering = ["-sent_on", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "item_key", "bucket"], name="reminder_once_per_bucket"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} · {self.item_key} · {self.bucket}"
+
+
+class ApiToken(models.Model):
+    """
+    A token the dispatch system sends to the clearance API. Only a SHA-256 hash
+    is stored: the token itself is shown once, when it is created.
+    """
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("Who uses it, e.g. 调度系统."))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("acts as user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False, help_text=_("The first characters, to tell tokens apart."))
+    key_hash = models.CharField(_("hash"), max_length=64, unique=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+        permissions = [("use_clearance_api", _("Can query the clearance API"))]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
