@@ -1,0 +1,40 @@
+"""Import an exam centre's results sheet: `manage.py import_results FILE [--dry-run]`."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from certifications.imports import ResultsImportError, results_import, results_template
+from training.spreadsheets import SpreadsheetError
+
+
+class Command(BaseCommand):
+    help = "Import theory and practical scores from an exam centre's sheet (.xlsx, .xls or .csv); all rows or none."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the sheet to import, or with --template the file to write")
+        parser.add_argument("--dry-run", action="store_true", help="check the sheet and report, write nothing")
+        parser.add_argument("--template", action="store_true", help="write an empty sheet with the expected columns")
+
+    def handle(self, *args, file, dry_run, template, **options):
+        if template:
+            Path(file).write_bytes(results_template())
+            self.stdout.write(f"Wrote an empty results sheet to {file}")
+            return
+        try:
+            outcome = results_import(file, dry_run=dry_run)
+        except SpreadsheetError as exc:
+            raise CommandError(str(exc)) from None
+        except ResultsImportError as exc:
+            for line in exc.errors:
+                self.stderr.write(line)
+            raise CommandError(
+                f"Nothing imported: {len(exc.errors)} problem(s) in the sheet; fix them and import the whole file again."
+            ) from None
+        verb = "Would import" if dry_run else "Imported"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{verb} {len(outcome.to_create)} result(s) for {len(outcome.worker_ids)} worker(s); "
+                f"{outcome.unchanged} already recorded."
+            )
+        )
