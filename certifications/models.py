@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from training.models import PersonnelCategory, Rank, SpecialOperation, Trade, TrainingPackage, Worker
+from training.softdelete import SoftDeletable
 
 SCORE = {"max_digits": 5, "decimal_places": 1}
 HUNDRED = Decimal("100")
@@ -87,7 +88,7 @@ class Assessment(models.Model):
             raise ValidationError({"pass_mark": _("The pass mark cannot be above full marks.")})
 
 
-class AssessmentResult(models.Model):
+class AssessmentResult(SoftDeletable):
     """One worker's score (or absence, 缺考) at one attempt of an assessment."""
 
     assessment = models.ForeignKey(Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="results")
@@ -111,7 +112,9 @@ class AssessmentResult(models.Model):
         ordering = ["-assessment__held_on", "worker__employee_no", "attempt"]
         indexes = [models.Index(fields=["worker", "assessment"], name="result_worker_assessment")]
         constraints = [
-            models.UniqueConstraint(fields=["assessment", "worker", "attempt"], name="result_one_per_attempt"),
+            models.UniqueConstraint(
+                fields=["assessment", "worker", "attempt"], condition=Q(deleted_at__isnull=True), name="result_one_per_attempt"
+            ),
             models.CheckConstraint(
                 condition=Q(absent=True, score__isnull=True)
                 | Q(absent=False, score__isnull=False, score__gte=0, score__lte=F("full_marks")),
@@ -236,7 +239,7 @@ class RuleSet(models.Model):
                 raise ValidationError(_("The theory and practical weights must add up to 100."))
 
 
-class RankRecord(models.Model):
+class RankRecord(SoftDeletable):
     """A worker's rank in one trade, with the evidence and rule version it was awarded on."""
 
     class Status(models.TextChoices):
@@ -280,7 +283,7 @@ class RankRecord(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["worker", "trade", "rank"],
-                condition=Q(status__in=["pending", "awarded"]),
+                condition=Q(status__in=["pending", "awarded"], deleted_at__isnull=True),
                 name="rank_record_one_live_per_rank",
             ),
             models.CheckConstraint(
@@ -292,7 +295,7 @@ class RankRecord(models.Model):
         return f"{self.worker.name} · {self.trade} · {self.rank} ({self.get_status_display()})"
 
 
-class Certificate(models.Model):
+class Certificate(SoftDeletable):
     """A certificate a worker holds: special operation, skill level, safety-management assessment or honour."""
 
     class Kind(models.TextChoices):
@@ -336,7 +339,9 @@ class Certificate(models.Model):
             models.Index(fields=["valid_until"], name="certificate_valid_until"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "number"], name="certificate_number_unique_per_kind"),
+            models.UniqueConstraint(
+                fields=["kind", "number"], condition=Q(deleted_at__isnull=True), name="certificate_number_unique_per_kind"
+            ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("issued_on")),
                 name="certificate_valid_after_issue",
@@ -390,7 +395,7 @@ class CertificateReview(models.Model):
         return f"{self.certificate.number} · {self.reviewed_on} · {self.get_outcome_display()}"
 
 
-class Honour(models.Model):
+class Honour(SoftDeletable):
     """An honour a worker earned, e.g. 全国煤炭行业技术能手."""
 
     class Level(models.TextChoices):
@@ -407,6 +412,7 @@ class Honour(models.Model):
     document_no = models.CharField(_("document number"), max_length=100, blank=True)
     awarded_on = models.DateField(_("awarded on"))
     remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("honour")

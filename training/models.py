@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from simple_history.models import HistoricalRecords
 
+from .softdelete import SoftDeletable
 from .text import pinyin_key
 
 HOURS = {"max_digits": 6, "decimal_places": 1, "default": Decimal("0"), "validators": [MinValueValidator(0)]}
@@ -272,7 +273,7 @@ class PackageCourse(models.Model):
         return f"{self.package}: {self.course}"
 
 
-class Worker(models.Model):
+class Worker(SoftDeletable):
     """A member of the workforce (从业人员); the subject of one file per worker (一人一档)."""
 
     class Status(models.TextChoices):
@@ -301,6 +302,7 @@ class Worker(models.Model):
         related_name="worker",
     )
     trades = models.ManyToManyField(Trade, through="WorkerTrade", verbose_name=_("trades"), related_name="workers")
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("worker")
@@ -419,7 +421,7 @@ class TrainingClass(models.Model):
         return (self.code,)
 
 
-class Attendance(models.Model):
+class Attendance(SoftDeletable):
     """The theory and practical hours one worker attended in one class."""
 
     training_class = models.ForeignKey(
@@ -438,7 +440,9 @@ class Attendance(models.Model):
         ordering = ["training_class", "worker__employee_no"]
         indexes = [models.Index(fields=["worker", "training_class"], name="attendance_worker_class")]
         constraints = [
-            models.UniqueConstraint(fields=["training_class", "worker"], name="attendance_once_per_class"),
+            models.UniqueConstraint(
+                fields=["training_class", "worker"], condition=Q(deleted_at__isnull=True), name="attendance_once_per_class"
+            ),
             models.CheckConstraint(
                 condition=Q(theory_hours__gte=0) & Q(practical_hours__gte=0), name="attendance_hours_not_negative"
             ),

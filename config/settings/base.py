@@ -169,12 +169,18 @@ CACHES = {
     }
 }
 
+# django-simple-history: change reasons are free text (the admin asks for one when a score changes).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # Kuangjiang's own settings.
 KUANGJIANG = {
     # "auto": the roll-up awards a rank as soon as every requirement is met;
     # "confirm": it creates a pending award that HR approves or rejects.
     "RANK_AWARD_MODE": os.environ.get("RANK_AWARD_MODE", "confirm"),
     "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
+    # Legal retention of training records (DOMAIN.md §2); a mine may keep them longer, never shorter.
+    "RETENTION_YEARS": int(os.environ.get("RETENTION_YEARS", "3")),
+    "RETENTION_YEARS_SPECIAL_OPERATION": int(os.environ.get("RETENTION_YEARS_SPECIAL_OPERATION", "6")),
 }
 
 LOGGING = {
