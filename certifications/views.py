@@ -1,0 +1,111 @@
+"""
+The progress pages. Views stay thin: access.py decides who sees what (404
+otherwise, so existence does not leak), progress.py loads the page.
+"""
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from training.models import Unit
+
+from . import access, progress
+from .filters import SORTS, UnitWorkerFilter
+
+
+def home(request):
+    """Send each user to their home: HR to the dashboard, a leader to their unit, a trainee to their own page."""
+    user = request.user
+    if access.is_hr(user):
+        return redirect("certifications:dashboard")
+    unit = access.led_unit(user)
+    if unit is not None:
+        return redirect(unit)
+    if access.user_worker(user) is not None:
+        return redirect("certifications:me")
+    return render(request, "certifications/no_record.html")
+
+
+def _worker_page(request, worker, *, own: bool):
+    page = progress.worker_progress_get(worker=worker, on=timezone.localdate())
+    return render(request, "certifications/worker_detail.html", {"page": page, "own": own, "today": page.on})
+
+
+def me(request):
+    """The logged-in worker's own page."""
+    worker = access.user_worker(request.user)
+    if worker is None:
+        raise Http404("No worker is linked to this login.")
+    return _worker_page(request, worker, own=True)
+
+
+def worker_detail(request, employee_no):
+    worker = access.worker_for_user_or_404(request.user, employee_no)
+    own = worker.user_id == request.user.pk
+    return _worker_page(request, worker, own=own)
+
+
+def _sort_links(request, current: str) -> dict[str, dict]:
+    """Return, per sortable column, the link that sorts by it and how it is sorted now."""
+    links = {}
+    params = request.GET.copy()
+    for _field, name in SORTS:
+        if current == name:
+            target, state = f"-{name}", "ascending"
+        elif current == f"-{name}":
+            target, state = name, "descending"
+        else:
+            target, state = name, None
+        params["o"] = target
+        links[name] = {"url": f"?{params.urlencode()}", "sort": state}
+    return links
+
+
+def unit_detail(request, code):
+    unit = access.unit_for_user_or_404(request.user, code)
+    on = timezone.localdate()
+    subtree = access.unit_subtree_ids(unit)
+    units = list(Unit.objects.filter(pk__in=subtree).order_by("sort_order", "code"))
+    filterset = UnitWorkerFilter(
+        request.GET or None,
+        queryset=progress.unit_workers_queryset(unit_ids=subtree, on=on),
+        units=units,
+    )
+    try:
+        package_id = int(request.GET.get("package", ""))
+    except ValueError:
+        package_id = None
+    page = progress.unit_progress_get(
+        unit=unit, unit_ids=subtree, workers=filterset.qs, on=on, package_id=package_id
+    )
+    matrix_params = request.GET.copy()
+    matrix_params.pop("package", None)
+    return render(
+        request,
+        "certifications/unit_detail.html",
+        {
+            "page": page,
+            "unit": unit,
+            "subunits": [u for u in units if u.parent_id == unit.pk],
+            "filter": filterset,
+            "sort_links": _sort_links(request, request.GET.get("o", "")),
+            "matrix_params": matrix_params,
+            "matrix_states": [
+                {"state": s, "symbol": progress.MATRIX_SYMBOLS[s], "label": label}
+                for s, label in progress.matrix_state_labels().items()
+            ],
+            "today": on,
+        },
+    )
+
+
+def dashboard(request):
+    """HR's overview of every unit."""
+    if not access.is_hr(request.user):
+        raise Http404("No such page.")
+    page = progress.dashboard_get(on=timezone.localdate())
+    return render(
+        request,
+        "certifications/dashboard.html",
+        {"page": page, "windows": progress.DUE_WINDOWS, "today": page.on},
+    )

@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import JavaScriptCatalog
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from certifications import views as certification_views
 
 admin.site.site_header = "Kuangjiang 矿匠"
 admin.site.site_title = "Kuangjiang 矿匠"
@@ -8,7 +12,12 @@ admin.site.index_title = admin.site.site_header
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The language switcher must work on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", certification_views.home, name="home"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("certifications.urls")),
 ]
