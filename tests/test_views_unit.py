@@ -1,0 +1,182 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from certifications.models import Assessment
+from tests.factories import (
+    AssessmentFactory,
+    AttendanceFactory,
+    CertificateFactory,
+    CourseFactory,
+    PackageCourseFactory,
+    PackageFactory,
+    RankRecordFactory,
+    ResultFactory,
+    TradeFactory,
+    TrainingClassFactory,
+    WorkerFactory,
+    WorkerTradeFactory,
+    make_ladder,
+)
+from tests.site_fixtures import build_mine
+from training.models import Worker, WorkerTrade
+
+TODAY = dt.date(2026, 6, 1)
+
+
+@pytest.fixture
+def today(monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
+    return TODAY
+
+
+@pytest.fixture
+def mine(db, today):
+    return build_mine()
+
+
+@pytest.fixture
+def package(mine):
+    """A trade × rank package with two courses and both exams, held by the dept's workers."""
+    ladder = make_ladder()
+    trade = TradeFactory(code="ZCWXDG", name="综采维修电工")
+    package = PackageFactory(trade=trade, rank=ladder[2])
+    c1 = PackageCourseFactory(package=package, course=CourseFactory(code="C1", title="综采设备维护"),
+                              theory_hours=Decimal("24"), practical_hours=Decimal("16")).course
+    c2 = PackageCourseFactory(package=package, course=CourseFactory(code="C2", title="电气安全"),
+                              theory_hours=Decimal("8"), practical_hours=Decimal("0")).course
+    for worker in (mine.trainee, mine.classmate, mine.leader):
+        WorkerTradeFactory(worker=worker, trade=trade)
+        RankRecordFactory(worker=worker, trade=trade, rank=ladder[1])
+    return package, trade, c1, c2
+
+
+def leader_client(client, mine):
+    client.force_login(mine.leader.user)
+    return client
+
+
+def test_a_leader_sees_every_worker_of_their_subtree_with_rank_hours_and_due_certificates(client, mine, package):
+    CertificateFactory(worker=mine.classmate, next_review_due=TODAY + dt.timedelta(days=20), valid_until=dt.date(2029, 1, 1))
+    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(start=dt.date(2026, 2, 1)),
+                      theory_hours=Decimal("12"), practical_hours=Decimal("10"))
+    response = leader_client(client, mine).get(reverse("certifications:unit-detail", args=["ZC1"]))
+    assert response.status_code == 200
+    rows = {row.worker.employee_no: row for row in response.context["page"].rows}
+    assert set(rows) == {"100001", "100002", "100003"}  # the outsider is in another department
+    assert rows["100001"].hours == Decimal("22") and rows["100001"].hours_met
+    assert [t.rank_name for t in rows["100001"].trades] == ["中级工"]
+    assert len(rows["100002"].certificates_due) == 1 and rows["100002"].certificates_due[0].due_days == 20
+    assert "孙外" not in response.content.decode()
+
+
+def test_the_unit_table_filters_by_name_and_by_due_certificates(client, mine, package):
+    CertificateFactory(worker=mine.classmate, next_review_due=TODAY + dt.timedelta(days=20))
+    client = leader_client(client, mine)
+    url = reverse("certifications:unit-detail", args=["ZC1"])
+    by_name = client.get(url, {"q": "王强"}).context["page"].rows
+    assert [r.worker.name for r in by_name] == ["王强"]
+    due = client.get(url, {"due": "true"}).context["page"].rows
+    assert [r.worker.name for r in due] == ["李明"]
+
+
+def test_the_unit_table_sorts_by_hours_both_ways(client, mine, package):
+    AttendanceFactory(worker=mine.classmate, training_class=TrainingClassFactory(start=dt.date(2026, 2, 1)))
+    client = leader_client(client, mine)
+    url = reverse("certifications:unit-detail", args=["ZC1"])
+    up = [r.worker.name for r in client.get(url, {"o": "hours"}).context["page"].rows]
+    down = [r.worker.name for r in client.get(url, {"o": "-hours"}).context["page"].rows]
+    assert down[0] == "李明" and up[-1] == "李明"
+    html = client.get(url, {"o": "-hours"}).content.decode()
+    assert 'aria-sort="descending"' in html
+
+
+def test_the_skills_matrix_marks_each_cell_done_in_progress_missing_or_failed(client, mine, package):
+    pkg, trade, c1, c2 = package
+    # trainee: c1 done, c2 half; theory passed, practical failed
+    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(course=c1), theory_hours=Decimal("24"), practical_hours=Decimal("16"))
+    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(course=c2), theory_hours=Decimal("4"), practical_hours=Decimal("0"))
+    theory = AssessmentFactory(course=None, trade=trade, rank=pkg.rank, kind=Assessment.Kind.THEORY)
+    practical = AssessmentFactory(course=None, trade=trade, rank=pkg.rank, kind=Assessment.Kind.PRACTICAL)
+    ResultFactory(worker=mine.trainee, assessment=theory, score=Decimal("78"))
+    ResultFactory(worker=mine.trainee, assessment=practical, score=Decimal("55"))
+    response = leader_client(client, mine).get(reverse("certifications:unit-detail", args=["ZC1"]))
+    matrix = response.context["page"].matrix
+    assert matrix.package == pkg
+    assert [c.label for c in matrix.columns] == ["综采设备维护", "电气安全", "Theory exam", "Practical exam"]
+    states = {worker.name: [cell.state for cell in cells] for worker, cells in matrix.rows}
+    assert states["王强"] == ["done", "in_progress", "done", "failed"]
+    assert states["李明"] == ["missing", "missing", "missing", "missing"]
+    html = response.content.decode()
+    # Readable without colour and by a screen reader: a symbol, a word, row and column headers.
+    assert '<th scope="row"><a href="/workers/100001/">王强</a></th>' in html
+    assert "✓</span> done" in html and "✗</span> failed" in html and "◐</span> in progress" in html
+
+
+def test_a_failed_course_exam_marks_the_course_failed(client, mine, package):
+    pkg, trade, c1, c2 = package
+    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(course=c1))
+    ResultFactory(worker=mine.trainee, assessment=AssessmentFactory(course=c1), score=Decimal("40"))
+    matrix = leader_client(client, mine).get(reverse("certifications:unit-detail", args=["ZC1"])).context["page"].matrix
+    states = {worker.name: cells[0].state for worker, cells in matrix.rows}
+    assert states["王强"] == "failed"
+
+
+def _add_workers(unit, trade, n, start):
+    ladder = make_ladder()
+    for i in range(n):
+        worker = WorkerFactory(employee_no=f"9{start + i:05d}", unit=unit)
+        WorkerTradeFactory(worker=worker, trade=trade)
+        RankRecordFactory(worker=worker, trade=trade, rank=ladder[i % 2])
+        AttendanceFactory(worker=worker)
+        CertificateFactory(worker=worker, next_review_due=TODAY + dt.timedelta(days=10 + i))
+        ResultFactory(worker=worker)
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response
+
+
+# Session, user, access checks, navigation, filter choices, the roll-up (ten) and the page's own reads.
+UNIT_PAGE_MAX_QUERIES = 32
+
+
+@pytest.mark.parametrize("extra", [5, 50])
+def test_the_unit_page_makes_a_bounded_number_of_queries(client, mine, package, extra, django_assert_max_num_queries):
+    _add_workers(mine.crew, package[1], extra, 0)
+    client = leader_client(client, mine)
+    with django_assert_max_num_queries(UNIT_PAGE_MAX_QUERIES):
+        response = client.get(reverse("certifications:unit-detail", args=["ZC1"]), {"o": "-hours"})
+    assert len(response.context["page"].rows) == 3 + extra
+
+
+def test_the_unit_page_query_count_does_not_grow_with_its_workers(client, mine, package):
+    client = leader_client(client, mine)
+    url = reverse("certifications:unit-detail", args=["ZC1"])
+    _add_workers(mine.crew, package[1], 5, 0)
+    few, _ = _count(client, url)
+    _add_workers(mine.crew, package[1], 45, 100)
+    many, response = _count(client, url)
+    assert few == many
+    assert len(response.context["page"].matrix.rows) == 53
+
+
+def test_a_unit_of_five_hundred_workers_renders(client, mine, package, hr_client):
+    pkg, trade, c1, c2 = package
+    workers = Worker.objects.bulk_create(
+        WorkerFactory.build(employee_no=f"5{i:05d}", unit=mine.other_crew, user=None) for i in range(500)
+    )
+    WorkerTrade.objects.bulk_create(
+        WorkerTrade(worker=w, trade=trade, is_primary=True, started_on=dt.date(2015, 3, 1)) for w in workers
+    )
+    count, response = _count(hr_client, reverse("certifications:unit-detail", args=["JJ2-1"]))
+    assert count <= UNIT_PAGE_MAX_QUERIES
+    assert len(response.context["page"].rows) == 501
+    assert response.content.decode().count('<th scope="row">') >= 1000  # the table and the matrix
