@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views, views_compliance
+from . import api, views, views_compliance, views_spreadsheets
 
 app_name = "certifications"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("compliance/roster/", views_compliance.roster_check_view, name="roster-check"),
     path("compliance/forecast.xlsx", views_compliance.forecast_download, name="forecast-xlsx"),
     path("api/clearance/", api.clearance, name="api-clearance"),
+    path("spreadsheets/results/import/", views_spreadsheets.results_import_view, name="results-import"),
+    path("spreadsheets/ledger/export/", views_spreadsheets.ledger_export_start, name="ledger-export"),
+    path("spreadsheets/ledger/<str:result_id>/", views_spreadsheets.ledger_export_progress, name="ledger-export-progress"),
+    path("spreadsheets/ledger/<str:result_id>/download/", views_spreadsheets.ledger_export_download, name="ledger-export-download"),
 ]
