@@ -46,7 +46,7 @@ def clearance_json(verdict, *, worker, trade, on: dt.date) -> dict:
         ],
         "lapses_on": verdict.lapses_on.isoformat() if verdict.lapses_on else None,
         "deadlines": [
-            {"kind": d.kind, "label": d.label, "due_on": d.due_on.isoformat(), "overdue": d.due_on < on} for d in verdict.deadlines
+            {"kind": d.kind, "label": d.label, "due_on": d.due_on.isoformat(), "overdue": d.due_on < on, "blocking": d.blocking} for d in verdict.deadlines
         ],
     }
 

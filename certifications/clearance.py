@@ -41,6 +41,10 @@ REVIEW = "review"
 ANNUAL_KINDS = frozenset({ANNUAL})
 # Class kinds that count as retraining before returning to a post or after changing trade.
 RETRAINING_KINDS = frozenset({RETURN, TRANSFER})
+# Initial training, mentoring and transfer training are gates for the first months in a post.
+# After that the annual retraining takes over, and older hires' papers predate the system, so
+# their records are not demanded (an open, unsigned mentorship still blocks at any age).
+NEW_IN_POST_MONTHS = 12
 
 
 # ── date arithmetic ────────────────────────────────────────────────────────
@@ -254,6 +258,7 @@ class Deadline:
     kind: str  # review | expiry | review_training | annual_hours | initial_hours | mentoring | manager_assessment
     label: str
     due_on: dt.date
+    blocking: bool = True  # False: a reminder only; missing it does not end the clearance
 
 
 @dataclass(frozen=True)
@@ -376,6 +381,11 @@ def _review_hours(attendances: tuple[AttendanceFact, ...], *, after: dt.date, un
     return sum((a.hours for a in attendances if a.kind == REVIEW and after < a.end <= until), ZERO)
 
 
+def _is_recent(start: dt.date, on: dt.date) -> bool:
+    """Return True while `start` lies within the first NEW_IN_POST_MONTHS months before `on`."""
+    return add_months(start, NEW_IN_POST_MONTHS) > on
+
+
 def _months_between_at_least(start: dt.date, end: dt.date, months: int) -> bool:
     """Return True when the period start…end (both days included) lasts at least `months` months."""
     return add_months(start, months) <= end + dt.timedelta(days=1)
@@ -401,7 +411,7 @@ def evaluate(worker: WorkerFacts, trade: TradeFact, on: dt.date, rules: tuple[Ru
     else:
         held_trade = max(current, key=lambda t: t.started_on)
         earlier_trades = [t for t in worker.trades if t.trade_id != trade.id and t.started_on < held_trade.started_on]
-        if earlier_trades and held_trade.started_on >= first_rule_day:
+        if earlier_trades and held_trade.started_on >= first_rule_day and _is_recent(held_trade.started_on, on):
             # Changed trade: retraining around the change counts (from a year before it on).
             since = add_months(held_trade.started_on, -rule.away_retrain_months)
             if not any(a.kind in RETRAINING_KINDS and a.end >= since and a.hours > 0 for a in attendances):
@@ -449,7 +459,7 @@ def evaluate(worker: WorkerFacts, trade: TradeFact, on: dt.date, rules: tuple[Ru
     _check_manager(worker, rule, on, reasons, deadlines)
 
     cleared = not reasons
-    upcoming = [d.due_on for d in deadlines if d.due_on >= on]
+    upcoming = [d.due_on for d in deadlines if d.due_on >= on and d.blocking]
     return Clearance(
         cleared=cleared,
         reasons=tuple(reasons),
@@ -460,7 +470,7 @@ def evaluate(worker: WorkerFacts, trade: TradeFact, on: dt.date, rules: tuple[Ru
 
 def _check_hours(worker, trade, rules, rule, first_rule_day, attendances, on, reasons, deadlines) -> None:
     # Initial training, for hires the rules cover.
-    if worker.hire_date >= first_rule_day and worker.hire_date <= on:
+    if worker.hire_date >= first_rule_day and worker.hire_date <= on and _is_recent(worker.hire_date, on):
         initial_rule = rule_in_force(rules, category=worker.category, trade_id=trade.id, on=worker.hire_date)
         have = sum((a.hours for a in attendances if a.kind == PRE_JOB), ZERO)
         if have < initial_rule.initial_hours:
@@ -578,6 +588,7 @@ def _check_certificates(worker, trade, rule, attendances, on, reasons, deadlines
                     _("Review training for %(no)s: %(have)s of %(need)s hours")
                     % {"no": cert.number, "have": _hours(state.review_training_hours), "need": _hours(state.review_training_needed)},
                     state.review_due,
+                    blocking=False,
                 )
             )
 
@@ -601,7 +612,8 @@ def _check_mentoring(worker, trade, rule, first_rule_day, on, reasons, deadlines
             )
         return
     if not pairs:
-        reasons.append(Reason("mentor_missing", _("New underground worker without a mentor (师带徒) on record."), start))
+        if _is_recent(start, on):
+            reasons.append(Reason("mentor_missing", _("New underground worker without a mentor (师带徒) on record."), start))
         return
     mentorship = max(pairs, key=lambda m: m.start)
     reasons.append(
@@ -620,18 +632,22 @@ def _check_mentoring(worker, trade, rule, first_rule_day, on, reasons, deadlines
 def _check_manager(worker, rule, on, reasons, deadlines) -> None:
     if worker.category not in MANAGER_CATEGORIES or worker.appointed_on is None or worker.appointed_on > on:
         return
-    passed = [
-        c
-        for c in worker.certificates
-        if c.kind == "safety_management" and not c.revoked and c.issued_on <= on and (c.valid_until is None or c.valid_until >= on)
-    ]
+    # The rule is "passed within 6 months of appointment": a pass on record is enough; a
+    # pass's own validity is a reminder (renew it), not a block.
+    passed = [c for c in worker.certificates if c.kind == "safety_management" and not c.revoked and c.issued_on <= on]
     deadline = last_day_after(worker.appointed_on, months=rule.manager_assessment_months)
     if passed:
-        expiring = [c.valid_until for c in passed if c.valid_until is not None]
-        if expiring and len(expiring) == len(passed):
-            best = max(passed, key=lambda c: c.valid_until)
+        current = [c for c in passed if c.valid_until is not None and c.valid_until >= on]
+        if current and len(current) == len([c for c in passed if c.valid_until is None or c.valid_until >= on]):
+            best = max(current, key=lambda c: c.valid_until)
             deadlines.append(
-                Deadline(f"cert:{best.id}:expiry:{best.valid_until}", "expiry", _("Safety-management assessment %(no)s expires") % {"no": best.number}, best.valid_until)
+                Deadline(
+                    f"cert:{best.id}:expiry:{best.valid_until}",
+                    "expiry",
+                    _("Safety-management assessment %(no)s expires") % {"no": best.number},
+                    best.valid_until,
+                    blocking=False,
+                )
             )
         return
     key = f"w{worker.id}:manager_assessment:{worker.appointed_on}"

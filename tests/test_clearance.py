@@ -276,6 +276,12 @@ def test_a_new_hire_needs_the_initial_training_hours_before_starting():
     assert c.evaluate(replace(w, attendances=pre_job), SURFACE, D(2025, 10, 1), RULES).cleared
 
 
+def test_initial_training_records_are_demanded_only_in_the_first_year_after_hiring():
+    w = worker(hire_date=D(2024, 9, 1), trades=(c.HeldTrade(2, D(2024, 9, 1)),), attendances=(annual(2025),))
+    assert codes(c.evaluate(w, SURFACE, D(2025, 8, 31), RULES)) == ["initial_hours"]
+    assert c.evaluate(w, SURFACE, D(2025, 9, 1), RULES).cleared
+
+
 def test_workers_hired_before_the_first_rule_took_effect_are_not_asked_for_initial_training_records():
     w = worker(hire_date=D(2010, 1, 1), attendances=(annual(2025),))
     assert c.evaluate(w, SURFACE, D(2026, 1, 10), RULES).cleared
@@ -293,9 +299,15 @@ def test_a_worker_who_does_not_hold_the_trade_is_not_cleared_for_it():
 
 def test_a_worker_who_changed_trade_needs_transfer_training():
     w = worker(trades=(c.HeldTrade(2, D(2015, 3, 1), D(2024, 12, 31)), c.HeldTrade(1, D(2025, 1, 1))))
-    assert codes(c.evaluate(w, TRADE, D(2026, 1, 10), RULES)) == ["transfer_training_missing"]
+    assert codes(c.evaluate(w, TRADE, D(2025, 6, 10), RULES)) == ["transfer_training_missing"]
     transfer = c.AttendanceFact(c.TRANSFER, D(2024, 12, 1), D(2024, 12, 20), Decimal("24"))
-    assert c.evaluate(replace(w, attendances=w.attendances + (transfer,)), TRADE, D(2026, 1, 10), RULES).cleared
+    assert c.evaluate(replace(w, attendances=w.attendances + (transfer,)), TRADE, D(2025, 6, 10), RULES).cleared
+
+
+def test_after_a_year_in_the_new_trade_transfer_training_records_are_no_longer_demanded():
+    w = worker(trades=(c.HeldTrade(2, D(2015, 3, 1), D(2024, 12, 31)), c.HeldTrade(1, D(2025, 1, 1))))
+    assert c.evaluate(w, TRADE, D(2025, 12, 31), RULES).reasons
+    assert c.evaluate(w, TRADE, D(2026, 1, 1), RULES).cleared
 
 
 def test_a_worker_away_today_is_not_cleared():
@@ -380,7 +392,18 @@ def test_a_new_manager_has_six_months_to_pass_the_safety_management_assessment()
     assert verdict.lapses_on == D(2026, 6, 30)
     assert codes(c.evaluate(manager(), SURFACE, D(2026, 7, 1), RULES)) == ["manager_assessment_missing"]
     passed = cert(id=30, kind="safety_management", special_operation_id=None, issued_on=D(2026, 5, 1), valid_until=D(2029, 4, 30))
-    assert c.evaluate(manager(certificates=(passed,)), SURFACE, D(2026, 7, 1), RULES).cleared
+    verdict = c.evaluate(manager(certificates=(passed,)), SURFACE, D(2026, 7, 1), RULES)
+    assert verdict.cleared
+    assert verdict.lapses_on is None  # the assessment's expiry is a reminder, not a lapse
+    assert any(d.kind == "expiry" and d.due_on == D(2029, 4, 30) and not d.blocking for d in verdict.deadlines)
+    # Passed within six months is what the rule asks; an expired pass is a reminder, not a block.
+    assert c.evaluate(manager(certificates=(passed,)), SURFACE, D(2030, 1, 10), RULES).cleared
+
+
+def test_an_unsigned_mentorship_blocks_however_long_ago_it_started():
+    pair = c.MentorshipFact(5, "李师傅", None, D(2026, 1, 5), D(2026, 5, 4))
+    assert "mentoring_not_signed_off" in codes(c.evaluate(new_underground(mentorships=(pair,)), UNDERGROUND, D(2027, 6, 1), RULES))
+    assert "mentor_missing" not in codes(c.evaluate(new_underground(), UNDERGROUND, D(2027, 6, 1), RULES))
 
 
 def test_every_blocking_reason_is_listed_not_just_the_first():
