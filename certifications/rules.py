@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import threading
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from functools import lru_cache
+from typing import NamedTuple
 
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
 
 
 class Status(StrEnum):
@@ -100,8 +103,7 @@ class Explanation:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RankInfo:
+class RankInfo(NamedTuple):
     id: int
     code: str
     name: str
@@ -136,8 +138,7 @@ class RuleSetInfo:
 RULE_SET_FIELDS = tuple(name for name in RuleSetInfo.__dataclass_fields__ if name not in {"id", "name", "rank_id"})
 
 
-@dataclass(frozen=True, slots=True)
-class PackageLine:
+class PackageLine(NamedTuple):
     """One course of the package for a rank, with the hours it requires."""
 
     course_id: int
@@ -148,8 +149,7 @@ class PackageLine:
     mandatory: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class AttendanceRow:
+class AttendanceRow(NamedTuple):
     id: int
     course_id: int
     start: dt.date
@@ -157,8 +157,7 @@ class AttendanceRow:
     practical_hours: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class ResultRow:
+class ResultRow(NamedTuple):
     """One attempt at a trade × rank assessment; score is None when absent (缺考)."""
 
     id: int
@@ -178,16 +177,14 @@ class ResultRow:
         return self.score * 100 / self.full_marks
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewRow:
+class ReviewRow(NamedTuple):
     id: int
     rank_id: int
     held_on: dt.date
     passed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class AwardRow:
+class AwardRow(NamedTuple):
     """A rank record with status awarded: the worker holds this rank from awarded_on."""
 
     rank_id: int
@@ -220,6 +217,7 @@ class WorkerTradeInputs:
 # ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
 def add_months(start: dt.date, months: int) -> dt.date:
     """
     Return the same day `months` later, clipped to the end of a shorter month.
@@ -233,12 +231,14 @@ def add_months(start: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+@lru_cache(maxsize=65536)
 def add_years(start: dt.date, years: Decimal) -> dt.date:
     """Return the date `years` (whole or fractional, counted in whole months) after start."""
     months = int((Decimal(years) * 12).to_integral_value(rounding=ROUND_HALF_UP))
     return add_months(start, months)
 
 
+@lru_cache(maxsize=65536)
 def years_between(start: dt.date, end: dt.date) -> Decimal:
     """Return the whole months from start to end, in years to one decimal (never negative)."""
     if end <= start:
@@ -254,6 +254,20 @@ def _fmt(value: Decimal | None) -> str:
         return "—"
     value = value.quantize(Decimal("0.1"), rounding=ROUND_DOWN) if value != value.to_integral_value() else value
     return f"{value.normalize():f}"
+
+
+# Translations are looked up once per language and message: evaluate() runs for
+# every worker of a mine, and gettext's per-call cost would dominate it.
+_TEXTS: dict[tuple[str | None, str], str] = {}
+_LANGUAGE = threading.local()
+
+
+def _(message: str) -> str:
+    key = (getattr(_LANGUAGE, "code", None), message)
+    text = _TEXTS.get(key)
+    if text is None:
+        text = _TEXTS[key] = gettext(message)
+    return text
 
 
 # ---------------------------------------------------------------------------
@@ -284,26 +298,34 @@ def held_award(inputs: WorkerTradeInputs, on: dt.date, ranks: dict[int, RankInfo
     return best
 
 
-def _attended_hours(attendance, on: dt.date) -> dict[int, tuple[Decimal, Decimal, list[int]]]:
-    by_course: dict[int, tuple[Decimal, Decimal, list[int]]] = {}
+ZERO = Decimal(0)
+
+
+def _attended_hours(attendance, on: dt.date) -> dict[int, tuple[Decimal, Decimal, tuple[int, ...]]]:
+    by_course: dict[int, tuple[Decimal, Decimal, tuple[int, ...]]] = {}
     for row in attendance:
         if row.start > on:
             continue
-        theory, practical, ids = by_course.get(row.course_id, (Decimal(0), Decimal(0), []))
-        by_course[row.course_id] = (theory + row.theory_hours, practical + row.practical_hours, ids + [row.id])
+        found = by_course.get(row.course_id)
+        if found is None:
+            by_course[row.course_id] = (row.theory_hours, row.practical_hours, (row.id,))
+        else:
+            by_course[row.course_id] = (found[0] + row.theory_hours, found[1] + row.practical_hours, found[2] + (row.id,))
     return by_course
 
 
-def _line_requirement(line: PackageLine, attended, kind: Kind) -> tuple[Requirement, bool]:
-    theory, practical, ids = attended.get(line.course_id, (Decimal(0), Decimal(0), []))
+def _line_requirement(line: PackageLine, attended, kind: Kind, detailed: bool) -> tuple[Requirement, bool]:
+    theory, practical, ids = attended.get(line.course_id, (ZERO, ZERO, ()))
     done = theory >= line.theory_hours and practical >= line.practical_hours
     counted = min(theory, line.theory_hours) + min(practical, line.practical_hours)
-    detail = _("theory %(theory)s of %(theory_req)s h, practical %(practical)s of %(practical_req)s h") % {
-        "theory": _fmt(theory),
-        "theory_req": _fmt(line.theory_hours),
-        "practical": _fmt(practical),
-        "practical_req": _fmt(line.practical_hours),
-    }
+    detail = ""
+    if detailed:
+        detail = _("theory %(theory)s of %(theory_req)s h, practical %(practical)s of %(practical_req)s h") % {
+            "theory": _fmt(theory),
+            "theory_req": _fmt(line.theory_hours),
+            "practical": _fmt(practical),
+            "practical_req": _fmt(line.practical_hours),
+        }
     requirement = Requirement(
         kind=kind,
         status=Status.MET if done else Status.UNMET,
@@ -317,16 +339,16 @@ def _line_requirement(line: PackageLine, attended, kind: Kind) -> tuple[Requirem
     return requirement, done
 
 
-def _package_requirements(rules: RuleSetInfo, lines, attended) -> list[Requirement]:
+def _package_requirements(rules: RuleSetInfo, lines, attended, detailed: bool) -> list[Requirement]:
     requirements = []
     for line in sorted(lines, key=lambda ln: (not ln.mandatory, ln.course_code)):
         if line.mandatory:
-            requirements.append(_line_requirement(line, attended, Kind.COURSE)[0])
+            requirements.append(_line_requirement(line, attended, Kind.COURSE, detailed)[0])
     if rules.min_electives:
         done = []
         for line in lines:
             if not line.mandatory:
-                requirement, ok = _line_requirement(line, attended, Kind.ELECTIVES)
+                requirement, ok = _line_requirement(line, attended, Kind.ELECTIVES, False)
                 if ok:
                     done.append(requirement)
         done.sort(key=lambda r: r.course_code)
@@ -352,7 +374,7 @@ class _ExamStanding:
     evidence: tuple[str, ...]
 
 
-def _exam_standing(results, kind: str, rules: RuleSetInfo, course_ids: set[int], attendance, on: dt.date):
+def _exam_standing(results, kind: str, rules: RuleSetInfo, course_ids: set[int], attendance, on: dt.date, detailed: bool):
     """
     Walk one kind of exam attempts in date order, applying the re-sit limit.
 
@@ -364,54 +386,61 @@ def _exam_standing(results, kind: str, rules: RuleSetInfo, course_ids: set[int],
     attempts = sorted(
         (r for r in results if r.kind == kind and r.held_on <= on), key=lambda r: (r.held_on, r.attempt, r.id)
     )
-    retraining = sorted(a.start for a in attendance if a.course_id in course_ids and a.start <= on)
+    pass_mark = rules.theory_pass_mark if kind == "theory" else rules.practical_pass_mark
     tries = rules.resit_limit + 1
     failures = 0
     last_failed_on: dt.date | None = None
     latest = None
     ignored: list[ResultRow] = []
+    retraining = None
     for result in attempts:
         if failures >= tries:
-            if any(start > last_failed_on and start <= result.held_on for start in retraining):
+            if retraining is None:
+                retraining = sorted(a.start for a in attendance if a.course_id in course_ids and a.start <= on)
+            if any(last_failed_on < start <= result.held_on for start in retraining):
                 failures = 0
             else:
                 ignored.append(result)
                 continue
         latest = result
         percent = result.percent
-        pass_mark = rules.theory_pass_mark if kind == "theory" else rules.practical_pass_mark
         if percent is None or percent < pass_mark:
             failures += 1
             last_failed_on = result.held_on
     details = []
     if failures >= tries:
-        retrained = any(start > last_failed_on for start in retraining)
-        if not retrained:
+        if retraining is None:
+            retraining = sorted(a.start for a in attendance if a.course_id in course_ids and a.start <= on)
+        if detailed and not any(start > last_failed_on for start in retraining):
             details.append(
                 _("re-sits used up: retrain (attend a class of this package after %(date)s) before the next attempt counts")
                 % {"date": last_failed_on.isoformat()}
             )
-    if ignored:
+    if ignored and detailed:
         details.append(
             _("attempts without retraining do not count: %(ids)s") % {"ids": ", ".join(f"#{r.id}" for r in ignored)}
         )
     if latest is not None and rules.exam_valid_months is not None:
         lapses_on = add_months(latest.held_on, rules.exam_valid_months)
         if on > lapses_on:
-            details.append(_("the result of %(held)s lapsed on %(date)s") % {"held": latest.held_on.isoformat(), "date": lapses_on.isoformat()})
+            if detailed:
+                details.append(
+                    _("the result of %(held)s lapsed on %(date)s")
+                    % {"held": latest.held_on.isoformat(), "date": lapses_on.isoformat()}
+                )
             latest = None
-    if latest is not None and latest.score is None:
+    if detailed and latest is not None and latest.score is None:
         details.append(_("absent (counts as a failed attempt)"))
     resits_left = max(min(rules.resit_limit, tries - failures), 0)
     evidence = (f"result:{latest.id}",) if latest is not None else ()
     return _ExamStanding(latest, resits_left, "; ".join(details), evidence)
 
 
-def _exam_requirement(kind: Kind, standing: _ExamStanding, pass_mark: Decimal) -> Requirement:
+def _exam_requirement(kind: Kind, standing: _ExamStanding, pass_mark: Decimal, detailed: bool) -> Requirement:
     percent = standing.latest.percent if standing.latest is not None else None
     met = percent is not None and percent >= pass_mark
     detail = standing.detail
-    if not met and standing.latest is not None and standing.resits_left:
+    if detailed and not met and standing.latest is not None and standing.resits_left:
         extra = _("%(n)s re-sit(s) left") % {"n": standing.resits_left}
         detail = f"{detail}; {extra}" if detail else extra
     return Requirement(
@@ -426,38 +455,43 @@ def _exam_requirement(kind: Kind, standing: _ExamStanding, pass_mark: Decimal) -
     )
 
 
-def _composite_requirement(rules: RuleSetInfo, theory: _ExamStanding, practical: _ExamStanding) -> Requirement:
+def _composite_requirement(rules: RuleSetInfo, theory: _ExamStanding, practical: _ExamStanding, detailed: bool) -> Requirement:
     t = theory.latest.percent if theory.latest is not None else None
     p = practical.latest.percent if practical.latest is not None else None
     composite = None
     if t is not None and p is not None:
         composite = (t * rules.theory_weight + p * rules.practical_weight) / 100
     met = composite is not None and composite >= rules.composite_pass_mark
+    detail = ""
+    if detailed:
+        detail = _("theory %(tw)s %%, practical %(pw)s %%") % {
+            "tw": _fmt(rules.theory_weight),
+            "pw": _fmt(rules.practical_weight),
+        }
     return Requirement(
         kind=Kind.COMPOSITE,
         status=Status.MET if met else Status.UNMET,
         label=_("Composite score"),
         required=rules.composite_pass_mark,
         actual=composite,
-        detail=_("theory %(tw)s %%, practical %(pw)s %%") % {"tw": _fmt(rules.theory_weight), "pw": _fmt(rules.practical_weight)},
+        detail=detail,
         evidence=theory.evidence + practical.evidence,
     )
 
 
-def _time_requirement(rules, inputs, previous: RankInfo | None, previous_award: AwardRow | None, on) -> Requirement:
+def _time_requirement(rules, inputs, previous: RankInfo | None, previous_award: AwardRow | None, on, detailed: bool) -> Requirement:
     """Years at the previous rank, or in the trade; either satisfies when both are set."""
-    options = []  # (met_on, required, actual, label)
+    options = []  # (met_on, required, actual, what)
     if rules.years_at_previous_rank is not None:
         if previous is not None and previous_award is not None:
             met_on = add_years(previous_award.awarded_on, rules.years_at_previous_rank)
             actual = years_between(previous_award.awarded_on, on)
         else:
             met_on, actual = None, None
-        name = previous.name if previous is not None else _("the previous rank")
-        options.append((met_on, rules.years_at_previous_rank, actual, _("%(years)s years at %(rank)s") % {"years": _fmt(rules.years_at_previous_rank), "rank": name}))
+        options.append((met_on, rules.years_at_previous_rank, actual, "rank"))
     if rules.years_in_trade is not None:
         met_on = add_years(inputs.started_on, rules.years_in_trade)
-        options.append((met_on, rules.years_in_trade, years_between(inputs.started_on, on), _("%(years)s years in the trade") % {"years": _fmt(rules.years_in_trade)}))
+        options.append((met_on, rules.years_in_trade, years_between(inputs.started_on, on), "trade"))
     dated = [o for o in options if o[0] is not None]
     chosen = min(dated, key=lambda o: o[0]) if dated else options[0]
     met_on = chosen[0]
@@ -467,9 +501,21 @@ def _time_requirement(rules, inputs, previous: RankInfo | None, previous_award: 
         status = Status.MET
     else:
         status = Status.PENDING
-    detail = _(" or ").join(o[3] for o in options)
-    if met_on is None:
-        detail = f"{detail}; " + _("counts from the award of the previous rank")
+    detail = ""
+    if detailed:
+        words = []
+        for _met_on, years, _actual, what in options:
+            if what == "rank":
+                name = previous.name if previous is not None else _("the previous rank")
+                words.append(_("%(years)s years at %(rank)s") % {"years": _fmt(years), "rank": name})
+            else:
+                words.append(_("%(years)s years in the trade") % {"years": _fmt(years)})
+        detail = _(" or ").join(words)
+        if met_on is None:
+            detail = f"{detail}; " + _("counts from the award of the previous rank")
+    evidence = ()
+    if chosen[3] == "rank" and previous_award is not None and previous_award.record_id:
+        evidence = (f"rank_record:{previous_award.record_id}",)
     return Requirement(
         kind=Kind.TIME,
         status=status,
@@ -477,14 +523,18 @@ def _time_requirement(rules, inputs, previous: RankInfo | None, previous_award: 
         required=chosen[1],
         actual=chosen[2],
         detail=detail,
-        evidence=(f"rank_record:{previous_award.record_id}",) if previous_award and previous_award.record_id and chosen is options[0] and rules.years_at_previous_rank is not None else (),
+        evidence=evidence,
         met_on=met_on,
     )
 
 
 def _review_requirement(reviews, rank_id: int, on: dt.date) -> Requirement:
-    held = sorted((r for r in reviews if r.rank_id == rank_id and r.held_on <= on), key=lambda r: (r.held_on, r.id))
-    latest = held[-1] if held else None
+    latest = None
+    for review in reviews:
+        if review.rank_id == rank_id and review.held_on <= on and (
+            latest is None or (review.held_on, review.id) > (latest.held_on, latest.id)
+        ):
+            latest = review
     if latest is None:
         status, actual, detail = Status.UNMET, None, _("no comprehensive review recorded")
     else:
@@ -502,8 +552,15 @@ def _review_requirement(reviews, rank_id: int, on: dt.date) -> Requirement:
     )
 
 
-def evaluate(inputs: WorkerTradeInputs, on: dt.date) -> Explanation:
-    """Return where the worker stands in the trade on `on`, and every requirement of each higher rank."""
+def evaluate(inputs: WorkerTradeInputs, on: dt.date, *, detailed: bool = True) -> Explanation:
+    """
+    Return where the worker stands in the trade on `on`, and every requirement of each higher rank.
+
+    With detailed=False (the recompute's fast path) the wording of details is
+    left out and a rank that cannot be reached because the rank below is not
+    earned lists only that; every status is the same as with detailed=True.
+    """
+    _LANGUAGE.code = get_language()
     ladder = sorted(inputs.ladder, key=lambda r: r.order)
     ranks = {r.id: r for r in ladder}
     held = held_award(inputs, on, ranks)
@@ -513,7 +570,7 @@ def evaluate(inputs: WorkerTradeInputs, on: dt.date) -> Explanation:
     for award in sorted(inputs.awarded, key=lambda a: (a.awarded_on, a.record_id or 0)):
         if award.awarded_on <= on and award.rank_id not in awards_by_rank:
             awards_by_rank[award.rank_id] = award  # time at a rank counts from its first award
-    attended = _attended_hours(inputs.attendance, on)
+    attended = None
 
     steps: list[RankStep] = []
     previous: RankInfo | None = None
@@ -525,10 +582,14 @@ def evaluate(inputs: WorkerTradeInputs, on: dt.date) -> Explanation:
         rules = rule_set_in_force(inputs.rule_sets.get(rank.id, ()), on)
         if rules is None:
             requirements = (
-                Requirement(kind=Kind.RULES, status=Status.UNMET, label=_("Rules"), detail=_("no rule set in force on %(date)s") % {"date": on.isoformat()}),
+                Requirement(
+                    kind=Kind.RULES,
+                    status=Status.UNMET,
+                    label=_("Rules"),
+                    detail=_("no rule set in force on %(date)s") % {"date": on.isoformat()} if detailed else "",
+                ),
             )
-            step = RankStep(rank.id, rank.code, rank.name, None, None, requirements)
-            steps.append(step)
+            steps.append(RankStep(rank.id, rank.code, rank.name, None, None, requirements))
             previous, previous_met = rank, False
             continue
         requirements = []
@@ -550,26 +611,31 @@ def evaluate(inputs: WorkerTradeInputs, on: dt.date) -> Explanation:
                     evidence=(f"rank_record:{held.record_id}",) if status == Status.MET and held.record_id else (),
                 )
             )
+            if status == Status.UNMET and not detailed:
+                steps.append(RankStep(rank.id, rank.code, rank.name, rules.id, rules.name, tuple(requirements)))
+                previous, previous_met = rank, False
+                continue
         lines = inputs.package_lines.get(rank.id, ())
         if rules.require_package:
-            requirements.extend(_package_requirements(rules, lines, attended))
+            if attended is None:
+                attended = _attended_hours(inputs.attendance, on)
+            requirements.extend(_package_requirements(rules, lines, attended, detailed))
         course_ids = {line.course_id for line in lines}
         rank_results = [r for r in inputs.results if r.rank_id == rank.id]
-        theory = _exam_standing(rank_results, "theory", rules, course_ids, inputs.attendance, on)
-        practical = _exam_standing(rank_results, "practical", rules, course_ids, inputs.attendance, on)
+        theory = _exam_standing(rank_results, "theory", rules, course_ids, inputs.attendance, on, detailed)
+        practical = _exam_standing(rank_results, "practical", rules, course_ids, inputs.attendance, on, detailed)
         if rules.require_theory:
-            requirements.append(_exam_requirement(Kind.THEORY, theory, rules.theory_pass_mark))
+            requirements.append(_exam_requirement(Kind.THEORY, theory, rules.theory_pass_mark, detailed))
         if rules.require_practical:
-            requirements.append(_exam_requirement(Kind.PRACTICAL, practical, rules.practical_pass_mark))
+            requirements.append(_exam_requirement(Kind.PRACTICAL, practical, rules.practical_pass_mark, detailed))
         if rules.composite_pass_mark is not None and rules.theory_weight is not None and rules.practical_weight is not None:
-            requirements.append(_composite_requirement(rules, theory, practical))
+            requirements.append(_composite_requirement(rules, theory, practical, detailed))
         if rules.years_at_previous_rank is not None or rules.years_in_trade is not None:
             previous_award = awards_by_rank.get(previous.id) if previous is not None else None
-            requirements.append(_time_requirement(rules, inputs, previous, previous_award, on))
+            requirements.append(_time_requirement(rules, inputs, previous, previous_award, on, detailed))
         if rules.require_review:
             requirements.append(_review_requirement(inputs.reviews, rank.id, on))
-        step = RankStep(rank.id, rank.code, rank.name, rules.id, rules.name, tuple(requirements))
-        steps.append(step)
+        steps.append(RankStep(rank.id, rank.code, rank.name, rules.id, rules.name, tuple(requirements)))
         # A met step whose only open point is the award of the rank below keeps the chain going.
         previous_met = bool(requirements) and all(
             r.status == Status.MET or (r.kind == Kind.LADDER and r.status == Status.PENDING) for r in requirements
@@ -586,7 +652,9 @@ def evaluate(inputs: WorkerTradeInputs, on: dt.date) -> Explanation:
     )
 
 
-def climb(inputs: WorkerTradeInputs, on: dt.date, *, max_steps: int | None = None) -> list[tuple[RankStep, Explanation]]:
+def climb(
+    inputs: WorkerTradeInputs, on: dt.date, *, max_steps: int | None = None, detailed: bool = False
+) -> list[tuple[RankStep, Explanation]]:
     """
     Return the ranks earned on `on`, lowest first, each with the explanation
     it was earned on: award the lowest met rank, then look again with that
@@ -594,7 +662,7 @@ def climb(inputs: WorkerTradeInputs, on: dt.date, *, max_steps: int | None = Non
     """
     earned = []
     while max_steps is None or len(earned) < max_steps:
-        explanation = evaluate(inputs, on)
+        explanation = evaluate(inputs, on, detailed=detailed)
         # The lowest met step: usually the next rank, or a higher one a rule lets the worker enter directly.
         step = next((s for s in explanation.steps if s.met), None)
         if step is None:

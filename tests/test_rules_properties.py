@@ -135,3 +135,15 @@ def test_removing_evidence_never_raises_a_rank(data, draw):
     rows = getattr(data, field)
     fewer = replace(data, **{field: rows[:index] + rows[index + 1 :]})
     assert order_of(rank_reached(fewer, ON)) <= before
+
+
+@given(worker_inputs())
+def test_the_fast_path_decides_exactly_like_the_full_explanation(data):
+    full = evaluate(data, ON)
+    brief = evaluate(data, ON, detailed=False)
+    assert [(s.rank_id, s.met) for s in brief.steps] == [(s.rank_id, s.met) for s in full.steps]
+    for quick, slow in zip(brief.steps, full.steps, strict=True):
+        if slow.met:
+            assert [(r.kind, r.status, r.actual, r.evidence) for r in quick.requirements] == [
+                (r.kind, r.status, r.actual, r.evidence) for r in slow.requirements
+            ]
