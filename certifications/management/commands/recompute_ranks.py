@@ -1,0 +1,58 @@
+"""Re-evaluate every worker's ranks and print what changed."""
+
+import datetime as dt
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from certifications.access import unit_subtree_ids
+from certifications.services import ranks_recompute
+from training.models import Unit
+
+
+def text_bar(stream, width: int = 40):
+    """Return a progress callback drawing `[#####.....] done/total` on one line of stream."""
+
+    def draw(done: int, total: int) -> None:
+        filled = width * done // total if total else width
+        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return draw
+
+
+class Command(BaseCommand):
+    help = "Re-evaluate workers' skill ranks with the roll-up rules and create the records they have earned."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--unit", help="Only workers in this unit (code) and the units below it.")
+        parser.add_argument("--dry-run", action="store_true", help="Show what would change; write nothing.")
+        parser.add_argument("--on", type=dt.date.fromisoformat, help="Evaluation date (YYYY-MM-DD); today by default.")
+        parser.add_argument("--no-progress", action="store_true", help="Do not draw the progress bar.")
+
+    def handle(self, *args, unit=None, dry_run=False, on=None, no_progress=False, **options):
+        unit_ids = None
+        if unit:
+            try:
+                unit_ids = unit_subtree_ids(Unit.objects.get(code=unit))
+            except Unit.DoesNotExist:
+                raise CommandError(_("No unit with code %(code)s.") % {"code": unit}) from None
+        progress = None if no_progress else text_bar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr)
+        report = ranks_recompute(unit_ids=unit_ids, on=on, dry_run=dry_run, progress=progress)
+        for change in report.changes:
+            self.stdout.write(str(change))
+        summary = _(
+            "%(pairs)s worker trades of %(workers)s workers evaluated; %(awarded)s awarded, %(pending)s pending HR approval (mode: %(mode)s)."
+        ) % {
+            "pairs": report.evaluated,
+            "workers": report.workers,
+            "awarded": report.awarded,
+            "pending": report.pending,
+            "mode": report.mode,
+        }
+        if dry_run:
+            summary = _("Dry run, nothing written: %(summary)s") % {"summary": summary}
+        self.stdout.write(summary)
