@@ -1,0 +1,23 @@
+"""Synthesise a mining group of N workers for benchmarks."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from training.scale import scale_load
+
+
+class Command(BaseCommand):
+    help = "Synthesise a mining group: N workers with ~10 attendance rows and ~20 results each (bulk inserts)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workers", type=int, required=True)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--prefix", default="S", help="Code prefix, so several groups can coexist.")
+
+    def handle(self, *args, workers, seed, prefix, **options):
+        started = time.perf_counter()
+        summary = scale_load(workers=workers, seed=seed, prefix=prefix)
+        elapsed = time.perf_counter() - started
+        counts = ", ".join(f"{name} {value:,}" for name, value in vars(summary).items())
+        self.stdout.write(f"Loaded in {elapsed:.1f} s: {counts}")
