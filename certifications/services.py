@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from training.locking import workers_lock
+from training.locking import workers_lock
 from training.models import Attendance, Rank, Trade, Worker
 
 from . import rules
@@ -364,3 +365,20 @@ def ranks_recompute(
         worker_filter["unit_id__in"] = list(unit_ids)
     _describe(report, new_records, worker_filter)
     return report
+
+
+def worker_reevaluate_after_save(*, worker_id: int, corrected: tuple[str, int] | None = None, reason: str = "", user=None) -> None:
+    """
+    For rows the admin saves itself (results, attendance, reviews): mark awards
+    resting on a corrected row for HR review, and re-evaluate the worker after commit.
+    """
+    if corrected is not None:
+        kind, pk = corrected
+        _flag_dependent_records(
+            worker_id=worker_id,
+            kind=kind,
+            pk=pk,
+            reason=reason or _("%(kind)s #%(id)s corrected in the admin") % {"kind": kind, "id": pk},
+            user=user,
+        )
+    _recompute_after_commit(worker_id)
