@@ -1,0 +1,383 @@
+"""The HR admin for assessments, ranks, certificates, honours, mentoring and compliance rules."""
+
+import datetime as dt
+import json
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from training.admin import WORKER_SEARCH, EditableInline, WorkerUnitFilter
+
+from .access import is_hr
+from .admin_rollup import approve_awards, reject_awards
+from .services import worker_reevaluate_after_save
+from .models import (
+    Assessment,
+    AssessmentResult,
+    Certificate,
+    CertificateReview,
+    ComplianceRule,
+    ComprehensiveReview,
+    Honour,
+    Mentorship,
+    RankRecord,
+    ReminderLog,
+    RuleSet,
+)
+
+
+class WorkerColumnsMixin:
+    """The employee number and unit columns HR expects next to a worker's name."""
+
+    @admin.display(description=_("employee number"), ordering="worker__employee_no")
+    def employee_no(self, obj):
+        return obj.worker.employee_no
+
+    @admin.display(description=_("unit"), ordering="worker__unit__name")
+    def unit(self, obj):
+        return obj.worker.unit.name
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    """Certificates by how soon their next review (复审) falls due."""
+
+    title = _("review due")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("overdue", _("Overdue")),
+            ("30", _("Within 30 days")),
+            ("60", _("Within 60 days")),
+            ("90", _("Within 90 days")),
+        )
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.filter(next_review_due__lt=today)
+        if self.value() in {"30", "60", "90"}:
+            return queryset.filter(next_review_due__gte=today, next_review_due__lte=today + dt.timedelta(days=int(self.value())))
+        return queryset
+
+
+def examined_by(user, queryset, path: str):
+    # HR sees every assessment; an assessor sees only the sittings they examine.
+    if is_hr(user):
+        return queryset
+    return queryset.filter(**{path: user}).distinct()
+
+
+# Assessments ---------------------------------------------------------------------------------------
+
+
+class ResultInline(EditableInline):
+    model = AssessmentResult
+    fields = ("worker", "attempt", "score", "absent", "remarks")
+    autocomplete_fields = ("worker",)
+    list_select_related = ("assessment",)
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "subject", "held_on", "pass_mark", "full_marks", "sat", "passed")
+    list_select_related = ("course", "trade", "rank", "special_operation")
+    list_filter = ("kind", "trade", "rank", "special_operation", "held_on")
+    date_hierarchy = "held_on"
+    search_fields = ("code", "name", "course__code", "course__title", "trade__name", "special_operation__name")
+    autocomplete_fields = ("course", "trade", "rank", "special_operation")
+    filter_horizontal = ("examiners",)
+    fieldsets = (
+        (None, {"fields": ("code", "name", "kind", "held_on", "venue")}),
+        (_("What it assesses"), {"fields": ("course", "trade", "rank", "special_operation")}),
+        (_("Marking"), {"fields": ("full_marks", "pass_mark", "examiners")}),
+    )
+    inlines = (ResultInline,)
+
+    def get_queryset(self, request):
+        queryset = (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sat_count=Count("results", filter=Q(results__absent=False)),
+                passed_count=Count("results", filter=Q(results__absent=False, results__score__gte=F("pass_mark"))),
+            )
+        )
+        return examined_by(request.user, queryset, "examiners")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "examiners":
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description=_("assesses"))
+    def subject(self, obj):
+        if obj.special_operation_id:
+            return obj.special_operation.name
+        if obj.trade_id and obj.rank_id:
+            return f"{obj.trade.name} · {obj.rank.name}"
+        return obj.course.title if obj.course_id else "—"
+
+    @admin.display(description=_("sat"), ordering="sat_count")
+    def sat(self, obj):
+        return obj.sat_count
+
+    @admin.display(description=_("passed"), ordering="passed_count")
+    def passed(self, obj):
+        return obj.passed_count
+
+
+@admin.register(AssessmentResult)
+class AssessmentResultAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+    list_display = (
+        "worker", "employee_no", "unit", "assessment", "kind", "held_on", "attempt", "score_shown", "passed",
+    )
+    list_select_related = ("worker__unit", "assessment")
+    list_filter = (
+        "assessment__kind", "absent", "attempt", WorkerUnitFilter, "assessment__trade", "assessment__rank",
+        "assessment__special_operation", "assessment__held_on",
+    )
+    date_hierarchy = "assessment__held_on"
+    search_fields = (*WORKER_SEARCH, "assessment__code", "assessment__name", "assessment__course__code")
+    autocomplete_fields = ("assessment", "worker")
+    fields = ("assessment", "worker", "attempt", "score", "absent", "full_marks", "remarks", "recorded_by", "recorded_at")
+    readonly_fields = ("full_marks", "recorded_by", "recorded_at")
+
+    def get_queryset(self, request):
+        return examined_by(request.user, super().get_queryset(request), "assessment__examiners")
+
+    def save_model(self, request, obj, form, change):
+        if obj.recorded_by_id is None:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+        score_changed = change and {"score", "absent"} & set(form.changed_data)
+        worker_reevaluate_after_save(worker_id=obj.worker_id, corrected=("results", obj.pk) if score_changed else None, user=request.user)
+
+    @admin.display(description=_("kind"), ordering="assessment__kind")
+    def kind(self, obj):
+        return obj.assessment.get_kind_display()
+
+    @admin.display(description=_("date"), ordering="assessment__held_on")
+    def held_on(self, obj):
+        return obj.assessment.held_on
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_shown(self, obj):
+        return _("Absent") if obj.absent else obj.score
+
+    @admin.display(description=_("passed"), boolean=True)
+    def passed(self, obj):
+        return obj.passed
+
+
+@admin.register(ComprehensiveReview)
+class ComprehensiveReviewAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+    list_display = ("worker", "employee_no", "unit", "trade", "rank", "held_on", "passed", "panel")
+    list_select_related = ("worker__unit", "trade", "rank")
+    list_filter = ("passed", "trade", "rank", WorkerUnitFilter, "held_on")
+    date_hierarchy = "held_on"
+    search_fields = (*WORKER_SEARCH, "trade__name", "panel")
+    autocomplete_fields = ("worker", "trade", "rank")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        outcome_changed = change and "passed" in form.changed_data
+        worker_reevaluate_after_save(worker_id=obj.worker_id, corrected=("reviews", obj.pk) if outcome_changed else None, user=request.user)
+
+
+# Rules and ranks ---------------------------------------------------------------------------------------
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "package", "name", "effective_from", "theory_pass_mark", "practical_pass_mark", "years_at_previous_rank",
+        "years_in_trade", "require_review", "exam_valid_months",
+    )
+    list_select_related = ("package__trade", "package__rank")
+    list_filter = ("package__trade", "package__rank", "require_review", "name", "effective_from")
+    date_hierarchy = "effective_from"
+    search_fields = ("name", "package__code", "package__name", "package__trade__name")
+    autocomplete_fields = ("package",)
+    fieldsets = (
+        (None, {"fields": ("package", "name", "effective_from")}),
+        (_("Training"), {"fields": ("require_package", "min_electives")}),
+        (
+            _("Exams"),
+            {
+                "fields": (
+                    ("require_theory", "theory_pass_mark"),
+                    ("require_practical", "practical_pass_mark"),
+                    "resit_limit",
+                    "exam_valid_months",
+                )
+            },
+        ),
+        (_("Weighted composite score"), {"fields": ("theory_weight", "practical_weight", "composite_pass_mark")}),
+        (_("Time and review"), {"fields": ("years_at_previous_rank", "years_in_trade", "require_review", "allow_direct_entry")}),
+    )
+
+
+@admin.register(RankRecord)
+class RankRecordAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+    list_display = (
+        "worker", "employee_no", "unit", "trade", "rank", "status", "source", "awarded_on", "certificate_no",
+        "needs_review",
+    )
+    list_select_related = ("worker__unit", "trade", "rank")
+    list_filter = ("status", "source", "needs_review", "trade", "rank", WorkerUnitFilter, "awarded_on")
+    date_hierarchy = "awarded_on"
+    search_fields = (*WORKER_SEARCH, "certificate_no", "trade__name")
+    autocomplete_fields = ("worker", "trade", "rank", "rule_set")
+    readonly_fields = ("evidence_shown", "decided_by", "decided_at", "created_at")
+    # Pending awards: filter status "Pending approval", then approve or reject them.
+    actions = (approve_awards, reject_awards)
+    fieldsets = (
+        (None, {"fields": ("worker", "trade", "rank", "status", "source", "awarded_on", "certificate_no", "rule_set")}),
+        (_("Review"), {"fields": ("needs_review", "review_reason", "decided_by", "decided_at", "created_at")}),
+        (_("Evidence"), {"fields": ("evidence_shown",)}),
+    )
+
+    @admin.display(description=_("evidence"))
+    def evidence_shown(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.evidence, ensure_ascii=False, indent=2, default=str))
+
+
+# Certificates, honours, mentoring -------------------------------------------------------------------------
+
+
+class CertificateReviewInline(EditableInline):
+    model = CertificateReview
+    fields = ("reviewed_on", "outcome", "training_hours", "reviewer", "remarks")
+    list_select_related = ("certificate",)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+    list_display = (
+        "number", "kind", "worker", "employee_no", "unit", "covers", "issued_on", "valid_until", "next_review_due",
+        "status",
+    )
+    list_select_related = ("worker__unit", "special_operation", "trade", "rank")
+    list_filter = (
+        "kind", "status", ReviewDueFilter, "special_operation", "rank", WorkerUnitFilter, "extended_review_approved",
+        "valid_until",
+    )
+    date_hierarchy = "issued_on"
+    search_fields = ("number", *WORKER_SEARCH, "special_operation__name", "issuing_body")
+    autocomplete_fields = ("worker", "special_operation", "trade", "rank")
+    fieldsets = (
+        (None, {"fields": ("kind", "number", "worker", "status")}),
+        (_("What it certifies"), {"fields": ("special_operation", "trade", "rank")}),
+        (
+            _("Validity"),
+            {
+                "fields": (
+                    "issuing_body", "first_issued_on", "issued_on", "valid_until", "next_review_due",
+                    "extended_review_approved", "remarks",
+                )
+            },
+        ),
+    )
+    inlines = (CertificateReviewInline,)
+
+    @admin.display(description=_("certifies"))
+    def covers(self, obj):
+        if obj.special_operation_id:
+            return obj.special_operation.name
+        parts = [str(part) for part in (obj.trade, obj.rank) if part is not None]
+        return " · ".join(parts) or "—"
+
+
+@admin.register(CertificateReview)
+class CertificateReviewAdmin(SimpleHistoryAdmin):
+    list_display = ("certificate", "worker", "reviewed_on", "outcome", "training_hours", "reviewer")
+    list_select_related = ("certificate__worker",)
+    list_filter = ("outcome", "reviewed_on")
+    date_hierarchy = "reviewed_on"
+    search_fields = ("certificate__number", "certificate__worker__employee_no", "certificate__worker__name",
+                     "certificate__worker__name_pinyin")
+    autocomplete_fields = ("certificate",)
+
+    @admin.display(description=_("worker"), ordering="certificate__worker__name_pinyin")
+    def worker(self, obj):
+        return obj.certificate.worker
+
+
+@admin.register(Honour)
+class HonourAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+    list_display = ("worker", "employee_no", "unit", "title", "level", "awarding_body", "document_no", "awarded_on")
+    list_select_related = ("worker__unit",)
+    list_filter = ("level", WorkerUnitFilter, "awarded_on")
+    date_hierarchy = "awarded_on"
+    search_fields = (*WORKER_SEARCH, "title", "awarding_body", "document_no")
+    autocomplete_fields = ("worker",)
+
+
+@admin.register(Mentorship)
+class MentorshipAdmin(SimpleHistoryAdmin):
+    list_display = ("apprentice", "mentor", "trade", "start", "planned_end", "signed_off", "signed_off_on")
+    list_select_related = ("apprentice", "mentor", "trade")
+    list_filter = ("trade", ("signed_off_on", admin.EmptyFieldListFilter), "start")
+    date_hierarchy = "start"
+    search_fields = (
+        "apprentice__employee_no", "apprentice__name", "apprentice__name_pinyin",
+        "mentor__employee_no", "mentor__name", "mentor__name_pinyin",
+    )
+    autocomplete_fields = ("apprentice", "mentor", "trade")
+
+    @admin.display(description=_("signed off"), boolean=True, ordering="signed_off_on")
+    def signed_off(self, obj):
+        return obj.signed_off_on is not None
+
+
+@admin.register(ComplianceRule)
+class ComplianceRuleAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "name", "effective_from", "category", "trade", "initial_hours", "annual_hours", "special_initial_hours",
+        "certificate_valid_years", "review_interval_years",
+    )
+    list_select_related = ("trade",)
+    list_filter = ("category", "trade", "effective_from")
+    search_fields = ("name",)
+    autocomplete_fields = ("trade",)
+    fieldsets = (
+        (None, {"fields": ("name", "effective_from", "category", "trade")}),
+        (_("Training hours"), {"fields": ("initial_hours", "annual_hours", "special_initial_hours")}),
+        (
+            _("Special-operation certificates"),
+            {
+                "fields": (
+                    "certificate_valid_years", "review_interval_years", "extended_review_interval_years",
+                    "review_window_days", "review_training_hours", "review_failures_allowed",
+                )
+            },
+        ),
+        (
+            _("Mentoring, absence and managers"),
+            {"fields": ("mentoring_months", "away_practical_months", "away_retrain_months", "manager_assessment_months")},
+        ),
+    )
+
+
+@admin.register(ReminderLog)
+class ReminderLogAdmin(admin.ModelAdmin):
+    """What send_reminders already sent; written by the command only."""
+
+    list_display = ("sent_on", "recipient", "worker", "item_key", "bucket", "due_on")
+    list_select_related = ("worker",)
+    list_filter = ("bucket", "sent_on", "due_on")
+    date_hierarchy = "sent_on"
+    search_fields = ("recipient", "item_key", "worker__employee_no", "worker__name", "worker__name_pinyin")
+    autocomplete_fields = ("worker",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
