@@ -261,6 +261,7 @@ class WorkerClearance:
     lapses_on: dt.date | None
     by_trade: dict[int, rules.Clearance] = field(default_factory=dict)
     licensed: bool | None = None  # None: no current trade needs a special-operation certificate
+    trade_names: dict[int, str] = field(default_factory=dict)
 
     @property
     def has_trade(self) -> bool:
@@ -289,7 +290,8 @@ def worker_summaries(
             special = [tid for tid in by_trade if trades.get(tid) and trades[tid].special_operations]
             if special:
                 licensed = not any(r.code in CERTIFICATE_CODES for tid in special for r in by_trade[tid].reasons)
-        out[worker_id] = WorkerClearance(ok, reasons, min(lapses) if ok and lapses else None, by_trade, licensed)
+        names = {tid: trades[tid].name for tid in by_trade if tid in trades} if trades is not None else {}
+        out[worker_id] = WorkerClearance(ok, reasons, min(lapses) if ok and lapses else None, by_trade, licensed, names)
     return out
 
 
@@ -404,6 +406,10 @@ class ForecastRow:
     @property
     def total(self) -> int:
         return sum(self.reviews) + sum(self.expiries)
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        return list(zip(self.reviews, self.expiries, strict=True))
 
 
 @dataclass

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from training.models import Unit
 
-from . import access, progress
+from . import access, progress, views_compliance
 from .filters import SORTS, UnitWorkerFilter
 
 
@@ -28,7 +28,9 @@ def home(request):
 
 def _worker_page(request, worker, *, own: bool):
     page = progress.worker_progress_get(worker=worker, on=timezone.localdate())
-    return render(request, "certifications/worker_detail.html", {"page": page, "own": own, "today": page.on})
+    context = {"page": page, "own": own, "today": page.on}
+    context.update(views_compliance.worker_clearance_context(worker=worker, on=page.on))
+    return render(request, "certifications/worker_detail.html", context)
 
 
 def me(request):
@@ -78,6 +80,7 @@ def unit_detail(request, code):
     page = progress.unit_progress_get(
         unit=unit, unit_ids=subtree, workers=filterset.qs, on=on, package_id=package_id
     )
+    views_compliance.attach_unit_clearance(page.rows, unit_ids=subtree, on=on)
     matrix_params = request.GET.copy()
     matrix_params.pop("package", None)
     return render(
@@ -104,8 +107,6 @@ def dashboard(request):
     if not access.is_hr(request.user):
         raise Http404("No such page.")
     page = progress.dashboard_get(on=timezone.localdate())
-    return render(
-        request,
-        "certifications/dashboard.html",
-        {"page": page, "windows": progress.DUE_WINDOWS, "today": page.on},
-    )
+    context = {"page": page, "windows": progress.DUE_WINDOWS, "today": page.on}
+    context.update(views_compliance.dashboard_compliance_context(units=page.units, on=page.on))
+    return render(request, "certifications/dashboard.html", context)

@@ -1,0 +1,68 @@
+"""Clearance on the progress pages: worker card, unit column, dashboard rates and forecast."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from tests.compliance_builders import cleared_electrician, electrician_trade
+from tests.factories import UnitFactory, UserFactory, WorkerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def on_the_test_day():
+    # The builders' worker is cleared until the review due on 2026-05-05.
+    with time_machine.travel(dt.datetime(2026, 3, 10, 2, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+@pytest.fixture
+def crew():
+    trade, op = electrician_trade()
+    unit = UnitFactory(code="ZC9", name="综采九队")
+    ok = cleared_electrician(trade, op, unit=unit, employee_no="E1")
+    blocked = cleared_electrician(trade, op, unit=unit, employee_no="E2", certificate=False)
+    return unit, ok, blocked
+
+
+def test_the_worker_page_says_why_a_worker_is_not_cleared(hr_client, crew):
+    body = hr_client.get(reverse("certifications:worker-detail", args=["E2"])).content.decode()
+    assert "Cleared for post" in body
+    assert "Not cleared" in body
+    assert "No 煤矿井下电气作业 certificate." in body
+
+
+def test_the_unit_page_has_a_clearance_column(hr_client, crew):
+    body = hr_client.get(reverse("certifications:unit-detail", args=["ZC9"])).content.decode()
+    assert body.count("state--met\"><span class=\"symbol\" aria-hidden=\"true\">✓</span> Cleared") >= 1
+    assert "No 煤矿井下电气作业 certificate." in body
+
+
+def test_the_dashboard_shows_licensed_on_post_and_the_forecast_chart(hr_client, crew):
+    response = hr_client.get(reverse("certifications:dashboard"))
+    body = response.content.decode()
+    assert "持证上岗率" in body
+    assert "50% <span class=\"muted\">(1/2)</span>" in body
+    assert "<svg viewBox" in body and "Recertification forecast" in body
+    forecast = response.context["forecast"]
+    assert forecast.review_totals[2] == 1  # May 2026: E1's review
+
+
+def test_the_forecast_chart_escapes_nothing_it_should_not(hr_client, crew):
+    from certifications import compliance
+    from certifications.views_compliance import forecast_chart
+
+    svg = str(forecast_chart(compliance.recertification_forecast()))
+    assert svg.startswith("<svg") and "&lt;" not in svg
+
+
+def test_a_leader_sees_the_roster_check_button_on_their_unit(client, crew):
+    unit = crew[0]
+    user = UserFactory(username="leader9", role="crew_leader")
+    WorkerFactory(unit=unit, user=user, is_team_leader=True)
+    client.force_login(user)
+    body = client.get(reverse("certifications:unit-detail", args=["ZC9"])).content.decode()
+    assert reverse("certifications:roster-check") in body
