@@ -195,6 +195,7 @@ def results_parse(source, *, user=None) -> ResultsImport:
 
     outcome = ResultsImport()
     now = timezone.now()
+    kinds = (("theory", _("theory")), ("practical", _("practical")))
     seen: dict[tuple[int, int, int | None], int] = {}
     pending: list[tuple[RowOutcome, AssessmentResult, int | None]] = []
     for number, values in raw:
@@ -232,7 +233,7 @@ def results_parse(source, *, user=None) -> ResultsImport:
         if examiner and examiner_id is None:
             remarks = (remarks + " " if remarks else "") + _("Examiner: %(name)s") % {"name": examiner}
         scores = []
-        for kind, label in (("theory", _("theory")), ("practical", _("practical"))):
+        for kind, label in kinds:
             try:
                 score = parse_score(get(values, kind))
             except ValueError as exc:
@@ -314,7 +315,6 @@ def results_parse(source, *, user=None) -> ResultsImport:
 
 def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date | None):
     """Return (assessment, None) or (None, reason) for one kind of score on one row."""
-    kind_label = Assessment.Kind(kind).label
     code = cell_text(get(values, "assessment"))
     if code:
         named = lookups.by_code.get(code.upper())
@@ -331,7 +331,7 @@ def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date
             partners = lookups.by_subject.get((subject, kind), [])
             if len(partners) == 1:
                 return partners[0], None
-        return None, _("there is no %(kind)s assessment to go with %(code)s.") % {"kind": kind_label, "code": code}
+        return None, _("there is no %(kind)s assessment to go with %(code)s.") % {"kind": Assessment.Kind(kind).label, "code": code}
     if held_on is None:
         return None, _("give the assessment code, or the date of the exam.")
     subject = None
@@ -364,10 +364,10 @@ def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date
         return found[0], None
     if not found:
         return None, _("there is no %(kind)s assessment for %(subject)s on %(date)s.") % {
-            "kind": kind_label, "subject": description, "date": held_on.isoformat()
+            "kind": Assessment.Kind(kind).label, "subject": description, "date": held_on.isoformat()
         }
     return None, _("several %(kind)s assessments match %(subject)s on %(date)s; give the assessment code.") % {
-        "kind": kind_label, "subject": description, "date": held_on.isoformat()
+        "kind": Assessment.Kind(kind).label, "subject": description, "date": held_on.isoformat()
     }
 
 

@@ -610,6 +610,9 @@ class _MessyFormatMixin:
     def get_read_mode(self):
         return "rb"
 
+    def can_import(self):
+        return True
+
 
 class XLSX(_MessyFormatMixin, base_formats.XLSX):
     pass
@@ -618,6 +621,9 @@ class XLSX(_MessyFormatMixin, base_formats.XLSX):
 class XLS(_MessyFormatMixin, base_formats.XLS):
     def get_title(self):
         return "xls"
+
+    def can_export(self):
+        return False  # writing .xls needs the unmaintained xlwt
 
 
 class CSV(_MessyFormatMixin, base_formats.CSV):
@@ -634,3 +640,70 @@ class CSV(_MessyFormatMixin, base_formats.CSV):
 
 IMPORT_FORMATS = [XLSX, XLS, CSV]
 EXPORT_FORMATS = [base_formats.XLSX, CSV]
+
+
+# --- admin glue -------------------------------------------------------------------------------------------
+
+from django import forms as _forms  # noqa: E402
+from django.contrib import messages as _messages  # noqa: E402
+from django.http import HttpResponseRedirect  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from import_export.admin import ImportExportMixin  # noqa: E402
+from import_export.forms import ImportForm  # noqa: E402
+from import_export.tmp_storages import CacheStorage  # noqa: E402
+
+from .spreadsheets import upload_max_bytes  # noqa: E402
+
+
+class PrivateCacheStorage(CacheStorage):
+    """Keep an uploaded file between preview and confirm in the (never served) cache, for an hour at most."""
+
+    CACHE_LIFETIME = 3600
+    CACHE_PREFIX = "kuangjiang-import-"
+
+
+class SizeLimitedImportForm(ImportForm):
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > upload_max_bytes():
+            raise _forms.ValidationError(
+                _("The file is over the size limit of %(limit)s MB.") % {"limit": round(upload_max_bytes() / 1024 / 1024, 1)}
+            )
+        return upload
+
+
+class SpreadsheetAdminMixin(ImportExportMixin):
+    """
+    Import/export buttons for a model admin: messy-file formats, private temporary
+    storage, a size limit, and a confirm that is all or nothing.
+    """
+
+    import_formats = IMPORT_FORMATS
+    export_formats = EXPORT_FORMATS
+    tmp_storage_class = PrivateCacheStorage
+    import_form_class = SizeLimitedImportForm
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        # The confirm step must not silently skip rows that became invalid since the preview.
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            _messages.error(request, _("Nothing was imported: the file has errors. Import it again to see them row by row."))
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        return super().process_result(result, request)
+
+
+class LedgerExportAdminMixin(SpreadsheetAdminMixin):
+    """Adds an "Export the training ledger" button to the changelist (Worker, Unit)."""
+
+    import_export_change_list_template = "admin/spreadsheets/change_list_ledger.html"
+
+
+class ResultsImportAdminMixin(SpreadsheetAdminMixin):
+    """Adds an "Import exam results" button to the results changelist."""
+
+    import_export_change_list_template = "admin/spreadsheets/change_list_results.html"

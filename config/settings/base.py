@@ -153,7 +153,8 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# Uploads carry personal data: kept in the never-served cache between preview and confirm, for an hour at most.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "training.resources.PrivateCacheStorage"
 
 # django-tasks: background jobs stored in the database; `manage.py db_worker` runs them.
 TASKS = {

@@ -1,0 +1,78 @@
+"""The admin import/export buttons: preview, all-or-nothing confirm, permissions, private storage."""
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests import factories as f
+from tests.spreadsheet_builders import xlsx_bytes
+from training.models import Worker
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.spreadsheets_admin_urls")]
+
+IMPORT_URL = "/admin/training/worker/import/"
+HEADER = ["Employee number", "Name", "Unit", "Personnel category", "Hire date", "Status", "Trades"]
+
+
+@pytest.fixture
+def crew():
+    f.TradeFactory(code="T1")
+    return f.UnitFactory(code="C1")
+
+
+def preview(client, rows, fmt=0):
+    return client.post(IMPORT_URL, {"format": fmt, "resource": 0, "import_file": SimpleUploadedFile("roster.xlsx", xlsx_bytes(rows))})
+
+
+def test_hr_previews_a_roster_then_confirms_it(hr_client, crew):
+    response = preview(hr_client, [["花名册"], HEADER, ["E100", "赵一", "C1", "Other staff", "2020-01-01", "Active", "T1*"]])
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert [row.import_type for row in result.rows] == ["new"]
+    assert not Worker.objects.filter(employee_no="E100").exists()
+    confirm = response.context["confirm_form"].initial
+    response = hr_client.post("/admin/training/worker/process_import/", confirm)
+    assert response.status_code == 302
+    assert Worker.objects.get(employee_no="E100").worker_trades.get().is_primary
+
+
+def test_the_preview_shows_each_bad_row_with_its_number_and_reason(hr_client, crew):
+    response = preview(hr_client, [HEADER, ["E101", "钱二", "C1", "Other staff", "2020-01-01", "Active", ""], ["E102", "孙三", "NOPE", "Other staff", "2020-01-01", "Active", ""]])
+    result = response.context["result"]
+    assert result.has_validation_errors() and "confirm_form" not in response.context
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert "does not exist" in response.content.decode()
+    assert Worker.objects.count() == 0
+
+
+def test_a_confirm_that_meets_an_invalid_row_imports_nothing(hr_client, crew):
+    response = preview(hr_client, [HEADER, ["E103", "李四", "C1", "Other staff", "2020-01-01", "Active", ""]])
+    confirm = response.context["confirm_form"].initial
+    # The unit disappears between preview and confirm: the confirm must roll back as a whole.
+    stored_key = "kuangjiang-import-" + confirm["import_file_name"]
+    assert cache.get(stored_key) is not None
+    f.UnitFactory(code="C2")
+    from training.models import Unit
+    Unit.objects.filter(code="C1").update(code="C9")
+    hr_client.post("/admin/training/worker/process_import/", confirm)
+    assert Worker.objects.count() == 0
+
+
+def test_only_hr_may_import_but_viewers_may_export(client, crew):
+    officer = f.UserFactory(role="training_officer", username="officer")
+    officer.is_staff = True
+    officer.save()
+    client.force_login(officer)
+    assert client.get(IMPORT_URL).status_code == 403
+    assert client.get("/admin/training/worker/export/").status_code == 200
+
+
+def test_a_file_over_the_size_limit_is_refused(hr_client, crew, settings):
+    settings.KUANGJIANG = {**settings.KUANGJIANG, "UPLOAD_MAX_BYTES": 100}
+    response = preview(hr_client, [HEADER])
+    assert "size limit" in response.content.decode()
+
+
+def test_the_changelists_carry_the_spreadsheet_buttons(hr_client, crew):
+    assert "Export the training ledger" in hr_client.get("/admin/training/worker/").content.decode()
+    assert "Import exam results" in hr_client.get("/admin/certifications/assessmentresult/").content.decode()
