@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from training.models import Unit
 
-from . import access, progress, views_compliance
+from . import access, audit, progress, views_compliance
 from .filters import SORTS, UnitWorkerFilter
 
 
@@ -30,6 +30,9 @@ def _worker_page(request, worker, *, own: bool):
     page = progress.worker_progress_get(worker=worker, on=timezone.localdate())
     context = {"page": page, "own": own, "today": page.on}
     context.update(views_compliance.worker_clearance_context(worker=worker, on=page.on))
+    if access.is_hr(request.user):
+        # The audit trail is HR's: trainees and leaders see the records, not who corrected them.
+        context["change_history"] = audit.worker_history_get(worker=worker)
     return render(request, "certifications/worker_detail.html", context)
 
 

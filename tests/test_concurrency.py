@@ -1,0 +1,136 @@
+"""
+Concurrent writers on a real PostgreSQL server: two assessors save results for
+the same worker at the same moment while `ranks_recompute` runs. No update is
+lost, no worker ever holds two live records for one trade × rank, and the final
+ranks are those of a sequential run. Skipped on SQLite (it serialises writers).
+"""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
+
+from certifications.models import AssessmentResult, RankRecord
+from certifications.services import LIVE, ranks_recompute, result_record
+from tests.factories import AttendanceFactory, UserFactory
+from tests.rollup_setup import trade_setup, worker_in
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROUNDS = 6
+
+
+def run_together(*jobs, timeout=60):
+    """Run each job in its own thread (its own database connection), released at the same moment; return errors."""
+    barrier = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def runner(job):
+        try:
+            barrier.wait(timeout=timeout)
+            job()
+        except BaseException as error:  # noqa: BLE001 - every failure is reported to the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(thread.is_alive() for thread in threads), "a writer hung (deadlock?)"
+    return errors
+
+
+def trained_worker(setup):
+    worker = worker_in(setup)
+    AttendanceFactory(worker=worker, training_class=setup.training_class, theory_hours=Decimal("8"), practical_hours=Decimal("8"))
+    return worker
+
+
+def live_ranks(workers) -> dict[int, list[tuple[int, int, str]]]:
+    index = {worker.pk: i for i, worker in enumerate(workers)}
+    found: dict[int, list] = {i: [] for i in index.values()}
+    for worker_id, trade_id, rank_id, status in RankRecord.objects.filter(
+        worker_id__in=index, status__in=LIVE
+    ).values_list("worker_id", "trade_id", "rank_id", "status"):
+        found[index[worker_id]].append((trade_id, rank_id, status))
+    return {i: sorted(rows) for i, rows in found.items()}
+
+
+def assert_one_live_record_per_rank():
+    duplicates = (
+        RankRecord.all_objects.filter(status__in=LIVE, deleted_at__isnull=True)
+        .values("worker_id", "trade_id", "rank_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    assert list(duplicates) == []
+
+
+@pytest.mark.parametrize("mode", ["auto", "confirm"])
+def test_two_assessors_and_a_recompute_at_once_give_the_sequential_result(on_postgres, settings, mode):
+    settings.KUANGJIANG = {**settings.KUANGJIANG, "RANK_AWARD_MODE": mode}
+    setup = trade_setup()
+    assessor_a, assessor_b = UserFactory(), UserFactory()  # groups do not survive a transactional flush
+    raced = [trained_worker(setup) for _ in range(ROUNDS)]
+    sequential = [trained_worker(setup) for _ in range(ROUNDS)]
+
+    for worker in raced:
+        errors = run_together(
+            lambda w=worker: result_record(assessment=setup.theory, worker=w, score=Decimal("75"), recorded_by=assessor_a),
+            lambda w=worker: result_record(assessment=setup.practical, worker=w, score=Decimal("81"), recorded_by=assessor_b),
+            lambda: ranks_recompute(),
+        )
+        assert errors == []
+
+    for worker in sequential:
+        with transaction.atomic():
+            result_record(assessment=setup.theory, worker=worker, score=Decimal("75"), recorded_by=assessor_a)
+        with transaction.atomic():
+            result_record(assessment=setup.practical, worker=worker, score=Decimal("81"), recorded_by=assessor_b)
+    ranks_recompute()
+
+    # No lost update: both assessors' scores are there, once each.
+    for worker in raced:
+        scores = sorted(AssessmentResult.objects.filter(worker=worker).values_list("assessment__kind", "score"))
+        assert scores == [("practical", Decimal("81.0")), ("theory", Decimal("75.0"))]
+    assert_one_live_record_per_rank()
+    assert live_ranks(raced) == live_ranks(sequential)
+    # Every raced worker earned 中级工, in the mode's status.
+    expected_status = RankRecord.Status.AWARDED if mode == "auto" else RankRecord.Status.PENDING
+    assert all(
+        (setup.trade.pk, setup.ranks[1].pk, expected_status) in rows for rows in live_ranks(raced).values()
+    )
+
+
+def test_two_recomputes_of_the_same_worker_award_the_rank_once(on_postgres, settings):
+    settings.KUANGJIANG = {**settings.KUANGJIANG, "RANK_AWARD_MODE": "auto"}
+    setup = trade_setup()
+    workers = [trained_worker(setup) for _ in range(ROUNDS)]
+    for worker in workers:
+        AssessmentResult.objects.create(assessment=setup.theory, worker=worker, score=Decimal("70"))
+        AssessmentResult.objects.create(assessment=setup.practical, worker=worker, score=Decimal("70"))
+
+    for worker in workers:
+        errors = run_together(
+            lambda w=worker: ranks_recompute(worker_ids=[w.pk]),
+            lambda w=worker: ranks_recompute(worker_ids=[w.pk]),
+            lambda: ranks_recompute(),
+        )
+        assert [e for e in errors if isinstance(e, IntegrityError)] == []
+        assert errors == []
+    assert_one_live_record_per_rank()
+    assert RankRecord.objects.filter(rank=setup.ranks[1], status=RankRecord.Status.AWARDED).count() == ROUNDS
+
+
+def test_the_database_refuses_a_second_live_record_for_the_same_rank(on_postgres):
+    setup = trade_setup()
+    worker = worker_in(setup)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RankRecord.objects.create(
+            worker=worker, trade=setup.trade, rank=setup.ranks[0], status=RankRecord.Status.PENDING
+        )
