@@ -14,6 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from training.admin import WORKER_SEARCH, EditableInline, WorkerUnitFilter
 
 from .access import is_hr
+from .admin_compliance import CertificateDueFilter  # also registers the ApiToken admin
 from .admin_rollup import approve_awards, reject_awards
 from .services import worker_reevaluate_after_save
 from .models import (
@@ -265,7 +266,7 @@ class CertificateAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
     )
     list_select_related = ("worker__unit", "special_operation", "trade", "rank")
     list_filter = (
-        "kind", "status", ReviewDueFilter, "special_operation", "rank", WorkerUnitFilter, "extended_review_approved",
+        "kind", "status", CertificateDueFilter, "special_operation", "rank", WorkerUnitFilter, "extended_review_approved",
         "valid_until",
     )
     date_hierarchy = "issued_on"

@@ -498,6 +498,82 @@ def recertification_forecast(
     return Forecast(start=starts[0], months=starts, rows=[r for r in ordered if r.total or r.overdue])
 
 
+# ── admin filters ─────────────────────────────────────────────────────────
+
+
+def certificate_states(*, on: dt.date | None = None) -> dict[int, rules.CertificateState]:
+    """Return the effective state of every active special-operation certificate (reviews replayed), in fixed queries."""
+    on = on or timezone.localdate()
+    certs = list(
+        Certificate.objects.filter(kind=Certificate.Kind.SPECIAL_OPERATION, status=Certificate.Status.ACTIVE, issued_on__lte=on).values_list(
+            "id", "worker__category", "trade_id", "special_operation_id", "number", "issued_on", "first_issued_on",
+            "valid_until", "next_review_due", "extended_review_approved",
+        )
+    )
+    reviews: dict[int, list[rules.ReviewFact]] = defaultdict(list)
+    for pk, cert_id, reviewed_on, outcome, hours in CertificateReview.objects.filter(
+        certificate__kind=Certificate.Kind.SPECIAL_OPERATION, reviewed_on__lte=on
+    ).values_list("id", "certificate_id", "reviewed_on", "outcome", "training_hours"):
+        reviews[cert_id].append(rules.ReviewFact(pk, reviewed_on, outcome == CertificateReview.Outcome.PASSED, hours))
+    all_rules = compliance_rules()
+    out = {}
+    for pk, category, trade_id, op_id, number, issued, first, valid_until, review_due, extended in certs:
+        fact = rules.CertificateFact(
+            pk, "special_operation", number, issued, op_id, first, valid_until, review_due, extended, False, tuple(reviews[pk])
+        )
+        rule = rules.rule_in_force(all_rules, category=category, trade_id=trade_id, on=on)
+        out[pk] = rules.certificate_state(fact, rule, on, check_review_training=False)
+    return out
+
+
+def certificate_ids_due(bucket: str, *, on: dt.date | None = None) -> set[int]:
+    """Return ids of certificates whose next review or expiry is overdue, or due within 30/60/90 days; "invalid" for invalid ones."""
+    on = on or timezone.localdate()
+    found = set()
+    for pk, state in certificate_states(on=on).items():
+        if bucket == "invalid":
+            if not state.valid:
+                found.add(pk)
+            continue
+        if not state.valid:
+            if bucket == ReminderLog.Bucket.OVERDUE:
+                found.add(pk)
+            continue
+        days = (min(state.review_due, state.valid_until) - on).days
+        if bucket != ReminderLog.Bucket.OVERDUE and days <= int(bucket):
+            found.add(pk)
+    return found
+
+
+def worker_ids_by_clearance(value: str, *, on: dt.date | None = None) -> set[int]:
+    """Return ids of active workers that are "not_cleared", "cleared", have something "overdue" or due within 30/60/90 days."""
+    on = on or timezone.localdate()
+    summaries = workers_clearance_get(workers=Worker.objects.exclude(status=Worker.Status.LEFT), on=on)
+    if value == "not_cleared":
+        return {pk for pk, s in summaries.items() if not s.cleared}
+    if value == "cleared":
+        return {pk for pk, s in summaries.items() if s.cleared}
+    found = set()
+    for pk, summary in summaries.items():
+        for verdict in summary.by_trade.values():
+            for deadline in verdict.deadlines:
+                if due_bucket(deadline.due_on, on) is None:
+                    continue
+                days = (deadline.due_on - on).days
+                if (value == ReminderLog.Bucket.OVERDUE and days < 0) or (value != ReminderLog.Bucket.OVERDUE and 0 <= days <= int(value)):
+                    found.add(pk)
+    return found
+
+
+def filter_by_ids(queryset: QuerySet, ids: set[int]) -> QuerySet:
+    """Filter to these ids, naming whichever side is smaller so the query stays short."""
+    all_ids = set(queryset.values_list("pk", flat=True))
+    wanted = ids & all_ids
+    if len(wanted) <= len(all_ids) - len(wanted):
+        return queryset.filter(pk__in=wanted)
+    return queryset.exclude(pk__in=all_ids - wanted)
+
+
 # ── reminders ─────────────────────────────────────────────────────────────
 
 BUCKETS = ((30, ReminderLog.Bucket.DAYS_30), (60, ReminderLog.Bucket.DAYS_60), (90, ReminderLog.Bucket.DAYS_90))

@@ -66,3 +66,48 @@ def test_a_leader_sees_the_roster_check_button_on_their_unit(client, crew):
     client.force_login(user)
     body = client.get(reverse("certifications:unit-detail", args=["ZC9"])).content.decode()
     assert reverse("certifications:roster-check") in body
+
+
+# ── admin ─────────────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    return client
+
+
+def test_the_worker_admin_filters_workers_not_cleared(admin_client, crew):
+    response = admin_client.get("/admin/training/worker/", {"clearance": "not_cleared"})
+    assert [w.employee_no for w in response.context["cl"].result_list] == ["E2"]
+    due = admin_client.get("/admin/training/worker/", {"clearance": "60"})
+    assert [w.employee_no for w in due.context["cl"].result_list] == ["E1"]  # review 2026-05-05 is 56 days away
+
+
+def test_the_certificate_admin_filters_by_effective_due_dates(admin_client, crew):
+    from tests.factories import CertificateReviewFactory
+
+    certificate = crew[1].certificates.get()
+    assert list(admin_client.get("/admin/certifications/certificate/", {"falls_due": "60"}).context["cl"].result_list) == [certificate]
+    CertificateReviewFactory(certificate=certificate, reviewed_on=dt.date(2026, 3, 9))
+    assert list(admin_client.get("/admin/certifications/certificate/", {"falls_due": "60"}).context["cl"].result_list) == []
+    assert list(admin_client.get("/admin/certifications/certificate/", {"falls_due": "overdue"}).context["cl"].result_list) == []
+
+
+def test_creating_an_api_token_in_the_admin_shows_it_once(admin_client, hr_user):
+    from certifications.models import ApiToken
+
+    response = admin_client.post("/admin/certifications/apitoken/add/", {"name": "调度系统", "user": hr_user.pk}, follow=True)
+    token = ApiToken.objects.get()
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(token.prefix in m for m in shown)
+    raw = next(m for m in shown if token.prefix in m).split(": ", 1)[1].split(" ")[0]
+    from certifications import compliance
+
+    assert compliance.token_hash(raw) == token.key_hash
+
+
+def test_the_admin_refuses_a_token_for_a_user_without_the_right(admin_client):
+    trainee = UserFactory(username="t2", role="trainee")
+    response = admin_client.post("/admin/certifications/apitoken/add/", {"name": "x", "user": trainee.pk})
+    assert response.status_code == 200 and response.context["adminform"].form.errors

@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from certifications.access import descendant_unit_ids
 from certifications.admin_rollup import RuleSetInline, evaluate_selected_workers, evaluation_html
+from certifications.admin_compliance import WorkerClearanceFilter
 from certifications.services import worker_reevaluate_after_save
 from certifications.models import AssessmentResult, Certificate, RankRecord
 
@@ -308,7 +309,8 @@ class WorkerAdmin(SimpleHistoryAdmin):
     list_display_links = ("employee_no", "name")
     list_select_related = ("unit",)
     list_filter = (
-        UnitTreeFilter, "category", "status", "is_team_leader", ("worker_trades__trade", admin.RelatedFieldListFilter),
+        UnitTreeFilter, WorkerClearanceFilter, "category", "status", "is_team_leader",
+        ("worker_trades__trade", admin.RelatedFieldListFilter),
         ("rank_records__rank", admin.RelatedFieldListFilter), "hire_date",
     )
     date_hierarchy = "hire_date"
