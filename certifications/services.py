@@ -18,9 +18,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
+from training.bulk import rows_insert
 from training.locking import workers_lock
+from training.bulk import rows_insert
 from training.locking import workers_lock
 from training.models import Attendance, Rank, Trade, Worker
 
@@ -31,7 +32,6 @@ from .selectors import rollup_inputs_load
 
 LIVE = (RankRecord.Status.PENDING, RankRecord.Status.AWARDED)
 SETTLED = (RankRecord.Status.REJECTED, RankRecord.Status.REVOKED)
-WRITE_BATCH = 2000
 
 
 def award_mode() -> str:
@@ -303,6 +303,36 @@ def _describe(report: RecomputeReport, records: list[RankRecord], worker_filter)
         )
 
 
+def _records_insert(records: list[RankRecord], scope: dict) -> None:
+    """
+    Insert new rank records and their history rows in a few executemany
+    batches: at a mine's scale bulk_create spends seconds building SQL per row.
+    """
+    stamp = timezone.now()
+    fields = [f.attname for f in RankRecord._meta.concrete_fields if not f.primary_key]
+    rows = []
+    for record in records:
+        record.created_at = stamp
+        rows.append({name: getattr(record, name) for name in fields})
+    rows_insert(RankRecord, rows)
+    # The live-record constraint makes (worker, trade, rank) identify each new row.
+    ids = {
+        (w, t, r): pk
+        for pk, w, t, r in RankRecord.objects.filter(created_at=stamp, source=RankRecord.Source.ENGINE, **scope)
+        .values_list("id", "worker_id", "trade_id", "rank_id")
+        .iterator(chunk_size=5000)
+    }
+    history = RankRecord.history.model
+    reason = _("Awarded by the roll-up engine")
+    history_rows = []
+    for record, row in zip(records, rows, strict=True):
+        record.pk = record.id = ids[(record.worker_id, record.trade_id, record.rank_id)]
+        history_rows.append(
+            {**row, "id": record.pk, "history_date": stamp, "history_type": "+", "history_change_reason": reason}
+        )
+    rows_insert(history, history_rows)
+
+
 @transaction.atomic
 def ranks_recompute(
     *,
@@ -357,9 +387,7 @@ def ranks_recompute(
             progress(done, total)
 
     if new_records and not dry_run:
-        bulk_create_with_history(
-            new_records, RankRecord, batch_size=WRITE_BATCH, default_change_reason=_("Awarded by the roll-up engine")
-        )
+        _records_insert(new_records, scope)
     worker_filter = {"id__in": list(worker_ids)} if worker_ids is not None else {}
     if unit_ids is not None:
         worker_filter["unit_id__in"] = list(unit_ids)

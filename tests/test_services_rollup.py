@@ -57,6 +57,8 @@ def test_in_confirm_mode_an_earned_rank_waits_for_hr(settings):
     assert record.evidence["attendance"] == [attendance.pk]
     assert record.evidence["rule_set"]["name"] == "2018 标准"
     assert [r["kind"] for r in record.evidence["requirements"]] == ["ladder", "course", "theory", "practical"]
+    assert [h.history_type for h in record.history.all()] == ["+"]
+    assert record.history.get().history_change_reason == "Awarded by the roll-up engine"
 
 
 def test_approving_a_pending_award_makes_it_held(settings):

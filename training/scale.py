@@ -9,16 +9,16 @@ The rows are plain synthetic data: no audit history is written for them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from certifications import models as cert
 from training import models as tr
+from training.bulk import rows_insert
 from training.text import pinyin_key
 
 RANKS = [("L5", "初级工", 10, 5, False), ("L4", "中级工", 20, 4, False), ("L3", "高级工", 30, 3, True),
@@ -67,44 +67,6 @@ def _rank_rows() -> dict[str, tr.Rank]:
 def _bulk(model, objs):
     model.objects.bulk_create(objs, batch_size=BATCH)
     return objs
-
-
-def _adapter(field):
-    kind = field.get_internal_type()
-    if kind == "DecimalField":
-        return lambda v: None if v is None else str(v)
-    if kind == "DateField":
-        return lambda v: None if v is None else v.isoformat()
-    if kind == "DateTimeField":
-        return lambda v: connection.ops.adapt_datetimefield_value(v)
-    if kind == "JSONField":
-        return lambda v: json.dumps(v)
-    return lambda v: v
-
-
-def _insert(model, rows: list[dict]) -> int:
-    """
-    Insert plain rows (attname → value) with executemany: the ORM's bulk_create
-    spends most of its time building model instances, which a synthetic load
-    of a million rows does not need. Unnamed columns get the field's default.
-    """
-    if not rows:
-        return 0
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    adapters = [_adapter(f) for f in fields]
-    defaults = [f.get_default() if f.has_default() or f.null or f.blank else None for f in fields]
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-    names = [f.attname for f in fields]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH):
-            params = [
-                tuple(adapt(row[name] if name in row else default) for name, adapt, default in zip(names, adapters, defaults))
-                for row in rows[start : start + BATCH]
-            ]
-            cursor.executemany(sql, params)
-    return len(rows)
 
 
 @transaction.atomic
@@ -199,7 +161,7 @@ def scale_load(*, workers: int, seed: int = 0, prefix: str = "S", today: dt.date
         worker_rows.append({"employee_no": f"{prefix}{n:07d}", "name": name, "name_pinyin": names[name],
                             "unit_id": crews[n % len(crews)].pk, "category": tr.PersonnelCategory.OTHER, "hire_date": hire})
         plans.append(hire)
-    _insert(tr.Worker, worker_rows)
+    rows_insert(tr.Worker, worker_rows)
     worker_ids = dict(
         tr.Worker._base_manager.filter(unit__parent__parent=mine).values_list("employee_no", "id")
     )
@@ -249,11 +211,11 @@ def scale_load(*, workers: int, seed: int = 0, prefix: str = "S", today: dt.date
         if target in {"L2", "L1"} and rng.random() < 0.5:
             reviews.append({"worker_id": worker, "trade_id": trades[t].pk, "rank_id": ranks[target].pk,
                             "held_on": today - dt.timedelta(days=rng.randint(10, 700)), "passed": rng.random() < 0.7})
-    _insert(tr.WorkerTrade, worker_trades)
-    _insert(cert.RankRecord, records)
-    _insert(tr.Attendance, attendance)
-    _insert(cert.AssessmentResult, results)
-    _insert(cert.ComprehensiveReview, reviews)
+    rows_insert(tr.WorkerTrade, worker_trades)
+    rows_insert(cert.RankRecord, records)
+    rows_insert(tr.Attendance, attendance)
+    rows_insert(cert.AssessmentResult, results)
+    rows_insert(cert.ComprehensiveReview, reviews)
     return ScaleSummary(
         workers=len(worker_rows), worker_trades=len(worker_trades), attendance=len(attendance), results=len(results),
         reviews=len(reviews), rank_records=len(records), units=1 + len(departments) + len(crews), trades=len(trades),
