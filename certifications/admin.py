@@ -13,10 +13,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from training.admin import WORKER_SEARCH, EditableInline, WorkerUnitFilter
 
+from training.resources import ResultsImportAdminMixin, SpreadsheetAdminMixin
+
 from .access import is_hr
 from .admin_compliance import CertificateDueFilter  # also registers the ApiToken admin
 from .admin_rollup import approve_awards, reject_awards
 from .services import worker_reevaluate_after_save
+from .resources import AssessmentResultResource, CertificateResource, HonourResource, RankRecordResource
 from .models import (
     Assessment,
     AssessmentResult,
@@ -134,7 +137,8 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssessmentResult)
-class AssessmentResultAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+class AssessmentResultAdmin(ResultsImportAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+    resource_classes = [AssessmentResultResource]
     list_display = (
         "worker", "employee_no", "unit", "assessment", "kind", "held_on", "attempt", "score_shown", "passed",
     )
@@ -225,7 +229,8 @@ class RuleSetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RankRecord)
-class RankRecordAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+class RankRecordAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+    resource_classes = [RankRecordResource]
     list_display = (
         "worker", "employee_no", "unit", "trade", "rank", "status", "source", "awarded_on", "certificate_no",
         "needs_review",
@@ -259,7 +264,8 @@ class CertificateReviewInline(EditableInline):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+class CertificateAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+    resource_classes = [CertificateResource]
     list_display = (
         "number", "kind", "worker", "employee_no", "unit", "covers", "issued_on", "valid_until", "next_review_due",
         "status",
@@ -311,7 +317,8 @@ class CertificateReviewAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Honour)
-class HonourAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+class HonourAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+    resource_classes = [HonourResource]
     list_display = ("worker", "employee_no", "unit", "title", "level", "awarding_body", "document_no", "awarded_on")
     list_select_related = ("worker__unit",)
     list_filter = ("level", WorkerUnitFilter, "awarded_on")

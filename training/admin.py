@@ -14,6 +14,18 @@ from certifications.admin_compliance import WorkerClearanceFilter
 from certifications.services import worker_reevaluate_after_save
 from certifications.models import AssessmentResult, Certificate, RankRecord
 
+from .resources import (
+    AttendanceResource,
+    CatalogResource,
+    CourseResource,
+    LedgerExportAdminMixin,
+    PackageCourseResource,
+    PackageResource,
+    SpreadsheetAdminMixin,
+    TrainingClassResource,
+    UnitResource,
+    WorkerResource,
+)
 from .models import (
     Attendance,
     AwayPeriod,
@@ -141,7 +153,8 @@ class RecordInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(LedgerExportAdminMixin, admin.ModelAdmin):
+    resource_classes = [UnitResource]
     list_display = ("name", "code", "kind", "parent", "worker_count", "sort_order")
     list_select_related = ("parent",)
     list_filter = ("kind", UnitTreeFilter)
@@ -189,7 +202,8 @@ class TradeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    resource_classes = [CourseResource]
     list_display = ("code", "title", "theory_hours", "practical_hours", "total_hours", "delivery", "active")
     list_filter = ("delivery", "active", "catalogs")
     search_fields = ("code", "title")
@@ -200,7 +214,8 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Catalog)
-class CatalogAdmin(admin.ModelAdmin):
+class CatalogAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    resource_classes = [CatalogResource]
     list_display = ("name", "code", "effective_from", "course_count")
     date_hierarchy = "effective_from"
     search_fields = ("code", "name")
@@ -222,7 +237,8 @@ class PackageCourseInline(EditableInline):
 
 
 @admin.register(TrainingPackage)
-class TrainingPackageAdmin(admin.ModelAdmin):
+class TrainingPackageAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    resource_classes = [PackageResource]
     list_display = ("code", "name", "trade", "rank", "catalog", "course_count", "theory_hours", "practical_hours")
     list_select_related = ("trade", "rank", "catalog")
     list_filter = ("trade", "rank", "catalog", "trade__discipline")
@@ -255,7 +271,8 @@ class TrainingPackageAdmin(admin.ModelAdmin):
 
 
 @admin.register(PackageCourse)
-class PackageCourseAdmin(admin.ModelAdmin):
+class PackageCourseAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    resource_classes = [PackageCourseResource]
     list_display = ("package", "course", "theory_hours", "practical_hours", "mandatory", "sort_order")
     list_select_related = ("package__trade", "package__rank", "course")
     list_filter = ("package__trade", "package__rank", "mandatory")
@@ -302,7 +319,8 @@ class ResultInline(RecordInline):
 
 
 @admin.register(Worker)
-class WorkerAdmin(SimpleHistoryAdmin):
+class WorkerAdmin(LedgerExportAdminMixin, SimpleHistoryAdmin):
+    resource_classes = [WorkerResource]
     list_display = (
         "employee_no", "name", "unit", "category", "primary_trade", "top_rank", "is_team_leader", "hire_date", "status",
     )
@@ -401,7 +419,8 @@ class AttendanceInline(EditableInline):
 
 
 @admin.register(TrainingClass)
-class TrainingClassAdmin(admin.ModelAdmin):
+class TrainingClassAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+    resource_classes = [TrainingClassResource]
     list_display = ("code", "name", "course", "kind", "start", "end", "organiser", "enrolled", "capacity", "venue")
     list_select_related = ("course", "organiser")
     list_filter = ("kind", ("organiser", admin.RelatedOnlyFieldListFilter), "course__delivery", "start")
@@ -419,7 +438,8 @@ class TrainingClassAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(SimpleHistoryAdmin):
+class AttendanceAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin):
+    resource_classes = [AttendanceResource]
     list_display = (
         "worker", "employee_no", "unit", "training_class", "class_start", "theory_hours", "practical_hours", "remarks",
     )
