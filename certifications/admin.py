@@ -12,6 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from training.admin import WORKER_SEARCH, EditableInline, WorkerUnitFilter
+from training.admin_mixins import (
+    ReasonForChangeAdminMixin,
+    ReasonForChangeInlineMixin,
+    RetainedAdminMixin,
+    SoftDeleteAdminMixin,
+    SoftDeleteInlineMixin,
+)
 
 from training.resources import ResultsImportAdminMixin, SpreadsheetAdminMixin
 
@@ -80,7 +87,7 @@ def examined_by(user, queryset, path: str):
 # Assessments ---------------------------------------------------------------------------------------
 
 
-class ResultInline(EditableInline):
+class ResultInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableInline):
     model = AssessmentResult
     fields = ("worker", "attempt", "score", "absent", "remarks")
     autocomplete_fields = ("worker",)
@@ -137,7 +144,7 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssessmentResult)
-class AssessmentResultAdmin(ResultsImportAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class AssessmentResultAdmin(ResultsImportAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     resource_classes = [AssessmentResultResource]
     list_display = (
         "worker", "employee_no", "unit", "assessment", "kind", "held_on", "attempt", "score_shown", "passed",
@@ -181,7 +188,7 @@ class AssessmentResultAdmin(ResultsImportAdminMixin, WorkerColumnsMixin, SimpleH
 
 
 @admin.register(ComprehensiveReview)
-class ComprehensiveReviewAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
+class ComprehensiveReviewAdmin(RetainedAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     list_display = ("worker", "employee_no", "unit", "trade", "rank", "held_on", "passed", "panel")
     list_select_related = ("worker__unit", "trade", "rank")
     list_filter = ("passed", "trade", "rank", WorkerUnitFilter, "held_on")
@@ -199,7 +206,7 @@ class ComprehensiveReviewAdmin(WorkerColumnsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(SimpleHistoryAdmin):
+class RuleSetAdmin(ReasonForChangeAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "package", "name", "effective_from", "theory_pass_mark", "practical_pass_mark", "years_at_previous_rank",
         "years_in_trade", "require_review", "exam_valid_months",
@@ -229,7 +236,7 @@ class RuleSetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RankRecord)
-class RankRecordAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class RankRecordAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     resource_classes = [RankRecordResource]
     list_display = (
         "worker", "employee_no", "unit", "trade", "rank", "status", "source", "awarded_on", "certificate_no",
@@ -257,14 +264,14 @@ class RankRecordAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryAd
 # Certificates, honours, mentoring -------------------------------------------------------------------------
 
 
-class CertificateReviewInline(EditableInline):
+class CertificateReviewInline(RetainedAdminMixin, ReasonForChangeInlineMixin, EditableInline):
     model = CertificateReview
     fields = ("reviewed_on", "outcome", "training_hours", "reviewer", "remarks")
     list_select_related = ("certificate",)
 
 
 @admin.register(Certificate)
-class CertificateAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class CertificateAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     resource_classes = [CertificateResource]
     list_display = (
         "number", "kind", "worker", "employee_no", "unit", "covers", "issued_on", "valid_until", "next_review_due",
@@ -302,7 +309,7 @@ class CertificateAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryA
 
 
 @admin.register(CertificateReview)
-class CertificateReviewAdmin(SimpleHistoryAdmin):
+class CertificateReviewAdmin(RetainedAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
     list_display = ("certificate", "worker", "reviewed_on", "outcome", "training_hours", "reviewer")
     list_select_related = ("certificate__worker",)
     list_filter = ("outcome", "reviewed_on")
@@ -317,7 +324,7 @@ class CertificateReviewAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Honour)
-class HonourAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class HonourAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     resource_classes = [HonourResource]
     list_display = ("worker", "employee_no", "unit", "title", "level", "awarding_body", "document_no", "awarded_on")
     list_select_related = ("worker__unit",)
@@ -328,7 +335,7 @@ class HonourAdmin(SpreadsheetAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin)
 
 
 @admin.register(Mentorship)
-class MentorshipAdmin(SimpleHistoryAdmin):
+class MentorshipAdmin(RetainedAdminMixin, SimpleHistoryAdmin):
     list_display = ("apprentice", "mentor", "trade", "start", "planned_end", "signed_off", "signed_off_on")
     list_select_related = ("apprentice", "mentor", "trade")
     list_filter = ("trade", ("signed_off_on", admin.EmptyFieldListFilter), "start")

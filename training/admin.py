@@ -26,6 +26,12 @@ from .resources import (
     UnitResource,
     WorkerResource,
 )
+from .admin_mixins import (
+    ReasonForChangeAdminMixin,
+    ReasonForChangeInlineMixin,
+    SoftDeleteAdminMixin,
+    SoftDeleteInlineMixin,
+)
 from .models import (
     Attendance,
     AwayPeriod,
@@ -319,7 +325,7 @@ class ResultInline(RecordInline):
 
 
 @admin.register(Worker)
-class WorkerAdmin(LedgerExportAdminMixin, SimpleHistoryAdmin):
+class WorkerAdmin(LedgerExportAdminMixin, SoftDeleteAdminMixin, SimpleHistoryAdmin):
     resource_classes = [WorkerResource]
     list_display = (
         "employee_no", "name", "unit", "category", "primary_trade", "top_rank", "is_team_leader", "hire_date", "status",
@@ -411,7 +417,7 @@ class AwayPeriodAdmin(admin.ModelAdmin):
 # Classes and attendance -------------------------------------------------------------------------------
 
 
-class AttendanceInline(EditableInline):
+class AttendanceInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableInline):
     model = Attendance
     fields = ("worker", "theory_hours", "practical_hours", "remarks")
     autocomplete_fields = ("worker",)
@@ -438,7 +444,7 @@ class TrainingClassAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(SpreadsheetAdminMixin, SimpleHistoryAdmin):
+class AttendanceAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
     resource_classes = [AttendanceResource]
     list_display = (
         "worker", "employee_no", "unit", "training_class", "class_start", "theory_hours", "practical_hours", "remarks",

@@ -255,3 +255,10 @@ class SoftDeleteInlineMixin:
         formset = super().get_formset(request, obj, **kwargs)
         formset.request_user = request.user
         return formset
+
+
+class RetainedAdminMixin:
+    """Records under retention that have no soft delete (reviews, mentorships): corrected with a reason, never deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
