@@ -185,9 +185,31 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
             if start != -1:
                 merges = [range_boundaries(ref.decode()) for ref in _MERGE_RE.findall(xml, start)]
             del xml
-            yield Sheet(worksheet.title, _fill_merged(_numbered(worksheet.iter_rows(values_only=True)), merges))
+            yield Sheet(worksheet.title, _fill_merged(_xlsx_rows(workbook, worksheet), merges))
     finally:
         workbook.close()
+
+
+def _xlsx_rows(workbook, worksheet) -> Iterator[tuple[int, list]]:
+    """
+    Yield (row number, values) straight from openpyxl's sheet parser. iter_rows()
+    would first parse a file without a <dimension> element (openpyxl's own
+    write-only output) a whole extra time to learn its size.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with worksheet._get_source() as source:
+        parser = WorkSheetParser(
+            source, worksheet._shared_strings, data_only=True, epoch=workbook.epoch,
+            date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            if not cells:
+                continue
+            values = [None] * max(cell["column"] for cell in cells)
+            for cell in cells:
+                values[cell["column"] - 1] = cell["value"]
+            yield number, values
 
 
 def _numbered(rows: Iterable) -> Iterator[tuple[int, list]]:
