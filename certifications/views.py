@@ -23,6 +23,9 @@ def home(request):
         return redirect(unit)
     if access.user_worker(user) is not None:
         return redirect("certifications:me")
+    if user.is_staff:
+        # Training officers and assessors keep records in the admin; they have no page of their own here.
+        return redirect("admin:index")
     return render(request, "certifications/no_record.html")
 
 

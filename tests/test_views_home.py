@@ -52,3 +52,11 @@ def test_the_navigation_offers_each_role_its_own_pages(client, mine):
     client.force_login(mine.leader.user)
     html = client.get(reverse("certifications:me")).content.decode()
     assert 'href="/units/ZC1/"' in html and 'href="/me/"' in html and 'href="/dashboard/"' not in html
+
+
+def test_staff_without_a_worker_record_land_in_the_admin(client, db):
+    from training import roles
+
+    client.force_login(UserFactory(username="officer", role=roles.OFFICER, is_staff=True))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")
