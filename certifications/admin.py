@@ -24,7 +24,7 @@ from training.resources import ResultsImportAdminMixin, SpreadsheetAdminMixin
 
 from .access import is_hr
 from .admin_compliance import CertificateDueFilter  # also registers the ApiToken admin
-from .admin_rollup import approve_awards, reject_awards
+from .admin_rollup import RollupInlinesMixin, approve_awards, reject_awards
 from .services import worker_reevaluate_after_save
 from .resources import AssessmentResultResource, CertificateResource, HonourResource, RankRecordResource
 from .models import (
@@ -95,7 +95,7 @@ class ResultInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableIn
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(RollupInlinesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "kind", "subject", "held_on", "pass_mark", "full_marks", "sat", "passed")
     list_select_related = ("course", "trade", "rank", "special_operation")
     list_filter = ("kind", "trade", "rank", "special_operation", "held_on")
@@ -109,6 +109,7 @@ class AssessmentAdmin(admin.ModelAdmin):
         (_("Marking"), {"fields": ("full_marks", "pass_mark", "examiners")}),
     )
     inlines = (ResultInline,)
+    rollup_parent_fields = ("kind", "held_on", "trade", "rank", "full_marks")
 
     def get_queryset(self, request):
         queryset = (

@@ -41,6 +41,54 @@ class RuleSetInline(admin.StackedInline):
     )
 
 
+# The rows the roll-up rests on: evidence kind and the fields whose change can undo an award.
+EVIDENCE = {
+    "certifications.assessmentresult": ("results", {"score", "absent", "attempt", "assessment", "worker"}),
+    "training.attendance": ("attendance", {"theory_hours", "practical_hours", "training_class", "worker"}),
+    "certifications.comprehensivereview": ("reviews", {"passed", "held_on", "trade", "rank", "worker"}),
+}
+
+
+class RollupInlinesMixin:
+    """
+    For admins whose inlines record results, attendance or reviews (a sitting's
+    results, a class's attendance): the model admins' save_model hooks do not run
+    for inline rows, so re-evaluate every worker the formset touched, once, after
+    commit. Changing the parent's dates or subject (`rollup_parent_fields`)
+    touches every worker on it.
+    """
+
+    rollup_parent_fields: tuple[str, ...] = ()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        workers, corrected = set(), []
+        for formset in formsets:
+            found = EVIDENCE.get(formset.model._meta.label_lower)
+            if found is None:
+                continue
+            kind, watched = found
+            if change and set(self.rollup_parent_fields) & set(form.changed_data):
+                workers.update(formset.get_queryset().values_list("worker_id", flat=True))
+            for obj in formset.new_objects:
+                workers.add(obj.worker_id)
+            for obj, fields in formset.changed_objects:
+                workers.add(obj.worker_id)
+                if watched & set(fields):
+                    reason = _("%(kind)s #%(id)s corrected in the admin") % {"kind": kind, "id": obj.pk}
+                    corrected.append((obj.worker_id, kind, obj.pk, reason))
+            for obj in formset.deleted_objects:
+                workers.add(obj.worker_id)
+                reason = _("%(kind)s #%(id)s deleted in the admin") % {"kind": kind, "id": obj.pk}
+                corrected.append((obj.worker_id, kind, obj.pk, reason))
+            # A row moved to another worker leaves the first one to re-evaluate too.
+            for row in formset.forms:
+                if "worker" in row.changed_data and row.initial.get("worker"):
+                    workers.add(int(row.initial["worker"]))
+        if workers:
+            services.workers_reevaluate_after_save(worker_ids=workers, corrected=corrected, user=request.user)
+
+
 def _value(value) -> str:
     if value is None:
         return "—"

@@ -21,8 +21,6 @@ from django.utils.translation import gettext as _
 
 from training.bulk import rows_insert
 from training.locking import workers_lock
-from training.bulk import rows_insert
-from training.locking import workers_lock
 from training.models import Attendance, Rank, Trade, Worker
 
 from . import rules
@@ -410,3 +408,19 @@ def worker_reevaluate_after_save(*, worker_id: int, corrected: tuple[str, int] |
             user=user,
         )
     _recompute_after_commit(worker_id)
+
+
+def workers_reevaluate_after_save(
+    *, worker_ids, corrected: list[tuple[int, str, int, str]] = (), user=None
+) -> None:
+    """
+    For rows an admin inline saves in a batch (a sitting's results, a class's
+    attendance): mark awards resting on each corrected or deleted row
+    (worker id, kind, pk, reason) for HR review, and re-evaluate every
+    affected worker once, in one recompute after commit.
+    """
+    for worker_id, kind, pk, reason in corrected:
+        _flag_dependent_records(worker_id=worker_id, kind=kind, pk=pk, reason=reason, user=user)
+    worker_ids = sorted(set(worker_ids))
+    if worker_ids:
+        transaction.on_commit(partial(ranks_recompute, worker_ids=worker_ids))

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from certifications.access import descendant_unit_ids
-from certifications.admin_rollup import RuleSetInline, evaluate_selected_workers, evaluation_html
+from certifications.admin_rollup import RollupInlinesMixin, RuleSetInline, evaluate_selected_workers, evaluation_html
 from certifications.admin_compliance import WorkerClearanceFilter
 from certifications.services import worker_reevaluate_after_save
 from certifications.models import AssessmentResult, Certificate, RankRecord
@@ -425,7 +425,7 @@ class AttendanceInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, Editab
 
 
 @admin.register(TrainingClass)
-class TrainingClassAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+class TrainingClassAdmin(RollupInlinesMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     resource_classes = [TrainingClassResource]
     list_display = ("code", "name", "course", "kind", "start", "end", "organiser", "enrolled", "capacity", "venue")
     list_select_related = ("course", "organiser")
@@ -434,6 +434,7 @@ class TrainingClassAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "name", "course__code", "course__title", "venue", "instructors")
     autocomplete_fields = ("course", "organiser")
     inlines = (AttendanceInline,)
+    rollup_parent_fields = ("course", "start")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(enrolled=Count("attendances"))
