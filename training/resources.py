@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.encoding import force_str
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.instance_loaders import BaseInstanceLoader
@@ -301,7 +301,7 @@ def readonly(column_name, dehydrate):
 
 class UnitResource(KuangjiangResource):
     code = text("code", _("Code"))
-    name = text("name", _("Name"))
+    name = text("name", pgettext_lazy("thing", "Name"))
     kind = choice("kind", _("Kind"), Unit.Kind.choices)
     parent = ref("parent", _("Parent unit"), Unit)
     sort_order = number("sort_order", _("Sort order"), IntegerWidget())
@@ -445,7 +445,7 @@ class CourseResource(KuangjiangResource):
     practical_hours = number("practical_hours", _("Practical hours"))
     delivery = choice("delivery", _("Delivery"), Course.Delivery.choices)
     description = text("description", _("Description"))
-    active = yes_no("active", _("Active"))
+    active = yes_no("active", pgettext_lazy("enabled", "Active"))
 
     class Meta(KuangjiangResource.Meta):
         model = Course
@@ -455,7 +455,7 @@ class CourseResource(KuangjiangResource):
 
 class CatalogResource(KuangjiangResource):
     code = text("code", _("Catalog code"))
-    name = text("name", _("Name"))
+    name = text("name", pgettext_lazy("thing", "Name"))
     effective_from = date("effective_from", _("Effective from"))
     courses = text("courses_text", _("Course codes"))
 
@@ -513,7 +513,7 @@ class PackageResource(KuangjiangResource):
     code = text("code", _("Package code"))
     trade = ref("trade", _("Trade code"), Trade)
     rank = ref("rank", _("Rank code"), Rank)
-    name = text("name", _("Name"))
+    name = text("name", pgettext_lazy("thing", "Name"))
     catalog = ref("catalog", _("Catalog code"), Catalog)
 
     class Meta(KuangjiangResource.Meta):
@@ -544,7 +544,7 @@ class PackageCourseResource(KuangjiangResource):
 
 class TrainingClassResource(KuangjiangResource):
     code = text("code", _("Class code"))
-    name = text("name", _("Name"))
+    name = text("name", pgettext_lazy("thing", "Name"))
     course = ref("course", _("Course code"), Course)
     kind = choice("kind", _("Training type"), TrainingClass.Kind.choices)
     start = date("start", _("Start date"))
