@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from training.admin import WORKER_SEARCH, EditableInline, WorkerUnitFilter
@@ -253,7 +253,7 @@ class RankRecordAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChan
     actions = (approve_awards, reject_awards)
     fieldsets = (
         (None, {"fields": ("worker", "trade", "rank", "status", "source", "awarded_on", "certificate_no", "rule_set")}),
-        (_("Review"), {"fields": ("needs_review", "review_reason", "decided_by", "decided_at", "created_at")}),
+        (pgettext_lazy("HR check of an award", "Review"), {"fields": ("needs_review", "review_reason", "decided_by", "decided_at", "created_at")}),
         (_("Evidence"), {"fields": ("evidence_shown",)}),
     )
 
