@@ -69,7 +69,12 @@ def build(workers: int, reuse: bool, seed: int) -> None:
     call_command("migrate", verbosity=0)
     existing = Worker._base_manager.count()
     if reuse and existing:
-        print(f"Reusing the database: {existing:,} workers.")
+        from certifications.models import RankRecord
+
+        # Start each measurement from the imported ranks alone, so the recompute writes its awards again.
+        RankRecord.history.model.objects.filter(source=RankRecord.Source.ENGINE).delete()
+        removed, _by_model = RankRecord._base_manager.filter(source=RankRecord.Source.ENGINE).delete()
+        print(f"Reusing the database: {existing:,} workers ({removed:,} engine awards of an earlier run removed).")
         return
     if existing:
         call_command("flush", interactive=False, verbosity=0)

@@ -552,13 +552,14 @@ def _review_requirement(reviews, rank_id: int, on: dt.date) -> Requirement:
     )
 
 
-def evaluate(inputs: WorkerTradeInputs, on: dt.date, *, detailed: bool = True) -> Explanation:
+def evaluate(inputs: WorkerTradeInputs, on: dt.date, *, detailed: bool = True, through_rank: int | None = None) -> Explanation:
     """
     Return where the worker stands in the trade on `on`, and every requirement of each higher rank.
 
     With detailed=False (the recompute's fast path) the wording of details is
     left out and a rank that cannot be reached because the rank below is not
     earned lists only that; every status is the same as with detailed=True.
+    With through_rank, the steps end with that rank's (climb needs no more).
     """
     _LANGUAGE.code = get_language()
     ladder = sorted(inputs.ladder, key=lambda r: r.order)
@@ -636,6 +637,8 @@ def evaluate(inputs: WorkerTradeInputs, on: dt.date, *, detailed: bool = True) -
         if rules.require_review:
             requirements.append(_review_requirement(inputs.reviews, rank.id, on))
         steps.append(RankStep(rank.id, rank.code, rank.name, rules.id, rules.name, tuple(requirements)))
+        if rank.id == through_rank:
+            break
         # A met step whose only open point is the award of the rank below keeps the chain going.
         previous_met = bool(requirements) and all(
             r.status == Status.MET or (r.kind == Kind.LADDER and r.status == Status.PENDING) for r in requirements
@@ -652,17 +655,131 @@ def evaluate(inputs: WorkerTradeInputs, on: dt.date, *, detailed: bool = True) -
     )
 
 
+def _exams_met(rules: RuleSetInfo, rank_results, course_ids, attendance, on: dt.date) -> bool:
+    theory = practical = None
+    if rules.require_theory or rules.composite_pass_mark is not None:
+        theory = _exam_standing(rank_results, "theory", rules, course_ids, attendance, on, False).latest
+        if rules.require_theory and (theory is None or theory.score is None or theory.percent < rules.theory_pass_mark):
+            return False
+    if rules.require_practical or rules.composite_pass_mark is not None:
+        practical = _exam_standing(rank_results, "practical", rules, course_ids, attendance, on, False).latest
+        if rules.require_practical and (
+            practical is None or practical.score is None or practical.percent < rules.practical_pass_mark
+        ):
+            return False
+    if rules.composite_pass_mark is not None and rules.theory_weight is not None and rules.practical_weight is not None:
+        if theory is None or practical is None or theory.score is None or practical.score is None:
+            return False
+        composite = (theory.percent * rules.theory_weight + practical.percent * rules.practical_weight) / 100
+        if composite < rules.composite_pass_mark:
+            return False
+    return True
+
+
+def _package_met(rules: RuleSetInfo, lines, attended) -> bool:
+    electives = 0
+    for line in lines:
+        theory, practical, _ids = attended.get(line.course_id, (ZERO, ZERO, ()))
+        done = theory >= line.theory_hours and practical >= line.practical_hours
+        if line.mandatory and not done:
+            return False
+        electives += done and not line.mandatory
+    return electives >= rules.min_electives
+
+
+def _time_met(rules: RuleSetInfo, inputs, previous_award: AwardRow | None, on: dt.date) -> bool:
+    if rules.years_in_trade is not None and add_years(inputs.started_on, rules.years_in_trade) <= on:
+        return True
+    return (
+        rules.years_at_previous_rank is not None
+        and previous_award is not None
+        and add_years(previous_award.awarded_on, rules.years_at_previous_rank) <= on
+    )
+
+
+def earned_rank(inputs: WorkerTradeInputs, on: dt.date) -> int | None:
+    """
+    Return the id of the lowest rank whose step is met on `on` (the rank
+    climb() awards first), or None. Decides exactly like evaluate() but
+    builds no explanation and stops checking a rank at its first unmet
+    requirement: the recompute asks this of every worker, and evaluates in
+    full only the few who earned something.
+    """
+    ladder = sorted(inputs.ladder, key=lambda r: r.order)
+    ranks = {r.id: r for r in ladder}
+    held = held_award(inputs, on, ranks)
+    held_order = ranks[held.rank_id].order if held is not None else None
+    awards_by_rank = None
+    attended = None
+    previous: RankInfo | None = None
+    previous_met = False
+    for rank in ladder:
+        if held_order is not None and rank.order <= held_order:
+            previous, previous_met = rank, True
+            continue
+        rules = rule_set_in_force(inputs.rule_sets.get(rank.id, ()), on)
+        if rules is None:
+            previous, previous_met = rank, False
+            continue
+        # The ladder requirement: met (the rank below is held), pending (earned, awaiting its award) or unmet.
+        ladder_met = True
+        has_requirements = False
+        if previous is not None and not rules.allow_direct_entry:
+            has_requirements = True
+            if not (held_order is not None and previous.order <= held_order):
+                if not previous_met:
+                    previous, previous_met = rank, False
+                    continue
+                ladder_met = False  # pending: this rank can keep the chain going but is not met itself
+        lines = inputs.package_lines.get(rank.id, ())
+        met = True
+        if rules.require_package:
+            has_requirements = has_requirements or rules.min_electives > 0 or any(line.mandatory for line in lines)
+            if attended is None:
+                attended = _attended_hours(inputs.attendance, on)
+            met = _package_met(rules, lines, attended)
+        has_time = rules.years_at_previous_rank is not None or rules.years_in_trade is not None
+        has_composite = (
+            rules.composite_pass_mark is not None and rules.theory_weight is not None and rules.practical_weight is not None
+        )
+        has_requirements = (
+            has_requirements or rules.require_theory or rules.require_practical or has_composite or has_time or rules.require_review
+        )
+        if met and has_time:
+            if awards_by_rank is None:
+                awards_by_rank = {}
+                for award in sorted(inputs.awarded, key=lambda a: (a.awarded_on, a.record_id or 0)):
+                    if award.awarded_on <= on and award.rank_id not in awards_by_rank:
+                        awards_by_rank[award.rank_id] = award
+            previous_award = awards_by_rank.get(previous.id) if previous is not None else None
+            met = _time_met(rules, inputs, previous_award, on)
+        if met and rules.require_review:
+            met = _review_requirement(inputs.reviews, rank.id, on).status == Status.MET
+        if met and (rules.require_theory or rules.require_practical or has_composite):
+            rank_results = [r for r in inputs.results if r.rank_id == rank.id]
+            met = _exams_met(rules, rank_results, {line.course_id for line in lines}, inputs.attendance, on)
+        met = met and has_requirements
+        if met and ladder_met:
+            return rank.id
+        previous, previous_met = rank, met
+    return None
+
+
 def climb(
     inputs: WorkerTradeInputs, on: dt.date, *, max_steps: int | None = None, detailed: bool = False
 ) -> list[tuple[RankStep, Explanation]]:
     """
     Return the ranks earned on `on`, lowest first, each with the explanation
-    it was earned on: award the lowest met rank, then look again with that
-    award in hand.
+    it was earned on (its steps end with that rank): award the lowest met
+    rank, then look again with that award in hand. earned_rank() decides
+    first, so a worker who earned nothing costs no explanation.
     """
     earned = []
     while max_steps is None or len(earned) < max_steps:
-        explanation = evaluate(inputs, on, detailed=detailed)
+        rank_id = earned_rank(inputs, on)
+        if rank_id is None:
+            break  # the cheap decision first: most workers earn nothing on a given day
+        explanation = evaluate(inputs, on, detailed=detailed, through_rank=rank_id)
         # The lowest met step: usually the next rank, or a higher one a rule lets the worker enter directly.
         step = next((s for s in explanation.steps if s.met), None)
         if step is None:

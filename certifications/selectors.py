@@ -121,10 +121,18 @@ def rollup_inputs_load(*, worker_ids=None, unit_ids=None, on: dt.date | None = N
     """
     Return the rules' inputs for every (worker id, trade id) a worker holds, for
     the given workers, units, or everyone: ten queries, whatever the number of workers.
+
+    Given `on`, the inputs are for evaluating on that date only: they leave
+    out what the rules would ignore then — attendance and results dated after
+    it, and the results of ranks at or below the rank held.
     """
-    del on  # the rules themselves ignore rows dated after the evaluation date
     ladders, rule_sets, lines = rollup_catalog_load()
     by_worker = _worker_filter(worker_ids, unit_ids)
+    attendance_rows = Attendance.objects.filter(by_worker)
+    result_rows = AssessmentResult.objects.filter(by_worker, assessment__trade__isnull=False, assessment__rank__isnull=False)
+    if on is not None:
+        attendance_rows = attendance_rows.filter(training_class__start__lte=on)
+        result_rows = result_rows.filter(assessment__held_on__lte=on)
 
     dates, decimals = _Cached(_to_date), _Cached(_to_decimal)
     pairs: dict[tuple[int, int], object] = {}
@@ -143,10 +151,20 @@ def rollup_inputs_load(*, worker_ids=None, unit_ids=None, on: dt.date | None = N
     ):
         awarded[(worker_id, trade_id)] += (rules.AwardRow(rank_id, dates[awarded_on], record_id),)
 
+    # The rules look only at the ranks above the one held (a rank of the trade's ladder, awarded by `on`):
+    # the results of lower ranks are skipped before they cost a row object each.
+    orders = {trade_id: {r.id: r.order for r in ladder} for trade_id, ladder in ladders.items()}
+    held_order: dict[tuple[int, int], int] = {}
+    if on is not None:
+        for key, awards in awarded.items():
+            ladder_orders = orders.get(key[1], {})
+            held = [ladder_orders[a.rank_id] for a in awards if a.rank_id in ladder_orders and a.awarded_on <= on]
+            if held:
+                held_order[key] = max(held)
+
     attendance: dict[int, list] = defaultdict(list)
     for pk, worker_id, course_id, start, theory, practical in _rows(
-        Attendance.objects.filter(by_worker)
-        .values_list(
+        attendance_rows.values_list(
             "id", "worker_id", "training_class__course_id", _text("training_class__start"),
             _number("theory_hours"), _number("practical_hours"),
         )
@@ -155,15 +173,19 @@ def rollup_inputs_load(*, worker_ids=None, unit_ids=None, on: dt.date | None = N
         attendance[worker_id].append(rules.AttendanceRow(pk, course_id, dates[start], decimals[theory], decimals[practical]))
 
     results: dict[tuple[int, int], list] = defaultdict(list)
+    no_orders: dict = {}
     for pk, worker_id, trade_id, rank_id, kind, held_on, attempt, score, full_marks in _rows(
-        AssessmentResult.objects.filter(by_worker, assessment__trade__isnull=False, assessment__rank__isnull=False)
-        .values_list(
+        result_rows.values_list(
             "id", "worker_id", "assessment__trade_id", "assessment__rank_id", "assessment__kind",
             _text("assessment__held_on"), "attempt", _number("score"), _number("full_marks"),
         )
         .order_by()
     ):
-        results[(worker_id, trade_id)].append(
+        key = (worker_id, trade_id)
+        held = held_order.get(key)
+        if held is not None and orders.get(trade_id, no_orders).get(rank_id, held) <= held:
+            continue
+        results[key].append(
             rules.ResultRow(pk, rank_id, kind, dates[held_on], attempt, decimals[score], decimals[full_marks])
         )
 

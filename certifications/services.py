@@ -7,6 +7,7 @@ and recomputing everyone's ranks in a set-based pass.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from training.bulk import rows_insert
+from training.bulk import JsonText, rows_insert
 from training.locking import workers_lock
 from training.models import Attendance, Rank, Trade, Worker
 
@@ -283,10 +284,10 @@ class RecomputeReport:
         return sum(c.status == RankRecord.Status.PENDING for c in self.changes)
 
 
-def _describe(report: RecomputeReport, records: list[RankRecord], worker_filter) -> None:
+def _describe(report: RecomputeReport, records: list[dict], worker_filter) -> None:
     if not records:
         return
-    wanted = {r.worker_id for r in records}
+    wanted = {r["worker_id"] for r in records}
     workers = {
         pk: (no, name)
         for pk, no, name in Worker.objects.filter(**worker_filter).values_list("id", "employee_no", "name").iterator(chunk_size=5000)
@@ -295,23 +296,37 @@ def _describe(report: RecomputeReport, records: list[RankRecord], worker_filter)
     trades = dict(Trade.objects.values_list("id", "name"))
     ranks = dict(Rank.objects.values_list("id", "name"))
     for record in records:
-        no, name = workers.get(record.worker_id, ("?", "?"))
+        no, name = workers.get(record["worker_id"], ("?", "?"))
         report.changes.append(
-            RankChange(record.worker_id, no, name, trades[record.trade_id], ranks[record.rank_id], record.status)
+            RankChange(record["worker_id"], no, name, trades[record["trade_id"]], ranks[record["rank_id"]], record["status"])
         )
 
 
-def _records_insert(records: list[RankRecord], scope: dict) -> None:
+def _record_rows(on: dt.date, mode: str):
+    """Return a function building the plain row (attname → value) of a new engine award: no model instance per award."""
+    template = {f.attname: getattr(RankRecord(), f.attname) for f in RankRecord._meta.concrete_fields if not f.primary_key}
+    awarded = mode == "auto"
+    template.update(
+        status=RankRecord.Status.AWARDED if awarded else RankRecord.Status.PENDING,
+        source=RankRecord.Source.ENGINE,
+        awarded_on=on if awarded else None,
+    )
+
+    def row(*, worker_id: int, trade_id: int, step: rules.RankStep, rule_info) -> dict:
+        evidence = JsonText(json.dumps(rules.step_snapshot(step, rule_info, on), ensure_ascii=False))
+        return {**template, "worker_id": worker_id, "trade_id": trade_id, "rank_id": step.rank_id, "rule_set_id": step.rule_set_id, "evidence": evidence}
+
+    return row
+
+
+def _records_insert(rows: list[dict], scope: dict) -> None:
     """
     Insert new rank records and their history rows in a few executemany
     batches: at a mine's scale bulk_create spends seconds building SQL per row.
     """
     stamp = timezone.now()
-    fields = [f.attname for f in RankRecord._meta.concrete_fields if not f.primary_key]
-    rows = []
-    for record in records:
-        record.created_at = stamp
-        rows.append({name: getattr(record, name) for name in fields})
+    for row in rows:
+        row["created_at"] = stamp
     rows_insert(RankRecord, rows)
     # The live-record constraint makes (worker, trade, rank) identify each new row.
     ids = {
@@ -323,11 +338,9 @@ def _records_insert(records: list[RankRecord], scope: dict) -> None:
     history = RankRecord.history.model
     reason = _("Awarded by the roll-up engine")
     history_rows = []
-    for record, row in zip(records, rows, strict=True):
-        record.pk = record.id = ids[(record.worker_id, record.trade_id, record.rank_id)]
-        history_rows.append(
-            {**row, "id": record.pk, "history_date": stamp, "history_type": "+", "history_change_reason": reason}
-        )
+    for row in rows:
+        pk = ids[(row["worker_id"], row["trade_id"], row["rank_id"])]
+        history_rows.append({**row, "id": pk, "history_date": stamp, "history_type": "+", "history_change_reason": reason})
     rows_insert(history, history_rows)
 
 
@@ -339,15 +352,17 @@ def ranks_recompute(
     on: dt.date | None = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    mode: str | None = None,
 ) -> RecomputeReport:
     """
     Evaluate every worker in scope and create the rank records they have
     earned: awarded (auto mode) or pending for HR (confirm mode). Loads in a
     fixed number of queries, writes in bulk, never touches existing records;
-    a second run changes nothing.
+    a second run changes nothing. `mode` overrides RANK_AWARD_MODE (the demo
+    backfills its already-decided history in auto mode).
     """
     on = on or timezone.localdate()
-    mode = award_mode()
+    mode = mode or award_mode()
     if not dry_run:
         # Before reading anything: a concurrent recompute of the same workers waits, then sees what this one wrote.
         workers_lock(worker_ids=worker_ids, unit_ids=unit_ids)
@@ -365,7 +380,8 @@ def ranks_recompute(
     )
 
     report = RecomputeReport(evaluated=len(inputs), workers=len({worker_id for worker_id, _trade_id in inputs}), dry_run=dry_run, mode=mode)
-    new_records: list[RankRecord] = []
+    new_records: list[dict] = []
+    record_row = _record_rows(on, mode)
     total = len(inputs)
     for done, key in enumerate(sorted(inputs), start=1):
         data = inputs[key]
@@ -376,11 +392,7 @@ def ranks_recompute(
                 break
             if (worker_id, trade_id, step.rank_id, rules.step_fingerprint(step)) in settled:
                 break  # HR already said no to exactly this evidence
-            new_records.append(
-                _record_build(
-                    worker_id=worker_id, trade_id=trade_id, step=step, rule_info=_rule_info(data, step), on=on, mode=mode
-                )
-            )
+            new_records.append(record_row(worker_id=worker_id, trade_id=trade_id, step=step, rule_info=_rule_info(data, step)))
         if progress is not None and (done % 500 == 0 or done == total):
             progress(done, total)
 

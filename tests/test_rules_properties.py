@@ -16,6 +16,7 @@ from certifications.rules import (
     ReviewRow,
     RuleSetInfo,
     WorkerTradeInputs,
+    earned_rank,
     evaluate,
     rank_reached,
 )
@@ -127,7 +128,8 @@ def test_removing_evidence_never_raises_a_rank(data, draw):
     evidence = (
         [("attendance", i) for i in range(len(data.attendance))]
         + [("results", i) for i, r in enumerate(data.results) if r.score is not None and r.score >= 80]
-        + [("reviews", i) for i in range(len(data.reviews))]
+        # A failed review is not evidence for a rank: removing a later failed one lets an earlier pass count.
+        + [("reviews", i) for i, r in enumerate(data.reviews) if r.passed]
     )
     if not evidence:
         return
@@ -147,3 +149,10 @@ def test_the_fast_path_decides_exactly_like_the_full_explanation(data):
             assert [(r.kind, r.status, r.actual, r.evidence) for r in quick.requirements] == [
                 (r.kind, r.status, r.actual, r.evidence) for r in slow.requirements
             ]
+
+
+@given(worker_inputs())
+def test_the_decision_path_picks_the_rank_the_full_explanation_finds_met_first(data):
+    first_met = next((s.rank_id for s in evaluate(data, ON).steps if s.met), None)
+    assert earned_rank(data, ON) == first_met
+    assert earned_rank(data, ON) == next((s.rank_id for s in evaluate(data, ON, detailed=False).steps if s.met), None)

@@ -7,6 +7,10 @@ from django.db import connection
 BATCH = 5000
 
 
+class JsonText(str):
+    """A JSON value already serialised: written as it is (a row and its history row share one dump)."""
+
+
 def _adapter(field):
     kind = field.get_internal_type()
     if kind == "DecimalField":
@@ -14,10 +18,20 @@ def _adapter(field):
     if kind == "DateField":
         return lambda v: None if v is None else v.isoformat()
     if kind == "DateTimeField":
-        return lambda v: connection.ops.adapt_datetimefield_value(v)
+        adapted = {}  # the rows of one insert usually share a timestamp
+        adapt = connection.ops.adapt_datetimefield_value
+
+        def datetime_adapter(v):
+            try:
+                return adapted[v]
+            except KeyError:
+                found = adapted[v] = adapt(v)
+                return found
+
+        return datetime_adapter
     if kind == "JSONField":
-        return lambda v: json.dumps(v, ensure_ascii=False)
-    return lambda v: v
+        return lambda v: str(v) if isinstance(v, JsonText) else json.dumps(v, ensure_ascii=False)
+    return None  # written as it is
 
 
 def rows_insert(model, rows: list[dict], *, batch: int = BATCH) -> int:
@@ -37,13 +51,15 @@ def rows_insert(model, rows: list[dict], *, batch: int = BATCH) -> int:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
     names = [f.attname for f in fields]
+    columns_of = list(zip(names, adapters, defaults, strict=True))
+
+    def values(row):
+        return tuple(
+            (row[name] if name in row else default) if adapt is None else adapt(row[name] if name in row else default)
+            for name, adapt, default in columns_of
+        )
+
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
-            cursor.executemany(
-                sql,
-                [
-                    tuple(adapt(row[name] if name in row else default) for name, adapt, default in zip(names, adapters, defaults, strict=True))
-                    for row in rows[start : start + batch]
-                ],
-            )
+            cursor.executemany(sql, [values(row) for row in rows[start : start + batch]])
     return len(rows)
