@@ -164,6 +164,26 @@ class AssessmentResultAdmin(ResultsImportAdminMixin, SoftDeleteAdminMixin, Reaso
     def get_queryset(self, request):
         return examined_by(request.user, super().get_queryset(request), "assessment__examiners")
 
+    def _examines(self, request, obj) -> bool:
+        return obj is None or is_hr(request.user) or obj.assessment.examiners.filter(pk=request.user.pk).exists()
+
+    # An assessor sees and corrects only the results of sittings they examine, never another examiner's.
+    # get_queryset is not enough: simple_history's history pages fall back to the history rows.
+    def has_view_permission(self, request, obj=None):
+        return self._examines(request, obj) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._examines(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._examines(request, obj) and super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Only the assessments this user examines can be chosen (and posted) for a new or moved result.
+        if db_field.name == "assessment":
+            kwargs["queryset"] = examined_by(request.user, Assessment.objects.all(), "examiners")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if obj.recorded_by_id is None:
             obj.recorded_by = request.user

@@ -35,13 +35,20 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "mentorship", "comprehensivereview",
         )},
         **{f"certifications.{m}": ("add", "change", "delete", "view") for m in ("ruleset", "compliancerule")},
+        "certifications.reminderlog": VIEW,
     },
+    # Officers run the catalogue, classes and attendance (sign-in sheets arrive as spreadsheets, hence import);
+    # packages are HR's: officers read them.
     OFFICER: {
-        **{f"training.{m}": ("add", "change", "view") for m in (
-            "course", "catalog", "trainingclass", "attendance", "packagecourse",
+        **{f"training.{m}": ("add", "change", "view", "import") for m in (
+            "course", "catalog", "trainingclass", "attendance",
         )},
-        **{f"training.{m}": VIEW for m in ("unit", "trade", "rank", "worker", "trainingpackage", "workertrade")},
+        **{f"training.{m}": VIEW for m in (
+            "unit", "trade", "rank", "worker", "trainingpackage", "packagecourse", "workertrade",
+        )},
     },
+    # Assessors record results; the admin limits them to the assessments they examine
+    # (certifications/admin.py), and they cannot import (the importer is not scoped per examiner).
     ASSESSOR: {
         "certifications.assessment": VIEW,
         "certifications.assessmentresult": ("add", "change", "view"),
