@@ -689,6 +689,14 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         kwargs["rollback_on_validation_errors"] = True
         return kwargs
 
+    def add_data_read_fail_error_to_form(self, form, e):
+        # Our formats say what is wrong with the file (a SpreadsheetError, or the ValueError carrying its
+        # text): show that, not "'ValueError' encountered while trying to read file".
+        if isinstance(e, SpreadsheetError) or isinstance(e.__context__, SpreadsheetError):
+            form.add_error("import_file", str(e))
+            return
+        super().add_data_read_fail_error_to_form(form, e)
+
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
             _messages.error(request, _("Nothing was imported: the file has errors. Import it again to see them row by row."))

@@ -74,6 +74,20 @@ def check_size(size: int) -> None:
         )
 
 
+def uncompressed_max_bytes() -> int:
+    """Return how much an .xlsx may unpack to: 10 × the upload limit unless configured (UPLOAD_MAX_UNCOMPRESSED_BYTES)."""
+    return int(settings.KUANGJIANG.get("UPLOAD_MAX_UNCOMPRESSED_BYTES", 10 * upload_max_bytes()))
+
+
+def check_unpacked_size(archive: zipfile.ZipFile) -> None:
+    """Refuse a zip bomb before anything is unpacked, from the sizes the archive declares (zipfile never unpacks more)."""
+    if sum(info.file_size for info in archive.infolist()) > uncompressed_max_bytes():
+        raise SpreadsheetError(
+            _("The file unpacks to more than %(limit)s MB. Split it into smaller files.")
+            % {"limit": round(uncompressed_max_bytes() / 1024 / 1024, 1)}
+        )
+
+
 def read_bytes(source, *, max_bytes: int | None = None) -> bytes:
     """Return the content of a path, an uploaded file or bytes, refusing files over the limit without reading them whole."""
     limit = upload_max_bytes() if max_bytes is None else max_bytes
@@ -144,15 +158,37 @@ def iter_sheets(data: bytes) -> Iterator[Sheet]:
     kind = detect_kind(data)
     try:
         if kind == "xlsx":
-            yield from _xlsx_sheets(data)
+            sheets = _xlsx_sheets(data)
         elif kind == "xls":
-            yield from _xls_sheets(data)
+            sheets = _xls_sheets(data)
         else:
-            yield Sheet("csv", _csv_rows(decode_text(data)))
+            sheets = iter([Sheet("csv", _csv_rows(decode_text(data)))])
+        for sheet in sheets:
+            yield Sheet(sheet.title, _guarded(sheet.rows))
     except SpreadsheetError:
         raise
     except Exception:  # noqa: BLE001 — any parser failure means the same thing to the user
-        raise SpreadsheetError(_("The file is damaged or incomplete and cannot be read. Open it in Excel, save it again and retry.")) from None
+        raise _damaged() from None
+
+
+def _damaged() -> SpreadsheetError:
+    return SpreadsheetError(_("The file is damaged or incomplete and cannot be read. Open it in Excel, save it again and retry."))
+
+
+def _guarded(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    # Rows are parsed lazily, after the sheet has been handed over: a failure there must read the same.
+    try:
+        yield from rows
+    except SpreadsheetError:
+        raise
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise SpreadsheetError(
+                _("A cell holds more than %(limit)s characters: this is not a sheet we can read.") % {"limit": csv.field_size_limit()}
+            ) from None
+        raise _damaged() from None
+    except Exception:  # noqa: BLE001
+        raise _damaged() from None
 
 
 def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
@@ -170,6 +206,7 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
     from openpyxl.utils.cell import range_boundaries
 
     archive = zipfile.ZipFile(io.BytesIO(data))
+    check_unpacked_size(archive)
     bad = archive.testzip()
     if bad is not None:
         raise SpreadsheetError(_("The file is damaged or incomplete and cannot be read. Open it in Excel, save it again and retry."))
