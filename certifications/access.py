@@ -3,6 +3,7 @@ Who may see which workers. Every site view, export and API goes through here,
 so access control lives in one place.
 """
 
+from django.db import connection
 from django.http import Http404
 
 from training import roles
@@ -50,10 +51,31 @@ def descendant_unit_ids(root_id: int, parent_of: dict[int, int | None]) -> set[i
     return found
 
 
+def _subtree_sql(columns: str) -> str:
+    # A recursive query walks down from the unit, so a crew's page does not read every unit of the group.
+    # UNION (not UNION ALL) stops at a unit already reached, should the tree ever contain a cycle.
+    qn = connection.ops.quote_name
+    table = qn(Unit._meta.db_table)
+    return (
+        f"WITH RECURSIVE subtree(id) AS (SELECT r.{qn('id')} FROM {table} r WHERE r.{qn('id')} = %s "
+        f"UNION SELECT u.{qn('id')} FROM {table} u "
+        f"INNER JOIN subtree s ON u.{qn('parent_id')} = s.id) "
+        f"SELECT {columns} FROM {table} u WHERE u.{qn('id')} IN (SELECT id FROM subtree)"
+    )
+
+
 def unit_subtree_ids(unit: Unit) -> set[int]:
     """Return the ids of a unit and all units below it, in one query."""
-    parent_of = dict(Unit.objects.values_list("id", "parent_id"))
-    return descendant_unit_ids(unit.pk, parent_of)
+    with connection.cursor() as cursor:
+        cursor.execute(_subtree_sql(f"u.{connection.ops.quote_name('id')}"), [unit.pk])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def subtree_units(unit: Unit) -> list[Unit]:
+    """Return a unit and all units below it, ordered by sort order and code, in one query."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(f"u.{qn(f.column)}" for f in Unit._meta.concrete_fields)
+    return list(Unit.objects.raw(_subtree_sql(columns) + f" ORDER BY u.{qn('sort_order')}, u.{qn('code')}", [unit.pk]))
 
 
 def led_unit(user) -> Unit | None:
@@ -97,7 +119,7 @@ def worker_for_user_or_404(user, employee_no: str) -> Worker:
 def unit_for_user_or_404(user, code: str) -> Unit:
     """Return the unit if this user may see it (HR: any; leader: their subtree); otherwise 404."""
     try:
-        unit = Unit.objects.get(code=code)
+        unit = Unit.objects.select_related("parent").get(code=code)
     except Unit.DoesNotExist:
         raise Http404("No such unit.") from None
     allowed_units = visible_unit_ids(user)

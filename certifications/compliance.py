@@ -38,6 +38,7 @@ from .models import ApiToken, AssessmentResult, Certificate, CertificateReview, 
 
 CLEARANCE_KINDS = (Certificate.Kind.SPECIAL_OPERATION, Certificate.Kind.SAFETY_MANAGEMENT)
 ATTENDANCE_KINDS_WITH_DATES = (rules.PRE_JOB, rules.REVIEW, *rules.RETRAINING_KINDS)
+LITERAL_IDS = 1000
 
 
 # ── loading facts ─────────────────────────────────────────────────────────
@@ -100,7 +101,11 @@ def _as_of_certificate_state(cert_ids: QuerySet, on: dt.date) -> dict[int, tuple
 def load_facts(workers: QuerySet, *, on: dt.date) -> Facts:
     """Load everything clearance needs for these workers, in a fixed number of queries (11, or 12 for a past date)."""
     today = timezone.localdate()
-    ids = workers.values("pk")
+    worker_rows = list(workers.values("id", "employee_no", "category", "hire_date", "underground_start", "appointed_on", "status"))
+    # A page's or one worker's ids go into the queries as values, so each table is read through its worker
+    # index (SQLite's planner, without statistics, otherwise prefers the soft-delete index and reads every row);
+    # a whole mine's stay a subquery.
+    ids = [row["id"] for row in worker_rows] if len(worker_rows) <= LITERAL_IDS else workers.values("pk")
     certificates: dict[int, list[dict]] = defaultdict(list)
     cert_rows = list(
         Certificate.objects.filter(worker__in=ids, kind__in=CLEARANCE_KINDS, issued_on__lte=on).values(
@@ -180,7 +185,7 @@ def load_facts(workers: QuerySet, *, on: dt.date) -> Facts:
         away[worker_id].append(rules.AwayFact(start, end))
 
     facts_of = {}
-    for row in workers.values("id", "employee_no", "category", "hire_date", "underground_start", "appointed_on", "status"):
+    for row in worker_rows:
         pk = row["id"]
         facts_of[pk] = rules.WorkerFacts(
             id=pk,

@@ -12,13 +12,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Case, Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from training.models import Attendance, TrainingPackage, Unit, Worker, WorkerTrade
+from training.models import Attendance, Rank, TrainingPackage, Unit, Worker, WorkerTrade
 
 from . import rules
 from .models import AssessmentResult, Certificate, ComplianceRule, Honour, RankRecord
@@ -155,19 +155,18 @@ def worker_explanations(*, worker, on: dt.date) -> list[rules.Explanation]:
     return list(worker_explanations_get(worker=worker, on=on))
 
 
-def workers_explanations(*, workers, unit_ids, on: dt.date) -> dict[int, list[rules.Explanation]]:
+def workers_explanations(*, workers, unit_ids=None, on: dt.date) -> dict[int, list[rules.Explanation]]:
     """Return the roll-up explanations of the shown workers by worker id, in a fixed number of queries."""
+    del unit_ids  # the shown workers are already inside the units; loading by worker keeps it to one page's rows
     if not workers:
         return {}
     try:
         from .selectors import rollup_inputs_load
     except ImportError:
         return {}
-    shown = {w.pk for w in workers}
     found: dict[int, list[rules.Explanation]] = defaultdict(list)
-    for (worker_id, _trade_id), inputs in rollup_inputs_load(unit_ids=unit_ids, on=on).items():
-        if worker_id in shown:
-            found[worker_id].append(rules.evaluate(inputs, on))
+    for (worker_id, _trade_id), inputs in rollup_inputs_load(worker_ids=[w.pk for w in workers], on=on).items():
+        found[worker_id].append(rules.evaluate(inputs, on))
     return found
 
 
@@ -558,16 +557,26 @@ class UnitProgress:
 
 
 def unit_progress_get(
-    *, unit: Unit, unit_ids, workers, on: dt.date | None = None, package_id: int | None = None, explanations=None
+    *,
+    unit: Unit,
+    unit_ids,
+    workers,
+    on: dt.date | None = None,
+    package_id: int | None = None,
+    explanations=None,
+    candidates=None,
 ) -> UnitProgress:
     """
-    Return the unit page: a row per worker (already filtered and ordered by the
-    caller's queryset) and the skills matrix of one training package.
-    The query count does not depend on the number of workers.
+    Return the unit page: a row per worker (one page of the caller's filtered,
+    ordered queryset) and the skills matrix of one training package. Rows are
+    loaded for the shown workers only; `candidates` (every worker the filters
+    match, on all pages; default: the shown ones) picks the matrix's default
+    package. The query count does not depend on the number of workers.
     """
     on = on or timezone.localdate()
     workers = list(workers)
-    in_units = {"worker__unit_id__in": list(unit_ids)}
+    # Only the shown workers' rows: a page of a 100,000-worker mine reads a page's worth.
+    in_units = {"worker_id__in": [w.pk for w in workers]}
 
     held_rows = RankRecord.objects.filter(status=RankRecord.Status.AWARDED, **in_units).values_list(
         "worker_id", "trade_id", "rank__name", "rank__order"
@@ -613,7 +622,9 @@ def unit_progress_get(
             explanation=_headline_explanation(explanations.get(worker.pk, []), trades),
         ))
 
-    matrix = skills_matrix_get(unit_ids=unit_ids, workers=workers, trades_of=trades_of, package_id=package_id)
+    matrix = skills_matrix_get(
+        unit_ids=unit_ids, workers=workers, trades_of=trades_of, package_id=package_id, candidates=candidates
+    )
     return UnitProgress(unit=unit, on=on, rows=rows, matrix=matrix, worker_count=len(workers))
 
 
@@ -629,13 +640,23 @@ def _headline_explanation(explanations, trades: list[HeldTrade]):
     return max(with_steps, key=lambda e: e.next_step.progress)
 
 
-def skills_matrix_get(*, unit_ids, workers, trades_of, package_id=None) -> SkillsMatrix:
-    """Return workers × the courses and exams of one package, each cell done / in progress / missing / failed."""
-    held_trade_ids = {t.trade_id for trades in trades_of.values() for t in trades}
+def skills_matrix_get(*, unit_ids, workers, trades_of, package_id=None, candidates=None) -> SkillsMatrix:
+    """
+    Return workers × the courses and exams of one package, each cell done / in progress / missing / failed.
+    The packages offered are those of the trades held anywhere in the units; the default is the one most
+    of `candidates` (every worker the filters match; default: `workers`) are working towards.
+    """
+    held_trade_ids = WorkerTrade.objects.filter(ended_on__isnull=True, worker__unit_id__in=list(unit_ids)).values("trade_id")
     packages = list(
         TrainingPackage.objects.filter(trade_id__in=held_trade_ids).select_related("trade", "rank").order_by("trade__code", "rank__order")
     )
-    package = next((p for p in packages if p.pk == package_id), None) or _default_package(packages, workers, trades_of)
+    package = next((p for p in packages if p.pk == package_id), None)
+    if package is None:
+        if candidates is None:
+            held = [(t.trade_id, t.rank_order) for w in workers for t in trades_of.get(w.pk, [])]
+            package = _default_package(packages, Counter(held))
+        else:
+            package = _default_package(packages, _held_rank_counts(candidates))
     if package is None:
         return SkillsMatrix(package=None, packages=packages, columns=[], rows=[])
 
@@ -652,7 +673,7 @@ def skills_matrix_get(*, unit_ids, workers, trades_of, package_id=None) -> Skill
         MatrixColumn(key="exam:practical", label=_("Practical exam"), kind="exam"),
     ]
     course_ids = [line.course_id for line in lines]
-    in_units = {"worker__unit_id__in": list(unit_ids)}
+    in_units = {"worker_id__in": [w.pk for w in workers]}
 
     attended: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
     for worker_id, course_id, theory, practical in (
@@ -705,21 +726,39 @@ def skills_matrix_get(*, unit_ids, workers, trades_of, package_id=None) -> Skill
     return SkillsMatrix(package=package, packages=packages, columns=columns, rows=rows)
 
 
-def _default_package(packages, workers, trades_of):
-    """Pick the package most of the shown workers are working towards: the rank above the one they hold."""
+def _held_rank_counts(workers) -> Counter:
+    """Count these workers' current trades by (trade id, order of the highest rank held in it), in SQL: one query."""
+    top_rank = (
+        RankRecord.objects.filter(worker_id=OuterRef("worker_id"), trade_id=OuterRef("trade_id"), status=RankRecord.Status.AWARDED)
+        .order_by("-rank__order")
+        .values("rank__order")[:1]
+    )
+    rows = (
+        WorkerTrade.objects.filter(ended_on__isnull=True, worker__in=workers.values("pk"))
+        .annotate(top=Subquery(top_rank))
+        .order_by()
+        .values("trade_id", "top")
+        .annotate(n=Count("pk"))
+        .values_list("trade_id", "top", "n")
+    )
+    return Counter({(trade_id, top): n for trade_id, top, n in rows})
+
+
+def _default_package(packages, held: Counter):
+    """Pick the package most workers are working towards: the rank above the one they hold (by (trade, rank order) counts)."""
     by_trade: dict[int, list[TrainingPackage]] = defaultdict(list)
     for p in packages:
         by_trade[p.trade_id].append(p)
     votes: Counter = Counter()
-    for worker in workers:
-        for held in trades_of.get(worker.pk, []):
-            target = next((p for p in by_trade.get(held.trade_id, []) if p.rank.order > (held.rank_order or -1)), None)
-            if target is not None:
-                votes[target.pk] += 1
+    for (trade_id, rank_order), n in held.items():
+        target = next((p for p in by_trade.get(trade_id, []) if p.rank.order > (rank_order or -1)), None)
+        if target is not None:
+            votes[target.pk] += n
     if not votes:
         return packages[0] if packages else None
-    winner = votes.most_common(1)[0][0]
-    return next(p for p in packages if p.pk == winner)
+    # Ties go to the package listed first, so every page of the unit shows the same matrix.
+    winner = max(packages, key=lambda p: votes.get(p.pk, 0))
+    return winner
 
 
 # ---------------------------------------------------------------------------
@@ -802,33 +841,45 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
     for u in units:
         stats[u.pk].depth = sum(1 for _ in chain(u.parent_id))
 
+    # Every figure is aggregated per unit (and category or rank) in SQL; Python rolls units up their chain,
+    # so the work here grows with the number of units, not of workers.
     active = Worker.objects.exclude(status=Worker.Status.LEFT)
-    worker_unit, worker_category = {}, {}
-    for worker_id, unit_id, category in active.values_list("id", "unit_id", "category"):
-        worker_unit[worker_id] = unit_id
-        worker_category[worker_id] = category
-        for uid in chain(unit_id):
-            stats[uid].workers += 1
-
     compliance_rules = list(ComplianceRule.objects.filter(effective_from__lte=on))
-    required = {c: annual_hours_required(compliance_rules, category=c, on=on) for c in set(worker_category.values())}
-    for worker_id, hours in (
-        Attendance.objects.filter(training_class__start__range=(first, last), worker__in=active)
-        .values("worker_id")
+    by_unit_category = list(
+        active.order_by().values("unit_id", "category").annotate(n=Count("pk")).values_list("unit_id", "category", "n")
+    )
+    required = {c: annual_hours_required(compliance_rules, category=c, on=on) for _u, c, _n in by_unit_category}
+    for unit_id, category, n in by_unit_category:
+        for uid in chain(unit_id):
+            stats[uid].workers += n
+
+    hours = (
+        Attendance.objects.filter(worker=OuterRef("pk"), training_class__start__range=(first, last))
+        .order_by()
+        .values("worker")
         .annotate(total=Sum(F("theory_hours") + F("practical_hours"), output_field=HOURS_FIELD))
-        .values_list("worker_id", "total")
+        .values("total")
+    )
+    requirement = Case(
+        *[When(category=c, then=Value(r)) for c, r in required.items()], default=Value(DEFAULT_ANNUAL_HOURS), output_field=HOURS_FIELD
+    )
+    for unit_id, total, trained, met in (
+        active.order_by()
+        .annotate(hours=Coalesce(Subquery(hours, output_field=HOURS_FIELD), Value(ZERO), output_field=HOURS_FIELD), required=requirement)
+        .values("unit_id")
+        .annotate(
+            total=Sum("hours"),
+            trained=Count("pk", filter=Q(hours__gt=0)),
+            # Workers whose requirement is zero meet it without attending anything.
+            met=Count("pk", filter=Q(hours__gte=F("required"))),
+        )
+        .values_list("unit_id", "total", "trained", "met")
     ):
-        hours = hours or ZERO
-        for uid in chain(worker_unit.get(worker_id)):
+        for uid in chain(unit_id):
             s = stats[uid]
-            s.hours_total += hours
-            s.trained += hours > 0
-            s.hours_met += hours >= required[worker_category[worker_id]]
-    # Workers whose requirement is zero meet it without attending anything.
-    for worker_id, category in worker_category.items():
-        if required[category] <= 0:
-            for uid in chain(worker_unit[worker_id]):
-                stats[uid].hours_met += 1
+            s.hours_total += total or ZERO
+            s.trained += trained
+            s.hours_met += met
 
     for unit_id, attempts, passes in (
         AssessmentResult.objects.filter(assessment__held_on__range=(first, last), worker__in=active)
@@ -843,27 +894,37 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
             stats[uid].attempts += attempts
             stats[uid].passes += passes
 
-    top: dict[int, tuple[int, str, bool]] = {}
-    for worker_id, order, name, high in RankRecord.objects.filter(
-        status=RankRecord.Status.AWARDED, worker__in=active
-    ).values_list("worker_id", "rank__order", "rank__name", "rank__high_skill"):
-        if worker_id not in top or order > top[worker_id][0]:
-            top[worker_id] = (order, name, high)
-    rank_names = [name for _order, name in sorted({(o, n) for o, n, _h in top.values()})]
-    for worker_id, (order, name, high) in top.items():
-        for uid in chain(worker_unit.get(worker_id)):
-            stats[uid].ranked += 1
-            stats[uid].high_skill += high
-            stats[uid].ranks[(order, name)] += 1
+    top_rank = (
+        RankRecord.objects.filter(worker=OuterRef("pk"), status=RankRecord.Status.AWARDED).order_by("-rank__order").values("rank__order")[:1]
+    )
+    ranks = {order: (name, high) for order, name, high in Rank.objects.values_list("order", "name", "high_skill")}
+    held_orders = set()
+    for unit_id, order, n in (
+        active.order_by()
+        .annotate(top=Subquery(top_rank))
+        .filter(top__isnull=False)
+        .values("unit_id", "top")
+        .annotate(n=Count("pk"))
+        .values_list("unit_id", "top", "n")
+    ):
+        name, high = ranks[order]
+        held_orders.add(order)
+        for uid in chain(unit_id):
+            stats[uid].ranked += n
+            stats[uid].high_skill += n if high else 0
+            stats[uid].ranks[(order, name)] += n
+    rank_names = [ranks[order][0] for order in sorted(held_orders)]
 
-    for unit_id, review, expiry in Certificate.objects.filter(
-        _due_q(on, max(DUE_WINDOWS)), status=Certificate.Status.ACTIVE, worker__in=active
-    ).values_list("worker__unit_id", "next_review_due", "valid_until"):
-        days = min((d - on).days for d in (review, expiry) if d is not None)
-        for window in DUE_WINDOWS:
-            if days <= window:
-                for uid in chain(unit_id):
-                    stats[uid].due[window] += 1
+    # A certificate counts in a window when its review or its expiry falls on or before the window's end.
+    for unit_id, *due in (
+        Certificate.objects.filter(_due_q(on, max(DUE_WINDOWS)), status=Certificate.Status.ACTIVE, worker__in=active)
+        .values("worker__unit_id")
+        .annotate(**{f"d{w}": Count("pk", filter=_due_q(on, w)) for w in DUE_WINDOWS})
+        .values_list("worker__unit_id", *[f"d{w}" for w in DUE_WINDOWS])
+    ):
+        for window, n in zip(DUE_WINDOWS, due, strict=True):
+            for uid in chain(unit_id):
+                stats[uid].due[window] += n
 
     for unit_id, n in (
         RankRecord.objects.filter(status=RankRecord.Status.PENDING)

@@ -3,14 +3,16 @@ The progress pages. Views stay thin: access.py decides who sees what (404
 otherwise, so existence does not leak), progress.py loads the page.
 """
 
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from training.models import Unit
-
 from . import access, audit, progress, views_compliance
 from .filters import SORTS, UnitWorkerFilter
+
+# Workers per page of the unit table and skills matrix: a crew fits on one page, a whole mine does not.
+UNIT_PAGE_SIZE = 100
 
 
 def home(request):
@@ -57,6 +59,7 @@ def _sort_links(request, current: str) -> dict[str, dict]:
     """Return, per sortable column, the link that sorts by it and how it is sorted now."""
     links = {}
     params = request.GET.copy()
+    params.pop("page", None)  # a new order starts again at its first page
     for _field, name in SORTS:
         if current == name:
             target, state = f"-{name}", "ascending"
@@ -72,8 +75,8 @@ def _sort_links(request, current: str) -> dict[str, dict]:
 def unit_detail(request, code):
     unit = access.unit_for_user_or_404(request.user, code)
     on = timezone.localdate()
-    subtree = access.unit_subtree_ids(unit)
-    units = list(Unit.objects.filter(pk__in=subtree).order_by("sort_order", "code"))
+    units = access.subtree_units(unit)
+    subtree = {u.pk for u in units}
     filterset = UnitWorkerFilter(
         request.GET or None,
         queryset=progress.unit_workers_queryset(unit_ids=subtree, on=on),
@@ -83,12 +86,25 @@ def unit_detail(request, code):
         package_id = int(request.GET.get("package", ""))
     except ValueError:
         package_id = None
+    workers = filterset.qs
+    if workers.query.order_by:
+        # Sorting by hours or rank leaves ties; the primary key keeps each worker on one page.
+        workers = workers.order_by(*workers.query.order_by, "pk")
+    paginated = Paginator(workers, UNIT_PAGE_SIZE).get_page(request.GET.get("page"))
     page = progress.unit_progress_get(
-        unit=unit, unit_ids=subtree, workers=filterset.qs, on=on, package_id=package_id
+        unit=unit,
+        unit_ids=subtree,
+        workers=paginated.object_list,
+        # On one page the shown workers are all the candidates: no need to count them again in SQL.
+        candidates=filterset.qs if paginated.paginator.num_pages > 1 else None,
+        on=on,
+        package_id=package_id,
     )
     views_compliance.attach_unit_clearance(page.rows, unit_ids=subtree, on=on)
     matrix_params = request.GET.copy()
     matrix_params.pop("package", None)
+    page_params = request.GET.copy()
+    page_params.pop("page", None)
     return render(
         request,
         "certifications/unit_detail.html",
@@ -99,6 +115,8 @@ def unit_detail(request, code):
             "filter": filterset,
             "sort_links": _sort_links(request, request.GET.get("o", "")),
             "matrix_params": matrix_params,
+            "paginated": paginated,
+            "page_query": page_params.urlencode(),
             "matrix_states": [
                 {"state": s, "symbol": progress.MATRIX_SYMBOLS[s], "label": label}
                 for s, label in progress.matrix_state_labels().items()
@@ -114,5 +132,7 @@ def dashboard(request):
         raise Http404("No such page.")
     page = progress.dashboard_get(on=timezone.localdate())
     context = {"page": page, "windows": progress.DUE_WINDOWS, "today": page.on}
-    context.update(views_compliance.dashboard_compliance_context(units=page.units, on=page.on))
+    context.update(
+        views_compliance.dashboard_compliance_context(units=page.units, on=page.on, refresh="refresh" in request.GET)
+    )
     return render(request, "certifications/dashboard.html", context)

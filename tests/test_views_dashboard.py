@@ -91,3 +91,55 @@ def test_the_dashboard_query_count_does_not_grow_with_the_workforce(hr_client, m
 def test_the_dashboard_is_for_hr_only(client, mine):
     client.force_login(mine.leader.user)
     assert client.get(reverse("certifications:dashboard")).status_code == 404
+
+
+@pytest.fixture
+def large_mine(mine, monkeypatch):
+    """Treat the test mine as large enough for the day's cached clearance figures."""
+    from django.core.cache import cache
+
+    monkeypatch.setattr("certifications.views_compliance.DASHBOARD_CACHE_FROM_WORKERS", 1)
+    cache.clear()
+    yield mine
+    cache.clear()
+
+
+def test_a_large_mine_keeps_the_days_clearance_figures_and_says_as_of_when(hr_client, large_mine):
+    url = reverse("certifications:dashboard")
+    first = hr_client.get(url)
+    assert "Clearance figures and the forecast as of" in first.content.decode()
+    computed_at = first.context["clearance_as_of"]
+    WorkerFactory(unit=large_mine.other_crew)
+    again = hr_client.get(url)
+    assert again.context["clearance_as_of"] == computed_at
+    # The training figures are live; the clearance figures wait for the next day or a recompute.
+    assert stats_by_code(again)[large_mine.other_crew.code].workers == stats_by_code(first)[large_mine.other_crew.code].workers + 1
+    refreshed = hr_client.get(url, {"refresh": "1"})
+    assert refreshed.context["clearance_as_of"] > computed_at
+
+
+def test_a_small_mine_computes_clearance_figures_on_every_visit(hr_client, mine):
+    response = hr_client.get(reverse("certifications:dashboard"))
+    assert response.context["clearance_as_of"] is None
+    assert "Clearance figures and the forecast as of" not in response.content.decode()
+
+
+def test_the_cached_dashboard_reads_fewer_queries_than_the_first_visit(hr_client, large_mine):
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert hr_client.get(reverse("certifications:dashboard")).status_code == 200
+        return len(ctx.captured_queries)
+
+    first = count()
+    assert count() < first
+
+
+def test_workers_whose_requirement_is_zero_count_once_at_their_hours(hr_client, mine):
+    from certifications.models import ComplianceRule
+    from training.models import Worker
+
+    ComplianceRule.objects.create(name="none", effective_from=dt.date(2020, 1, 1), annual_hours=Decimal("0"))
+    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(start=dt.date(2026, 2, 1)))
+    total = stats_by_code(hr_client.get(reverse("certifications:dashboard")))
+    root = next(s for s in total.values() if s.depth == 0)
+    assert root.hours_met == root.workers == Worker.objects.exclude(status=Worker.Status.LEFT).count()

@@ -144,8 +144,9 @@ def _count(client, url):
     return len(ctx.captured_queries), response
 
 
-# Session, user, access checks, navigation, filter choices, the roll-up (ten) and the page's own reads,
-# plus the clearance column (certifications.compliance.load_facts: eleven).
+# Session, user, access checks, navigation, filter choices, the page count, the roll-up (ten) and the page's
+# own reads, plus the clearance column (certifications.compliance.load_facts: eleven); a leader's crew takes 42.
+# With more than one page, one more query counts the candidates for the skills matrix's default package.
 UNIT_PAGE_MAX_QUERIES = 43
 
 
@@ -177,7 +178,73 @@ def test_a_unit_of_five_hundred_workers_renders(client, mine, package, hr_client
     WorkerTrade.objects.bulk_create(
         WorkerTrade(worker=w, trade=trade, is_primary=True, started_on=dt.date(2015, 3, 1)) for w in workers
     )
-    count, response = _count(hr_client, reverse("certifications:unit-detail", args=["JJ2-1"]))
+    url = reverse("certifications:unit-detail", args=["JJ2-1"])
+    count, response = _count(hr_client, url)
     assert count <= UNIT_PAGE_MAX_QUERIES
-    assert len(response.context["page"].rows) == 501
-    assert response.content.decode().count('<th scope="row">') >= 1000  # the table and the matrix
+    # 501 workers: six pages of a hundred, the last with one.
+    assert len(response.context["page"].rows) == 100
+    assert response.context["paginated"].paginator.count == 501
+    assert response.content.decode().count('<th scope="row">') >= 199  # the table and the matrix (one worker has no trade)
+    last_count, last = _count(hr_client, url + "?page=6")
+    assert last_count == count
+    assert len(last.context["page"].rows) == 1
+
+
+def _crew_of(mine, trade, n):
+    workers = Worker.objects.bulk_create(
+        WorkerFactory.build(employee_no=f"7{i:05d}", name=f"工人{i:03d}", unit=mine.other_crew, user=None) for i in range(n)
+    )
+    WorkerTrade.objects.bulk_create(
+        WorkerTrade(worker=w, trade=trade, is_primary=True, started_on=dt.date(2015, 3, 1)) for w in workers
+    )
+    return workers
+
+
+def test_page_links_keep_the_filters_the_sort_and_the_package(hr_client, mine, package):
+    pkg, trade, _c1, _c2 = package
+    _crew_of(mine, trade, 230)
+    url = reverse("certifications:unit-detail", args=["JJ2-1"])
+    response = hr_client.get(url, {"q": "工人", "o": "-number", "package": pkg.pk, "page": 2})
+    html = response.content.decode()
+    assert response.context["paginated"].number == 2
+    assert 'href="?q=%E5%B7%A5%E4%BA%BA&amp;o=-number&amp;package=' in html
+    assert f"package={pkg.pk}&amp;page=3" in html and f"package={pkg.pk}&amp;page=1" in html
+    # Sorting again starts at the first page; choosing another package keeps the page.
+    assert all("page=" not in link["url"] for link in response.context["sort_links"].values())
+    assert response.context["matrix_params"]["page"] == "2"
+    # The second page, sorted by number descending, holds workers 130 to 31.
+    rows = response.context["page"].rows
+    assert [r.worker.employee_no for r in rows[:2]] == ["700129", "700128"]
+    assert len(response.context["page"].matrix.rows) == 100
+
+
+def test_a_page_of_a_large_unit_takes_as_many_queries_as_the_first(hr_client, mine, package, django_assert_max_num_queries):
+    _pkg, trade, _c1, _c2 = package
+    url = reverse("certifications:unit-detail", args=["JJ2-1"])
+    _crew_of(mine, trade, 20)
+    one_page, _ = _count(hr_client, url)
+    more = Worker.objects.bulk_create(
+        WorkerFactory.build(employee_no=f"8{i:05d}", unit=mine.other_crew, user=None) for i in range(280)
+    )
+    assert len(more) == 280
+    first, _ = _count(hr_client, url)
+    third, response = _count(hr_client, url + "?o=hours&page=3")
+    assert one_page <= first == third <= UNIT_PAGE_MAX_QUERIES
+    assert response.context["paginated"].paginator.num_pages > 3
+    assert len(response.context["page"].rows) == 100
+
+
+def test_every_page_of_a_unit_shows_the_same_default_package(hr_client, mine, package):
+    pkg, trade, _c1, _c2 = package
+    _crew_of(mine, trade, 150)
+    url = reverse("certifications:unit-detail", args=["JJ2-1"])
+    shown = {hr_client.get(url, {"page": n}).context["page"].matrix.package.pk for n in (1, 2)}
+    assert shown == {pkg.pk}
+
+
+def test_an_out_of_range_page_shows_the_last_one(hr_client, mine, package):
+    _pkg, trade, _c1, _c2 = package
+    _crew_of(mine, trade, 120)
+    response = hr_client.get(reverse("certifications:unit-detail", args=["JJ2-1"]), {"page": 99})
+    assert response.status_code == 200
+    assert response.context["paginated"].number == 2
