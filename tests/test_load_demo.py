@@ -153,3 +153,14 @@ def test_it_refuses_to_run_with_debug_off_unless_forced(settings, monkeypatch):
     settings.DEBUG = True
     call_command("load_demo", stdout=StringIO())
     assert len(calls) == 2
+
+
+def test_the_engine_derives_the_ranks_earned_since_the_system_started_and_leaves_a_few_for_hr(demo_db):
+    engine = cert.RankRecord.objects.filter(source="engine")
+    imported = cert.RankRecord.objects.filter(source="import")
+    assert engine.filter(status="awarded").count() >= imported.count() / 2
+    assert not imported.filter(awarded_on__gte=dt.date(2020, 1, 1)).exists()
+    assert 5 <= engine.filter(status="pending").count() <= 15
+    assert all(record.evidence["results"] for record in engine.filter(status="awarded"))
+    trainee = tr.Worker.objects.get(user__username="trainee")
+    assert trainee.rank_records.filter(source="engine", status="awarded").exists()

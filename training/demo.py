@@ -24,6 +24,7 @@ from training import roles
 from training.text import pinyin_key
 
 DEMO_PASSWORD = "kuangjiang"
+SYSTEM_START = dt.date(2020, 1, 1)  # ranks awarded before it are imported from the old ledger
 DEFAULT_SEED = 2026
 
 MINE = ("SFMK", "示范煤矿")
@@ -187,7 +188,7 @@ def demo_load(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> dict
     builder = _MineBuilder(seed=seed, today=today or dt.date.today())
     with transaction.atomic():
         builder.build()
-    _ranks_recompute_if_available(builder.today)
+    _ranks_derive(builder)
     return demo_counts()
 
 
@@ -204,15 +205,17 @@ DEMO_MODELS = [
 ]
 
 
-def _ranks_recompute_if_available(today: dt.date) -> None:
-    # The roll-up engine lives in certifications.services; when it is there, it derives demo ranks too.
-    try:
-        from certifications import services
-    except ImportError:
-        return
-    recompute = getattr(services, "ranks_recompute", None)
-    if callable(recompute):
-        recompute(on=today)
+def _ranks_derive(builder: _MineBuilder) -> None:
+    """
+    Let the roll-up engine derive the ranks earned since the system started: the
+    demo's history is already decided, so each award day is replayed in auto
+    mode; then today's evaluation leaves the latest sittings' awards pending for HR.
+    """
+    from certifications import services
+
+    for day, employee_nos in sorted(builder.engine_days.items()):
+        services.ranks_recompute(worker_ids=sorted(builder.workers[n] for n in employee_nos), on=day, mode="auto")
+    services.ranks_recompute(on=builder.today, mode="confirm")
 
 
 def sync(model, key: tuple[str, ...], rows: list[dict]) -> dict[tuple, int]:
@@ -523,10 +526,12 @@ class _MineBuilder:
     # Ranks -------------------------------------------------------------------------------------------
 
     def build_ranks(self) -> None:
-        # Historic ranks imported from the old ledger: each step after the years the 2018 standard asks for.
-        gaps = {"L5": (1, 2), "L4": (4, 6), "L3": (5, 7), "L2": (4, 6), "L1": (4, 7)}
+        # Each step after the years the standards ask for (技师 under the 2022 standard: five years at 高级工).
+        # Ranks held before the system started (SYSTEM_START) come from the old ledger; the engine derives
+        # the later ones from the classes and exams build_classes and build_assessments add for them.
+        gaps = {"L5": (1, 2), "L4": (4, 6), "L3": (5, 7), "L2": (5, 6), "L1": (4, 7)}
         chance = {"L5": 0.92, "L4": 0.78, "L3": 0.62, "L2": 0.4, "L1": 0.25}
-        rows, self.held_rank = [], {}
+        rows, self.held_rank, self.engine_awards, self.engine_days = [], {}, [], {}
         for p in self.people:
             for trade, primary, started in p["trades"]:
                 rng = self.rng("ranks", p["employee_no"], trade)
@@ -537,6 +542,9 @@ class _MineBuilder:
                     if day > self.today - days(30) or rng.random() > chance[rank] or (not primary and level > 0):
                         break
                     self.held_rank[(p["employee_no"], trade)] = (rank, day)
+                    if day >= SYSTEM_START:
+                        self.engine_awards.append((p, trade, rank, day))
+                        self.engine_days.setdefault(day, set()).add(p["employee_no"])
                     digits = f"610800{5 - level}{p['employee_no']}{TRADE_INDEX[trade]:02d}{level:02d}0000"
                     rows.append({
                         "worker_id": self.workers[p["employee_no"]], "trade_id": self.trades[trade],
@@ -545,7 +553,7 @@ class _MineBuilder:
                         "evidence": {"imported_from": "2023 培训台账"},
                     })
         self.rank_rows = rows
-        sync(cert.RankRecord, ("worker_id", "trade_id", "rank_id"), rows)
+        sync(cert.RankRecord, ("worker_id", "trade_id", "rank_id"), [row for row in rows if row["awarded_on"] < SYSTEM_START])
         reviews = [
             {"worker_id": row["worker_id"], "trade_id": row["trade_id"], "rank_id": row["rank_id"],
              "held_on": row["awarded_on"] - days(30), "passed": True, "panel": "集团公司技能等级评审委员会",
@@ -741,6 +749,16 @@ class _MineBuilder:
                           max(2, int(sum(self.course_hours[course]) // 8)), "JD" if course.startswith("JD") else "TF",
                           chunk)
 
+        # The package courses of each rank the engine derives, in a class of the quarter half a year before the award.
+        history: dict[tuple[str, dt.date], list[dict]] = {}
+        for p, trade, rank, day in self.engine_awards:
+            for course, mandatory in self.package_lines[(trade, rank)]:
+                if mandatory or course == next((c for c, m in self.package_lines[(trade, rank)] if not m), None):
+                    history.setdefault((course, _quarter_start(day - days(180))), []).append(p)
+        for (course, start), people in sorted(history.items()):
+            add_class(f"LS-{course}-{start:%Y%m}", f"{start.year}年{self.course_titles[course]}", course, K.UPSKILL, start,
+                      max(2, int(sum(self.course_hours[course]) // 8)), "JD" if course.startswith("JD") else "TF",
+                      people, partial=False)
         self.classes = _by_code(sync(tr.TrainingClass, ("code",), classes))
         sync(tr.Attendance, ("training_class_id", "worker_id"), [
             {"training_class_id": self.classes[code], "worker_id": self.workers[p["employee_no"]],
@@ -814,6 +832,24 @@ class _MineBuilder:
             sit(f"TZ-{operation}-{cohort}-P", f"{name}实操考试", A.PRACTICAL, end + days(5), people, pass_mark=80,
                 mean=89, subject=subject, examined=operation == "MK-DQ")
 
+        # The skill-level appraisal before each rank the engine derives: the sitting of the quarter before the award.
+        appraisals: dict[tuple[str, str, dt.date], list[dict]] = {}
+        for p, trade, rank, day in self.engine_awards:
+            appraisals.setdefault((trade, rank, _quarter_start(day - days(90)) + days(20)), []).append(p)
+        for (trade, rank, held_on), people in sorted(appraisals.items()):
+            name = f"{self.trade_info[trade][1]}{self.rank_names[rank]}"
+            subject = {"trade_id": self.trades[trade], "rank_id": self.ranks[rank]}
+            for kind, suffix, words, later in ((A.THEORY, "T", "理论考试", 0), (A.PRACTICAL, "P", "技能考核", 2)):
+                code = f"LS-{trade}-{rank}-{held_on:%Y%m}-{suffix}"
+                assessments.append({
+                    "code": code, "name": f"{held_on.year}年{name}{words}", "kind": kind, "held_on": held_on + days(later),
+                    "venue": "矿培训中心考场", "pass_mark": Decimal(60), "full_marks": Decimal("100"), "course_id": None,
+                    "trade_id": None, "rank_id": None, "special_operation_id": None, **subject,
+                })
+                self.examined[code] = False
+                for p in people:
+                    rng = self.rng("history-result", code, p["employee_no"])
+                    results.append((code, p, 1, Decimal(min(100, max(61, round(rng.gauss(78, 8)))))))
         self.assessments = _by_code(sync(cert.Assessment, ("code",), assessments))
         held_on = {a["code"]: a["held_on"] for a in assessments}
         sync(cert.AssessmentResult, ("assessment_id", "worker_id", "attempt"), [
@@ -908,6 +944,10 @@ SO_INDEX = {row[0]: i for i, row in enumerate(SPECIAL_OPERATIONS, start=1)}
 
 def _by_code(mapping: dict[tuple, int]) -> dict[str, int]:
     return {key[0]: pk for key, pk in mapping.items()}
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def _noon(day: dt.date) -> dt.datetime:
