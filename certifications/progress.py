@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Count, DecimalField, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -853,33 +853,28 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
         for uid in chain(unit_id):
             stats[uid].workers += n
 
-    hours = (
-        Attendance.objects.filter(worker=OuterRef("pk"), training_class__start__range=(first, last))
+    # The database sums each worker's hours (one GROUP BY); Python only compares each sum with its requirement.
+    attending: Counter = Counter()
+    for unit_id, category, worker_hours in (
+        Attendance.objects.filter(training_class__start__range=(first, last), worker__in=active)
         .order_by()
-        .values("worker")
+        .values("worker_id", "worker__unit_id", "worker__category")
         .annotate(total=Sum(F("theory_hours") + F("practical_hours"), output_field=HOURS_FIELD))
-        .values("total")
-    )
-    requirement = Case(
-        *[When(category=c, then=Value(r)) for c, r in required.items()], default=Value(DEFAULT_ANNUAL_HOURS), output_field=HOURS_FIELD
-    )
-    for unit_id, total, trained, met in (
-        active.order_by()
-        .annotate(hours=Coalesce(Subquery(hours, output_field=HOURS_FIELD), Value(ZERO), output_field=HOURS_FIELD), required=requirement)
-        .values("unit_id")
-        .annotate(
-            total=Sum("hours"),
-            trained=Count("pk", filter=Q(hours__gt=0)),
-            # Workers whose requirement is zero meet it without attending anything.
-            met=Count("pk", filter=Q(hours__gte=F("required"))),
-        )
-        .values_list("unit_id", "total", "trained", "met")
+        .values_list("worker__unit_id", "worker__category", "total")
     ):
+        worker_hours = worker_hours or ZERO
+        attending[(unit_id, category)] += 1
+        met = worker_hours >= required[category]
         for uid in chain(unit_id):
             s = stats[uid]
-            s.hours_total += total or ZERO
-            s.trained += trained
+            s.hours_total += worker_hours
+            s.trained += worker_hours > 0
             s.hours_met += met
+    # Workers whose requirement is zero meet it without attending anything.
+    for unit_id, category, n in by_unit_category:
+        if required[category] <= 0:
+            for uid in chain(unit_id):
+                stats[uid].hours_met += n - attending[(unit_id, category)]
 
     for unit_id, attempts, passes in (
         AssessmentResult.objects.filter(assessment__held_on__range=(first, last), worker__in=active)
@@ -894,19 +889,18 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
             stats[uid].attempts += attempts
             stats[uid].passes += passes
 
-    top_rank = (
-        RankRecord.objects.filter(worker=OuterRef("pk"), status=RankRecord.Status.AWARDED).order_by("-rank__order").values("rank__order")[:1]
-    )
     ranks = {order: (name, high) for order, name, high in Rank.objects.values_list("order", "name", "high_skill")}
     held_orders = set()
-    for unit_id, order, n in (
-        active.order_by()
-        .annotate(top=Subquery(top_rank))
-        .filter(top__isnull=False)
-        .values("unit_id", "top")
-        .annotate(n=Count("pk"))
-        .values_list("unit_id", "top", "n")
+    by_unit_top: Counter = Counter()
+    for unit_id, order in (
+        RankRecord.objects.filter(status=RankRecord.Status.AWARDED, worker__in=active)
+        .order_by()
+        .values("worker_id", "worker__unit_id")
+        .annotate(top=Max("rank__order"))
+        .values_list("worker__unit_id", "top")
     ):
+        by_unit_top[(unit_id, order)] += 1
+    for (unit_id, order), n in by_unit_top.items():
         name, high = ranks[order]
         held_orders.add(order)
         for uid in chain(unit_id):
