@@ -8,6 +8,8 @@ PORT ?= 8000
 # The throwaway PostgreSQL database the suite runs against when a server answers.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/kuangjiang
 PYTEST_WORKERS ?= 2
+# Tests that touch no database (the browser, the translation catalogue) run once, in the SQLite pass.
+PG_ONLY_ONCE := -m "not browser" --ignore=tests/test_translations.py
 DEV_ENV := DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings.base
 
 .PHONY: run test test-sqlite test-postgres install install-test browser messages check fuzz bench clean
@@ -66,12 +68,12 @@ test: install-test browser check test-sqlite test-postgres
 
 test-sqlite: install-test
 	@echo "== tests on SQLite =="
-	DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 test-postgres: install-test
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
 		echo "== tests on PostgreSQL =="; \
-		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
+		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PG_ONLY_ONCE) $(PYTEST_ARGS); \
 	else echo "== no PostgreSQL on 127.0.0.1:5432: skipped the PostgreSQL run =="; fi
 
 fuzz: install-test
