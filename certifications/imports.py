@@ -23,8 +23,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.utils import bulk_create_with_history
 
+from training.bulk import history_copy, rows_insert
 from training.models import Course, Rank, SpecialOperation, Trade, Worker
 from training.spreadsheets import (
     ABSENT,
@@ -73,15 +73,18 @@ class RowOutcome:
     employee_no: str
     name: str
     state: str = "new"  # new | unchanged | error
-    results: list[AssessmentResult] = field(default_factory=list)
+    # Each result is a plain dict of AssessmentResult attnames (plus "assessment" for display):
+    # 10,000 rows do not need 10,000 model instances to be checked and written.
+    results: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ResultsImport:
     rows: list[RowOutcome] = field(default_factory=list)
-    to_create: list[AssessmentResult] = field(default_factory=list)
+    to_create: list[dict] = field(default_factory=list)
     unchanged: int = 0
+    recorded_at: dt.datetime | None = None
 
     @property
     def errors(self) -> list[str]:
@@ -93,7 +96,7 @@ class ResultsImport:
 
     @property
     def worker_ids(self) -> list[int]:
-        return sorted({result.worker_id for result in self.to_create})
+        return sorted({result["worker_id"] for result in self.to_create})
 
 
 class _Lookups:
@@ -126,21 +129,19 @@ class _Lookups:
                 if key:
                     self.examiners.setdefault(key.upper(), pk)
 
-    def latest_attempts(self, assessment_ids: set[int], worker_ids: set[int]) -> dict[tuple[int, int], AssessmentResult]:
-        """Return the latest existing result per (assessment, worker) among those the file touches."""
+    def latest_attempts(self, assessment_ids: set[int], worker_ids: set[int]) -> dict[tuple[int, int], tuple[int, object, bool]]:
+        """Return the latest existing (attempt, score, absent) per (assessment, worker) among those the file touches."""
         if not assessment_ids or not worker_ids:
             return {}
-        latest: dict[tuple[int, int], AssessmentResult] = {}
+        latest: dict[tuple[int, int], tuple[int, object, bool]] = {}
         rows = AssessmentResult.objects.filter(assessment_id__in=assessment_ids)
         if len(worker_ids) <= 1000:
             rows = rows.filter(worker_id__in=worker_ids)
-        for pk, assessment_id, worker_id, attempt, score, absent in rows.order_by("attempt").values_list(
-            "id", "assessment_id", "worker_id", "attempt", "score", "absent"
+        for assessment_id, worker_id, attempt, score, absent in rows.order_by("attempt").values_list(
+            "assessment_id", "worker_id", "attempt", "score", "absent"
         ):
             if worker_id in worker_ids:
-                latest[(assessment_id, worker_id)] = AssessmentResult(
-                    pk=pk, assessment_id=assessment_id, worker_id=worker_id, attempt=attempt, score=score, absent=absent
-                )
+                latest[(assessment_id, worker_id)] = (attempt, score, absent)
         return latest
 
 
@@ -200,10 +201,11 @@ def results_parse(source, *, user=None) -> ResultsImport:
     lookups = _Lookups({cell_text(get(values, "employee_no")) for _n, values in raw})
 
     outcome = ResultsImport()
-    now = timezone.now()
+    now = outcome.recorded_at = timezone.now()
+    recorded_by_id = user.pk if getattr(user, "pk", None) else None
     kinds = (("theory", _("theory")), ("practical", _("practical")))
     seen: dict[tuple[int, int, int | None], int] = {}
-    pending: list[tuple[RowOutcome, AssessmentResult, int | None]] = []
+    pending: list[tuple[RowOutcome, dict, int | None]] = []
     for number, values in raw:
         employee_no = cell_text(get(values, "employee_no"))
         name = cell_text(get(values, "name"))
@@ -275,35 +277,37 @@ def results_parse(source, *, user=None) -> ResultsImport:
                 )
                 continue
             seen[key] = number
-            result = AssessmentResult(
-                assessment=assessment,
-                worker_id=worker[0],
-                score=None if absent else score,
-                absent=absent,
-                attempt=attempt or 0,
-                full_marks=assessment.full_marks,
-                remarks=remarks[:200],
-                recorded_by=user if getattr(user, "pk", None) else None,
-                recorded_at=now,
-            )
-            result._examiner_id = examiner_id
+            # Everything AssessmentResult.clean() and the table's constraints check was checked above.
+            result = {
+                "assessment": assessment,
+                "assessment_id": assessment.pk,
+                "worker_id": worker[0],
+                "score": None if absent else score,
+                "absent": absent,
+                "attempt": attempt or 0,
+                "full_marks": assessment.full_marks,
+                "remarks": remarks[:200],
+                "recorded_by_id": recorded_by_id,
+                "recorded_at": now,
+                "examiner_id": examiner_id,
+            }
             pending.append((row, result, attempt))
 
-    latest = lookups.latest_attempts({r.assessment_id for _row, r, _a in pending}, {r.worker_id for _row, r, _a in pending})
+    latest = lookups.latest_attempts({r["assessment_id"] for _row, r, _a in pending}, {r["worker_id"] for _row, r, _a in pending})
     for row, result, attempt in pending:
-        previous = latest.get((result.assessment_id, result.worker_id))
+        previous = latest.get((result["assessment_id"], result["worker_id"]))
         if attempt is None:
-            if previous is not None and previous.absent == result.absent and previous.score == result.score:
+            if previous is not None and previous[2] == result["absent"] and previous[1] == result["score"]:
                 # The same sheet imported twice: nothing new.
-                result.attempt = previous.attempt
+                result["attempt"] = previous[0]
+                result["unchanged"] = True
                 row.results.append(result)
-                result._unchanged = True
                 continue
-            result.attempt = (previous.attempt if previous else 0) + 1
-        elif previous is not None and attempt <= previous.attempt:
+            result["attempt"] = (previous[0] if previous else 0) + 1
+        elif previous is not None and attempt <= previous[0]:
             row.errors.append(
                 _("attempt %(attempt)s of %(code)s is already recorded for %(no)s.")
-                % {"attempt": attempt, "code": result.assessment.code, "no": row.employee_no}
+                % {"attempt": attempt, "code": result["assessment"].code, "no": row.employee_no}
             )
             continue
         row.results.append(result)
@@ -312,7 +316,7 @@ def results_parse(source, *, user=None) -> ResultsImport:
         if row.errors:
             row.state = "error"
             continue
-        new = [r for r in row.results if not getattr(r, "_unchanged", False)]
+        new = [r for r in row.results if not r.get("unchanged")]
         row.state = "new" if new else "unchanged"
         outcome.to_create.extend(new)
         outcome.unchanged += len(row.results) - len(new)
@@ -377,7 +381,7 @@ def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date
     }
 
 
-def results_import(source, *, user=None, dry_run: bool = False) -> ResultsImport:
+def results_import(source, *, user=None, dry_run: bool = False, filename: str = "") -> ResultsImport:
     """
     Import an exam-centre sheet: all rows or none. Raise ResultsImportError listing
     every bad row; SpreadsheetError for a file that cannot be read.
@@ -387,22 +391,35 @@ def results_import(source, *, user=None, dry_run: bool = False) -> ResultsImport
         raise ResultsImportError(outcome.errors)
     if dry_run or not outcome.to_create:
         return outcome
-    _results_write(outcome, user=user)
+    _results_write(outcome, user=user, filename=filename)
     return outcome
 
 
 @transaction.atomic
-def _results_write(outcome: ResultsImport, *, user=None) -> None:
-    created = bulk_create_with_history(
-        outcome.to_create, AssessmentResult, default_user=user if getattr(user, "pk", None) else None
+def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> None:
+    user_id = user.pk if getattr(user, "pk", None) else None
+    # The new rows are those above the highest id so far that carry this import's timestamp
+    # (ids only grow; another writer's rows in between have their own recorded_at).
+    after_id = AssessmentResult.all_objects.aggregate(last=Max("pk"))["last"] or 0
+    rows_insert(AssessmentResult, outcome.to_create, batch=len(outcome.to_create))  # one executemany, whatever the size
+    # The audit trail: a "created" history row per result, naming the user and the file.
+    written = history_copy(
+        AssessmentResult,
+        after_id=after_id,
+        marker={"recorded_at": outcome.recorded_at, "recorded_by_id": user_id},
+        user_id=user_id,
+        reason=f"import {filename}".strip(),
+        date=outcome.recorded_at,
     )
-    examiners = {(r.assessment_id, getattr(r, "_examiner_id", None)) for r in outcome.to_create}
+    if written != len(outcome.to_create):
+        raise RuntimeError(f"{written} history rows written for {len(outcome.to_create)} imported results")
+    examiners = {(r["assessment_id"], r["examiner_id"]) for r in outcome.to_create}
     links = [
         Assessment.examiners.through(assessment_id=a, user_id=u) for a, u in examiners if u is not None
     ]
     if links:
         Assessment.examiners.through.objects.bulk_create(links, ignore_conflicts=True)
-    worker_ids = sorted({r.worker_id for r in created})
+    worker_ids = outcome.worker_ids
     transaction.on_commit(lambda: schedule_rollup(worker_ids))
 
 

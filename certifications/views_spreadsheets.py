@@ -57,7 +57,11 @@ def results_import_view(request):
             if not context["has_errors"] and outcome.to_create:
                 # The upload carries personal data: kept in the (private) cache for an hour, for this user only.
                 token = secrets.token_urlsafe(24)
-                cache.set(_upload_key(token), {"user_id": request.user.pk, "data": data}, UPLOAD_TTL)
+                cache.set(
+                    _upload_key(token),
+                    {"user_id": request.user.pk, "data": data, "name": form.cleaned_data["file"].name},
+                    UPLOAD_TTL,
+                )
                 context["token"] = token
     context["form"] = form
     return TemplateResponse(request, "certifications/spreadsheets/results_import.html", context)
@@ -71,7 +75,7 @@ def _results_confirm(request, context):
         return redirect("certifications:results-import")
     cache.delete(key)
     try:
-        outcome = results_import(stored["data"], user=request.user)
+        outcome = results_import(stored["data"], user=request.user, filename=stored.get("name", ""))
     except (ResultsImportError, SpreadsheetError) as exc:
         messages.error(request, _("Nothing imported: %(reason)s") % {"reason": exc})
         return redirect("certifications:results-import")

@@ -229,16 +229,56 @@ def test_the_rollup_runs_once_per_worker_after_commit(sitting, django_capture_on
     assert calls == [ids]
 
 
+def import_statements(rows) -> list[str]:
+    """Import a sheet of (employee number, name) rows for C100 and return the SQL it sent."""
+    data = xlsx_bytes([["工号", "姓名", "课程", "理论成绩", "实操成绩", "日期"]] + [[no, name, "C100", 70, 80, "2026-09-05"] for no, name in rows])
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)):
+        results_import(data)
+    return queries
+
+
 def test_the_lookup_queries_do_not_grow_with_the_rows(sitting):
     def count(rows):
-        data = xlsx_bytes([["工号", "姓名", "课程", "理论成绩", "实操成绩", "日期"]] + rows)
-        queries = []
-        with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)):
-            results_import(data)
-        # Reads are fixed; inserts come in batches the database's parameter limit decides.
-        return sum(1 for sql in queries if not sql.lstrip().upper().startswith("INSERT"))
+        return sum(1 for sql in import_statements(rows) if not sql.lstrip().upper().startswith("INSERT"))
 
     workers = [f.WorkerFactory(employee_no=f"N{i:04d}", name=f"工人{i}") for i in range(60)]
-    small = count([[w.employee_no, w.name, "C100", 70, 80, "2026-09-05"] for w in workers[:3]])
-    large = count([[w.employee_no, w.name, "C100", 70, 80, "2026-09-05"] for w in workers[3:]])
+    small = count([(w.employee_no, w.name) for w in workers[:3]])
+    large = count([(w.employee_no, w.name) for w in workers[3:]])
     assert small == large
+
+
+def test_every_imported_result_has_a_created_history_row_naming_the_user_and_the_file(sitting):
+    user = f.UserFactory(username="hr-import", role="training_department")
+    f.ResultFactory(assessment=sitting["theory"], worker=sitting["workers"][0], score=Decimal("40"), attempt=1)
+    before = set(AssessmentResult.history.values_list("history_id", flat=True))
+
+    results_import(messy_sheet(), user=user, filename="2026-09鉴定成绩.xlsx")
+
+    imported = AssessmentResult.objects.filter(recorded_by=user)
+    history = AssessmentResult.history.exclude(history_id__in=before)
+    assert imported.count() == 6
+    assert sorted(history.values_list("id", flat=True)) == sorted(imported.values_list("id", flat=True))
+    assert {(h.history_type, h.history_user_id, h.history_change_reason) for h in history} == {
+        ("+", user.pk, "import 2026-09鉴定成绩.xlsx")
+    }
+    e001 = history.get(worker__employee_no="E001", assessment__code="AT1")
+    assert (e001.score, e001.attempt, e001.remarks) == (Decimal("85"), 2, imported.get(pk=e001.id).remarks)
+
+
+def test_the_command_names_the_file_in_the_history(sitting, tmp_path):
+    path = tmp_path / "九月成绩.xlsx"
+    path.write_bytes(xlsx_bytes([["工号", "姓名", "考核编码", "理论成绩"], ["E001", "张三", "AT1", 88]]))
+    call_command("import_results", str(path), stdout=StringIO())
+    assert AssessmentResult.history.get().history_change_reason == "import 九月成绩.xlsx"
+
+
+def test_the_import_writes_in_the_same_number_of_statements_for_3_and_57_rows(sitting):
+    def count(rows):
+        return len(import_statements(rows))
+
+    workers = [f.WorkerFactory(employee_no=f"N{i:04d}", name=f"工人{i}") for i in range(60)]
+    small = count([(w.employee_no, w.name) for w in workers[:3]])
+    large = count([(w.employee_no, w.name) for w in workers[3:]])
+    assert small == large
+    assert AssessmentResult.history.count() == 120

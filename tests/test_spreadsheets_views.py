@@ -93,3 +93,10 @@ def test_a_crew_leader_cannot_export_another_unit(client, sitting):
     assert client.post(reverse("certifications:ledger-export"), {"unit": "D2"}).status_code == 404
     url = client.post(reverse("certifications:ledger-export"), {"unit": "D1"}).url
     assert client.get(url + "?format=json").json()["state"] == "done"
+
+
+def test_a_confirmed_upload_is_recorded_in_the_history_under_the_user_and_file_name(hr_client, hr_user, sitting):
+    token = upload(hr_client, [["工号", "姓名", "课程", "理论成绩", "日期"], ["E001", "张三", "C100", 90, "2026-09-05"]], name="九月.xlsx").context["token"]
+    hr_client.post(reverse("certifications:results-import"), {"token": token})
+    history = AssessmentResult.history.get()
+    assert (history.history_user_id, history.history_change_reason) == (hr_user.pk, "import 九月.xlsx")

@@ -1,4 +1,4 @@
-"""Fast inserts of plain rows, for the synthetic load and the roll-up's awards."""
+"""Fast inserts of plain rows, for the synthetic load, the roll-up's awards and the results import."""
 
 import json
 
@@ -63,3 +63,36 @@ def rows_insert(model, rows: list[dict], *, batch: int = BATCH) -> int:
         for start in range(0, len(rows), batch):
             cursor.executemany(sql, [values(row) for row in rows[start : start + batch]])
     return len(rows)
+
+
+def history_copy(model, *, after_id: int, marker: dict, user_id, reason: str, date) -> int:
+    """
+    Write one simple-history "created" row for each row of `model` with an id
+    above `after_id` whose columns equal `marker`, in one INSERT … SELECT, and
+    return how many. The rows are copied by the database, so a large import's
+    history costs one statement instead of a model instance and an INSERT
+    parameter set per row.
+    """
+    history = model.history.model
+    own = {f.attname: f for f in model._meta.concrete_fields}
+    copied = [f for f in history._meta.concrete_fields if f.attname in own]
+    extra = ("history_date", "history_change_reason", "history_type", "history_user_id")
+    quote = connection.ops.quote_name
+    columns = [quote(f.column) for f in copied] + [quote(history._meta.get_field(name).column) for name in extra]
+    select = [quote(own[f.attname].column) for f in copied] + ["%s"] * len(extra)
+    where = [f"{quote(model._meta.pk.column)} > %s"]
+    params = [connection.ops.adapt_datetimefield_value(date), reason, "+", user_id, after_id]
+    for name, value in marker.items():
+        if value is None:
+            where.append(f"{quote(own[name].column)} IS NULL")
+            continue
+        where.append(f"{quote(own[name].column)} = %s")
+        adapt = _adapter(own[name])
+        params.append(adapt(value) if adapt else value)
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(select)} FROM {quote(model._meta.db_table)} WHERE {' AND '.join(where)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

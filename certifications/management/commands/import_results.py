@@ -22,7 +22,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Wrote an empty results sheet to {file}")
             return
         try:
-            outcome = results_import(file, dry_run=dry_run)
+            outcome = results_import(file, dry_run=dry_run, filename=Path(file).name)
         except SpreadsheetError as exc:
             raise CommandError(str(exc)) from None
         except ResultsImportError as exc:
