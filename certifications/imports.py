@@ -401,7 +401,8 @@ def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> 
     # The new rows are those above the highest id so far that carry this import's timestamp
     # (ids only grow; another writer's rows in between have their own recorded_at).
     after_id = AssessmentResult.all_objects.aggregate(last=Max("pk"))["last"] or 0
-    rows_insert(AssessmentResult, outcome.to_create, batch=len(outcome.to_create))  # one executemany, whatever the size
+    # One statement whatever the size: an executemany on SQLite, unnest(arrays) on PostgreSQL.
+    rows_insert(AssessmentResult, outcome.to_create, batch=len(outcome.to_create), columnar=True)
     # The audit trail: a "created" history row per result, naming the user and the file.
     written = history_copy(
         AssessmentResult,

@@ -34,13 +34,14 @@ def _adapter(field):
     return None  # written as it is
 
 
-def rows_insert(model, rows: list[dict], *, batch: int = BATCH) -> int:
+def rows_insert(model, rows: list[dict], *, batch: int = BATCH, columnar: bool = False) -> int:
     """
     Insert plain rows (attname → value) with one executemany per batch and
     return how many. bulk_create spends most of its time building model
     instances and SQL for each row, which tens of thousands of plain rows do not
     need. Columns not named get the field's default; nothing is validated, so
-    callers pass rows that already satisfy the model's rules.
+    callers pass rows that already satisfy the model's rules. With columnar=True,
+    PostgreSQL gets all rows in one INSERT … SELECT FROM unnest(arrays).
     """
     if not rows:
         return 0
@@ -60,6 +61,12 @@ def rows_insert(model, rows: list[dict], *, batch: int = BATCH) -> int:
         )
 
     with connection.cursor() as cursor:
+        if columnar and connection.vendor == "postgresql":
+            # One statement with an array per column: PostgreSQL runs an executemany as one INSERT per row.
+            arrays = [list(column) for column in zip(*(values(row) for row in rows), strict=True)]
+            casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts})", arrays)
+            return len(rows)
         for start in range(0, len(rows), batch):
             cursor.executemany(sql, [values(row) for row in rows[start : start + batch]])
     return len(rows)
