@@ -12,8 +12,9 @@ import datetime as dt
 
 import pytest
 from django.contrib import admin
+from django.forms import ModelChoiceField
 from django.urls import reverse
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from certifications.models import AssessmentResult
@@ -69,7 +70,13 @@ def test_every_admin_add_form_refuses_nonsense_without_a_server_error(mine, supe
     if response.status_code == 403:
         return  # this admin adds nothing (e.g. the reminder log)
     form = response.context["adminform"].form
-    data = {field: value for field, value in zip(form.fields, values)}
+    data = {name: value for name, value in zip(form.fields, values)}
+    for field_name, field in form.fields.items():
+        # Known bug, see test_a_non_numeric_id_in_an_autocomplete_field_is_refused_with_a_message: ids stay numeric here.
+        if isinstance(field, ModelChoiceField) and field_name in data:
+            raw = data[field_name].strip()
+            # …and within 64 bits: SQLite's driver cannot even bind a larger id (OverflowError, a 500).
+            data[field_name] = str(int(raw) % 2**62) if raw.isdecimal() else str(len(raw) * 7919)
     before = row_counts()
     response = superuser_client.post(reverse(name), data)
     assert response.status_code in (200, 302)
@@ -91,6 +98,29 @@ def test_the_result_form_refuses_a_score_outside_zero_to_full_marks(mine, superu
     assert AssessmentResult.all_objects.count() == before
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Django 5.2's AutocompleteSelect.optgroups queries the submitted id as it is: re-rendering the form "
+    "after a validation error raises ValueError (a 500) for a non-numeric id in any autocomplete field",
+)
+def test_a_non_numeric_id_in_an_autocomplete_field_is_refused_with_a_message(mine, superuser_client):
+    response = superuser_client.post(
+        reverse("admin:certifications_assessmentresult_add"),
+        {"assessment": ":", "worker": mine.classmate.pk, "attempt": 1, "score": "80", "remarks": ""},
+    )
+    assert response.status_code == 200
+    assert "assessment" in response.context["adminform"].form.errors
+
+
+@pytest.mark.xfail(
+    strict=True, raises=OverflowError,
+    reason="Django 5.2's date_hierarchy turns ?hire_date__year=<huge> into datetime(…) and catches ValueError, not OverflowError",
+)
+def test_a_huge_year_in_the_date_hierarchy_is_refused(mine, superuser_client):
+    response = superuser_client.get(reverse("admin:training_worker_changelist"), {"hire_date__year": "9" * 40})
+    assert response.status_code in (200, 302)
+
+
 def test_the_class_form_refuses_an_end_before_the_start(mine, superuser_client):
     course = f.CourseFactory()
     response = superuser_client.post(
@@ -107,11 +137,12 @@ def test_the_class_form_refuses_an_end_before_the_start(mine, superuser_client):
 
 
 @scaled(0.5)
-@given(params=st.dictionaries(st.sampled_from(["q", "unit", "o", "p", "e", "all", "deleted", "due", "kind", "start__gte", "hire_date__year", "_to_field"]), nasty, max_size=4))
+@given(params=st.dictionaries(st.sampled_from(["q", "unit", "o", "p", "e", "all", "deleted", "due", "kind", "start__gte", "_to_field"]), nasty, max_size=4))
+@example(params={"unit": "9" * 40})  # a unit id beyond 64 bits was an OverflowError on SQLite
 def test_admin_changelist_filters_never_break(mine, superuser_client, params):
     for name in ("admin:training_worker_changelist", "admin:certifications_certificate_changelist"):
         response = superuser_client.get(reverse(name), params)
-        assert response.status_code in (200, 302)
+        assert response.status_code in (200, 302, 400)  # 400: Django refuses an unknown _to_field
 
 
 # --- the site's forms and parameters ----------------------------------------------------------------------------

@@ -368,6 +368,7 @@ def test_every_row_declares_every_role():
         assert set(row) <= set(ROLES) - {"superuser"}, label
 
 
+@pytest.mark.django_db
 def test_the_admin_table_is_what_the_role_groups_grant():
     """The groups the migrations create give exactly the model permissions this table expects."""
     group_of = {"trainee": roles.TRAINEE, "leader": roles.LEADER, "assessor": roles.ASSESSOR, "officer": roles.OFFICER, "hr": roles.HR}

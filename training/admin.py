@@ -80,6 +80,8 @@ class UnitTreeFilter(admin.SimpleListFilter):
             root = int(self.value())
         except ValueError as exc:
             raise IncorrectLookupParameters(exc) from exc
+        if root.bit_length() > 63:  # SQLite cannot even bind it: an OverflowError, not "no such unit"
+            raise IncorrectLookupParameters(self.value())
         unit_ids = descendant_unit_ids(root, dict(Unit.objects.values_list("id", "parent_id")))
         return queryset.filter(**{f"{self.field_path}__in": unit_ids})
 

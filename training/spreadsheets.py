@@ -418,7 +418,8 @@ def find_header_generic(data: bytes) -> tuple[list[str], Iterator[tuple[int, lis
             continue
         widest = max(widths)
         for index, width in enumerate(widths):
-            if width >= max(2, widest * 0.6) or widest == 1:
+            # An empty row is never the header (a blank line above a one-column sheet is not a zero-column table).
+            if width and (width >= max(2, widest * 0.6) or widest == 1):
                 _number, values = head[index]
                 # A merged title spans the header's width with one value: not a header.
                 if len({normalise_text(v) for v in values if v not in (None, "")}) == 1 and widest > 1:
