@@ -902,11 +902,12 @@ class _MineBuilder:
         leader = next(p for p in self.people if p["unit"] == "ZC1-01" and p["role"] == "leader")
         trainee = next(p for p in self.people if p["role"] == "trainee")
         accounts = [
-            ("admin", None, {"is_superuser": True, "is_staff": True}, None),
-            ("hr", roles.HR, {"is_staff": True}, None),
+            # E-mail addresses so `send_reminders` has someone to write to in the demo.
+            ("admin", None, {"is_superuser": True, "is_staff": True, "email": "admin@demo.kuangjiang.invalid"}, None),
+            ("hr", roles.HR, {"is_staff": True, "email": "hr@demo.kuangjiang.invalid"}, None),
             ("officer", roles.OFFICER, {"is_staff": True}, None),
             ("assessor", roles.ASSESSOR, {"is_staff": True}, None),
-            ("leader", roles.LEADER, {"is_staff": False}, leader),
+            ("leader", roles.LEADER, {"is_staff": False, "email": "leader@demo.kuangjiang.invalid"}, leader),
             ("trainee", roles.TRAINEE, {"is_staff": False}, trainee),
         ]
         users = {}
