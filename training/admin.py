@@ -14,6 +14,12 @@ from certifications.admin_compliance import WorkerClearanceFilter
 from certifications.services import worker_reevaluate_after_save
 from certifications.models import AssessmentResult, Certificate, RankRecord
 
+from .admin_mixins import (
+    ReasonForChangeAdminMixin,
+    ReasonForChangeInlineMixin,
+    SoftDeleteAdminMixin,
+    SoftDeleteInlineMixin,
+)
 from .resources import (
     AttendanceResource,
     CatalogResource,
@@ -25,12 +31,6 @@ from .resources import (
     TrainingClassResource,
     UnitResource,
     WorkerResource,
-)
-from .admin_mixins import (
-    ReasonForChangeAdminMixin,
-    ReasonForChangeInlineMixin,
-    SoftDeleteAdminMixin,
-    SoftDeleteInlineMixin,
 )
 from .models import (
     Attendance,

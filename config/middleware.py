@@ -1,0 +1,36 @@
+"""Request hygiene shared by every page, export and API."""
+
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext as _
+
+
+class RejectNulCharactersMiddleware:
+    """
+    Refuse a request whose parameters contain a NUL character, with a 400.
+
+    PostgreSQL cannot store or even compare text containing NUL, so such a
+    value would otherwise reach a query and end as a server error; SQLite
+    accepts it, which is why only one of our two databases showed the bug.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD", "POST") and self._has_nul(request):
+            message = _("The request contains a NUL character; remove it and try again.")
+            if request.path.startswith("/api/"):
+                # The dispatch system reads JSON, errors included.
+                return JsonResponse({"error": message}, status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if "\x00" in request.path:
+            return True
+        params = [request.GET]
+        content_type = request.content_type or ""
+        if request.method == "POST" and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            params.append(request.POST)
+        return any("\x00" in key or any("\x00" in value for value in values) for query in params for key, values in query.lists())
