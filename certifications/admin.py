@@ -1,12 +1,10 @@
 """The HR admin for assessments, ranks, certificates, honours, mentoring and compliance rules."""
 
-import datetime as dt
 import json
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
@@ -52,29 +50,6 @@ class WorkerColumnsMixin:
     @admin.display(description=_("unit"), ordering="worker__unit__name")
     def unit(self, obj):
         return obj.worker.unit.name
-
-
-class ReviewDueFilter(admin.SimpleListFilter):
-    """Certificates by how soon their next review (复审) falls due."""
-
-    title = _("review due")
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return (
-            ("overdue", _("Overdue")),
-            ("30", _("Within 30 days")),
-            ("60", _("Within 60 days")),
-            ("90", _("Within 90 days")),
-        )
-
-    def queryset(self, request, queryset):
-        today = timezone.localdate()
-        if self.value() == "overdue":
-            return queryset.filter(next_review_due__lt=today)
-        if self.value() in {"30", "60", "90"}:
-            return queryset.filter(next_review_due__gte=today, next_review_due__lte=today + dt.timedelta(days=int(self.value())))
-        return queryset
 
 
 def examined_by(user, queryset, path: str):

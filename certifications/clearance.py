@@ -543,43 +543,15 @@ def _check_certificates(worker, trade, rule, attendances, on, reasons, deadlines
             state, cert = max(states, key=lambda sc: (sc[1].issued_on, sc[1].id))
             reasons.append(state.reason)
             if state.reason.code == "review_missed":
-                deadlines.append(
-                    Deadline(
-                        f"cert:{cert.id}:review:{state.review_due}",
-                        "review",
-                        _("Certificate %(no)s (%(op)s) review due") % {"no": cert.number, "op": op_name},
-                        state.review_due,
-                    )
-                )
+                deadlines.append(_certificate_deadline(cert, op_name, "review", state.review_due))
             elif state.reason.code == "certificate_expired":
-                deadlines.append(
-                    Deadline(
-                        f"cert:{cert.id}:expiry:{state.valid_until}",
-                        "expiry",
-                        _("Certificate %(no)s (%(op)s) expires") % {"no": cert.number, "op": op_name},
-                        state.valid_until,
-                    )
-                )
+                deadlines.append(_certificate_deadline(cert, op_name, "expiry", state.valid_until))
             continue
         state, cert = max(valid, key=lambda sc: (sc[0].review_due, sc[0].valid_until, sc[1].id))
         if state.review_due >= state.valid_until:
-            deadlines.append(
-                Deadline(
-                    f"cert:{cert.id}:expiry:{state.valid_until}",
-                    "expiry",
-                    _("Certificate %(no)s (%(op)s) expires") % {"no": cert.number, "op": op_name},
-                    state.valid_until,
-                )
-            )
+            deadlines.append(_certificate_deadline(cert, op_name, "expiry", state.valid_until))
         else:
-            deadlines.append(
-                Deadline(
-                    f"cert:{cert.id}:review:{state.review_due}",
-                    "review",
-                    _("Certificate %(no)s (%(op)s) review due") % {"no": cert.number, "op": op_name},
-                    state.review_due,
-                )
-            )
+            deadlines.append(_certificate_deadline(cert, op_name, "review", state.review_due))
         if state.review_training_hours < state.review_training_needed:
             deadlines.append(
                 Deadline(
@@ -592,6 +564,13 @@ def _check_certificates(worker, trade, rule, attendances, on, reasons, deadlines
                 )
             )
 
+
+def _certificate_deadline(cert, op_name: str, kind: str, due: dt.date) -> "Deadline":
+    """Return the review or expiry deadline of one certificate."""
+    label = (
+        _("Certificate %(no)s (%(op)s) review due") if kind == "review" else _("Certificate %(no)s (%(op)s) expires")
+    )
+    return Deadline(f"cert:{cert.id}:{kind}:{due}", kind, label % {"no": cert.number, "op": op_name}, due)
 
 def _check_mentoring(worker, trade, rule, first_rule_day, on, reasons, deadlines) -> None:
     start = worker.underground_start
