@@ -71,7 +71,25 @@ def analyze() -> None:
             cursor.execute("ANALYZE")
 
 
+def ensure_database() -> None:
+    """Create the PostgreSQL database named in DATABASE_URL when it does not exist yet."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    if not parts.scheme.startswith("postgres"):
+        return
+    import psycopg
+
+    name = parts.path.lstrip("/")
+    with psycopg.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres", autocommit=True
+    ) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def build(workers: int, reuse: bool, seed: int) -> None:
+    ensure_database()
     import django
 
     django.setup()

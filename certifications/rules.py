@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.utils.translation import get_language, gettext
@@ -157,6 +158,36 @@ class AttendanceRow(NamedTuple):
     practical_hours: Decimal
 
 
+class AttendedCourse(NamedTuple):
+    """
+    A worker's attendance of one course, summed over its classes: what the
+    loader builds (in SQL) for one evaluation date, instead of one
+    AttendanceRow per class. It answers for any date on or after its latest
+    class start; the rules treat it like the AttendanceRows it sums.
+    """
+
+    course_id: int
+    theory_hours: Decimal
+    practical_hours: Decimal
+    last_start: dt.date
+    id_list: str  # the attendance ids, comma-separated: parsed only for an award's evidence
+    start_list: str  # the classes' start dates (ISO), comma-separated: parsed only for the re-sit retraining check
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return tuple(int(i) for i in self.id_list.split(","))
+
+    @property
+    def starts(self) -> tuple[dt.date, ...]:
+        return _iso_dates(self.start_list)
+
+
+@lru_cache(maxsize=65536)
+def _iso_dates(text: str) -> tuple[dt.date, ...]:
+    # A mine's classes start on a few hundred dates: most workers' lists repeat.
+    return tuple(dt.date.fromisoformat(d) for d in text.split(","))
+
+
 class ResultRow(NamedTuple):
     """One attempt at a trade × rank assessment; score is None when absent (缺考)."""
 
@@ -203,7 +234,7 @@ class WorkerTradeInputs:
     rule_sets: dict[int, tuple[RuleSetInfo, ...]]  # rank id → every version
     package_lines: dict[int, tuple[PackageLine, ...]]  # rank id → lines
     awarded: tuple[AwardRow, ...] = ()
-    attendance: tuple[AttendanceRow, ...] = ()  # the worker's attendance, any course
+    attendance: tuple[AttendanceRow | AttendedCourse, ...] = ()  # the worker's attendance, any course
     results: tuple[ResultRow, ...] = ()  # results of this trade's rank assessments
     reviews: tuple[ReviewRow, ...] = ()  # comprehensive reviews in this trade
 
@@ -301,21 +332,48 @@ def held_award(inputs: WorkerTradeInputs, on: dt.date, ranks: dict[int, RankInfo
 ZERO = Decimal(0)
 
 
-def _attended_hours(attendance, on: dt.date) -> dict[int, tuple[Decimal, Decimal, tuple[int, ...]]]:
-    by_course: dict[int, tuple[Decimal, Decimal, tuple[int, ...]]] = {}
+def _attended_hours(attendance, on: dt.date) -> dict[int, tuple[Decimal, Decimal, tuple]]:
+    """Return course id → (theory hours, practical hours, the rows summed) for the classes started by `on`."""
+    by_course: dict[int, tuple[Decimal, Decimal, tuple]] = {}
     for row in attendance:
-        if row.start > on:
+        if type(row) is AttendedCourse:
+            if row.last_start > on:
+                raise ValueError(f"attendance summed up to {row.last_start} cannot be evaluated on {on}")
+        elif row.start > on:
             continue
         found = by_course.get(row.course_id)
         if found is None:
-            by_course[row.course_id] = (row.theory_hours, row.practical_hours, (row.id,))
+            by_course[row.course_id] = (row.theory_hours, row.practical_hours, (row,))
         else:
-            by_course[row.course_id] = (found[0] + row.theory_hours, found[1] + row.practical_hours, found[2] + (row.id,))
+            by_course[row.course_id] = (found[0] + row.theory_hours, found[1] + row.practical_hours, found[2] + (row,))
     return by_course
 
 
+def _attendance_ids(rows) -> list[int]:
+    ids = []
+    for row in rows:
+        if type(row) is AttendedCourse:
+            ids.extend(row.ids)
+        else:
+            ids.append(row.id)
+    return sorted(ids)
+
+
+def _class_starts(attendance, course_ids: set[int], on: dt.date) -> list[dt.date]:
+    """Return the start dates, by `on`, of the classes attended of the given courses, earliest first."""
+    starts = []
+    for row in attendance:
+        if row.course_id not in course_ids:
+            continue
+        if type(row) is AttendedCourse:
+            starts.extend(d for d in row.starts if d <= on)
+        elif row.start <= on:
+            starts.append(row.start)
+    return sorted(starts)
+
+
 def _line_requirement(line: PackageLine, attended, kind: Kind, detailed: bool) -> tuple[Requirement, bool]:
-    theory, practical, ids = attended.get(line.course_id, (ZERO, ZERO, ()))
+    theory, practical, rows = attended.get(line.course_id, (ZERO, ZERO, ()))
     done = theory >= line.theory_hours and practical >= line.practical_hours
     counted = min(theory, line.theory_hours) + min(practical, line.practical_hours)
     detail = ""
@@ -333,7 +391,7 @@ def _line_requirement(line: PackageLine, attended, kind: Kind, detailed: bool) -
         required=line.theory_hours + line.practical_hours,
         actual=counted,
         detail=detail,
-        evidence=tuple(f"attendance:{i}" for i in sorted(ids)),
+        evidence=tuple(f"attendance:{i}" for i in _attendance_ids(rows)),
         course_code=line.course_code,
     )
     return requirement, done
@@ -374,6 +432,9 @@ class _ExamStanding:
     evidence: tuple[str, ...]
 
 
+_ATTEMPT_ORDER = itemgetter(3, 4, 0)  # ResultRow (held_on, attempt, id): the order attempts count in
+
+
 def _exam_standing(results, kind: str, rules: RuleSetInfo, course_ids: set[int], attendance, on: dt.date, detailed: bool):
     """
     Walk one kind of exam attempts in date order, applying the re-sit limit.
@@ -383,9 +444,7 @@ def _exam_standing(results, kind: str, rules: RuleSetInfo, course_ids: set[int],
     one of the package's courses that starts after the last failed attempt.
     Retraining opens a fresh set of tries.
     """
-    attempts = sorted(
-        (r for r in results if r.kind == kind and r.held_on <= on), key=lambda r: (r.held_on, r.attempt, r.id)
-    )
+    attempts = sorted([r for r in results if r.kind == kind and r.held_on <= on], key=_ATTEMPT_ORDER)
     pass_mark = rules.theory_pass_mark if kind == "theory" else rules.practical_pass_mark
     tries = rules.resit_limit + 1
     failures = 0
@@ -396,22 +455,21 @@ def _exam_standing(results, kind: str, rules: RuleSetInfo, course_ids: set[int],
     for result in attempts:
         if failures >= tries:
             if retraining is None:
-                retraining = sorted(a.start for a in attendance if a.course_id in course_ids and a.start <= on)
+                retraining = _class_starts(attendance, course_ids, on)
             if any(last_failed_on < start <= result.held_on for start in retraining):
                 failures = 0
             else:
                 ignored.append(result)
                 continue
         latest = result
-        percent = result.percent
-        if percent is None or percent < pass_mark:
+        if result.score is None or (result.score if result.full_marks == 100 else result.percent) < pass_mark:
             failures += 1
             last_failed_on = result.held_on
     details = []
-    if failures >= tries:
+    if detailed and failures >= tries:
         if retraining is None:
-            retraining = sorted(a.start for a in attendance if a.course_id in course_ids and a.start <= on)
-        if detailed and not any(start > last_failed_on for start in retraining):
+            retraining = _class_starts(attendance, course_ids, on)
+        if not any(start > last_failed_on for start in retraining):
             details.append(
                 _("re-sits used up: retrain (attend a class of this package after %(date)s) before the next attempt counts")
                 % {"date": last_failed_on.isoformat()}
@@ -679,7 +737,7 @@ def _exams_met(rules: RuleSetInfo, rank_results, course_ids, attendance, on: dt.
 def _package_met(rules: RuleSetInfo, lines, attended) -> bool:
     electives = 0
     for line in lines:
-        theory, practical, _ids = attended.get(line.course_id, (ZERO, ZERO, ()))
+        theory, practical, _rows = attended.get(line.course_id, (ZERO, ZERO, ()))
         done = theory >= line.theory_hours and practical >= line.practical_hours
         if line.mandatory and not done:
             return False
@@ -797,25 +855,29 @@ def rank_reached(inputs: WorkerTradeInputs, on: dt.date) -> int | None:
     return evaluate(inputs, on).held_rank_id
 
 
+def _plain(value):
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}" if value == value.to_integral_value() else str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@lru_cache(maxsize=1024)
+def _rule_set_snapshot(rules: RuleSetInfo) -> dict:
+    return {"id": rules.id, "name": rules.name, **{name: _plain(getattr(rules, name)) for name in RULE_SET_FIELDS}}
+
+
 def step_snapshot(step: RankStep, rules: RuleSetInfo | None, on: dt.date) -> dict:
     """Return a JSON-ready copy of a step: what the award rests on, frozen."""
-
-    def plain(value):
-        if isinstance(value, Decimal):
-            return f"{value.normalize():f}" if value == value.to_integral_value() else str(value)
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        return None if value is None else str(value)
-
+    plain = _plain
     evidence = sorted({e for r in step.requirements for e in r.evidence})
     return {
         "on": on.isoformat(),
         "rank": {"id": step.rank_id, "code": step.rank_code, "name": step.rank_name},
-        "rule_set": (
-            {"id": rules.id, "name": rules.name, **{name: plain(getattr(rules, name)) for name in RULE_SET_FIELDS}}
-            if rules is not None
-            else None
-        ),
+        "rule_set": _rule_set_snapshot(rules) if rules is not None else None,
         "requirements": [
             {
                 "kind": str(r.kind),
@@ -834,7 +896,7 @@ def step_snapshot(step: RankStep, rules: RuleSetInfo | None, on: dt.date) -> dic
         "results": sorted(int(e.split(":")[1]) for e in evidence if e.startswith("result:")),
         "attendance": sorted(int(e.split(":")[1]) for e in evidence if e.startswith("attendance:")),
         "reviews": sorted(int(e.split(":")[1]) for e in evidence if e.startswith("review:")),
-        "fingerprint": step_fingerprint(step),
+        "fingerprint": f"{step.rule_set_id}|" + ",".join(evidence),
     }
 
 

@@ -20,7 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from training.bulk import JsonText, rows_insert
+from training.bulk import JsonText, gc_paused, history_copy, rows_insert
 from training.locking import workers_lock
 from training.models import Attendance, Rank, Trade, Worker
 
@@ -319,29 +319,25 @@ def _record_rows(on: dt.date, mode: str):
     return row
 
 
-def _records_insert(rows: list[dict], scope: dict) -> None:
+def _records_insert(rows: list[dict]) -> None:
     """
-    Insert new rank records and their history rows in a few executemany
-    batches: at a mine's scale bulk_create spends seconds building SQL per row.
+    Insert new rank records (one executemany per batch, one statement on
+    PostgreSQL) and copy them into their history in one INSERT … SELECT: at a
+    mine's scale bulk_create spends seconds building SQL per row.
     """
     stamp = timezone.now()
     for row in rows:
         row["created_at"] = stamp
-    rows_insert(RankRecord, rows)
-    # The live-record constraint makes (worker, trade, rank) identify each new row.
-    ids = {
-        (w, t, r): pk
-        for pk, w, t, r in RankRecord.objects.filter(created_at=stamp, source=RankRecord.Source.ENGINE, **scope)
-        .values_list("id", "worker_id", "trade_id", "rank_id")
-        .iterator(chunk_size=5000)
-    }
-    history = RankRecord.history.model
-    reason = _("Awarded by the roll-up engine")
-    history_rows = []
-    for row in rows:
-        pk = ids[(row["worker_id"], row["trade_id"], row["rank_id"])]
-        history_rows.append({**row, "id": pk, "history_date": stamp, "history_type": "+", "history_change_reason": reason})
-    rows_insert(history, history_rows)
+    after_id = RankRecord._base_manager.aggregate(last=Max("pk"))["last"] or 0
+    rows_insert(RankRecord, rows, columnar=True)
+    history_copy(
+        RankRecord,
+        after_id=after_id,
+        marker={"created_at": stamp, "source": RankRecord.Source.ENGINE},
+        user_id=None,
+        reason=_("Awarded by the roll-up engine"),
+        date=stamp,
+    )
 
 
 @transaction.atomic
@@ -366,6 +362,13 @@ def ranks_recompute(
     if not dry_run:
         # Before reading anything: a concurrent recompute of the same workers waits, then sees what this one wrote.
         workers_lock(worker_ids=worker_ids, unit_ids=unit_ids)
+    with gc_paused():
+        return _ranks_recompute(
+            unit_ids=unit_ids, worker_ids=worker_ids, on=on, dry_run=dry_run, progress=progress, mode=mode
+        )
+
+
+def _ranks_recompute(*, unit_ids, worker_ids, on: dt.date, dry_run: bool, progress, mode: str) -> RecomputeReport:
     inputs = rollup_inputs_load(worker_ids=worker_ids, unit_ids=unit_ids, on=on)
     scope = {}
     if worker_ids is not None:
@@ -397,7 +400,7 @@ def ranks_recompute(
             progress(done, total)
 
     if new_records and not dry_run:
-        _records_insert(new_records, scope)
+        _records_insert(new_records)
     worker_filter = {"id__in": list(worker_ids)} if worker_ids is not None else {}
     if unit_ids is not None:
         worker_filter["unit_id__in"] = list(unit_ids)

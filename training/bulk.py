@@ -1,10 +1,29 @@
 """Fast inserts of plain rows, for the synthetic load, the roll-up's awards and the results import."""
 
+import gc
 import json
+from contextlib import contextmanager
 
 from django.db import connection
 
 BATCH = 5000
+
+
+@contextmanager
+def gc_paused():
+    """
+    Pause Python's cyclic garbage collector while bulk code builds a mine's
+    worth of plain rows (tuples, dicts, strings: no reference cycles). Left on,
+    it runs a full collection over the growing heap again and again: a quarter
+    of the roll-up's time at 20,000 workers. Memory is still freed as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class JsonText(str):
