@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from training.admin import WORKER_SEARCH, EditableInline, WorkerUnitFilter
 from training.admin_mixins import (
+    InputGuardMixin,
     ReasonForChangeAdminMixin,
     ReasonForChangeInlineMixin,
     RetainedAdminMixin,
@@ -70,7 +71,7 @@ class ResultInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableIn
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(RollupInlinesMixin, admin.ModelAdmin):
+class AssessmentAdmin(InputGuardMixin, RollupInlinesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "kind", "subject", "held_on", "pass_mark", "full_marks", "sat", "passed")
     list_select_related = ("course", "trade", "rank", "special_operation")
     list_filter = ("kind", "trade", "rank", "special_operation", "held_on")
@@ -120,7 +121,7 @@ class AssessmentAdmin(RollupInlinesMixin, admin.ModelAdmin):
 
 
 @admin.register(AssessmentResult)
-class AssessmentResultAdmin(ResultsImportAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class AssessmentResultAdmin(InputGuardMixin, ResultsImportAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     resource_classes = [AssessmentResultResource]
     list_display = (
         "worker", "employee_no", "unit", "assessment", "kind", "held_on", "attempt", "score_shown", "passed",
@@ -184,7 +185,7 @@ class AssessmentResultAdmin(ResultsImportAdminMixin, SoftDeleteAdminMixin, Reaso
 
 
 @admin.register(ComprehensiveReview)
-class ComprehensiveReviewAdmin(RetainedAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class ComprehensiveReviewAdmin(InputGuardMixin, RetainedAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     list_display = ("worker", "employee_no", "unit", "trade", "rank", "held_on", "passed", "panel")
     list_select_related = ("worker__unit", "trade", "rank")
     list_filter = ("passed", "trade", "rank", WorkerUnitFilter, "held_on")
@@ -202,7 +203,7 @@ class ComprehensiveReviewAdmin(RetainedAdminMixin, ReasonForChangeAdminMixin, Wo
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(ReasonForChangeAdminMixin, SimpleHistoryAdmin):
+class RuleSetAdmin(InputGuardMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "package", "name", "effective_from", "theory_pass_mark", "practical_pass_mark", "years_at_previous_rank",
         "years_in_trade", "require_review", "exam_valid_months",
@@ -232,7 +233,7 @@ class RuleSetAdmin(ReasonForChangeAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(RankRecord)
-class RankRecordAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class RankRecordAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     resource_classes = [RankRecordResource]
     list_display = (
         "worker", "employee_no", "unit", "trade", "rank", "status", "source", "awarded_on", "certificate_no",
@@ -267,7 +268,7 @@ class CertificateReviewInline(RetainedAdminMixin, ReasonForChangeInlineMixin, Ed
 
 
 @admin.register(Certificate)
-class CertificateAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class CertificateAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     resource_classes = [CertificateResource]
     list_display = (
         "number", "kind", "worker", "employee_no", "unit", "covers", "issued_on", "valid_until", "next_review_due",
@@ -305,7 +306,7 @@ class CertificateAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForCha
 
 
 @admin.register(CertificateReview)
-class CertificateReviewAdmin(RetainedAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
+class CertificateReviewAdmin(InputGuardMixin, RetainedAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
     list_display = ("certificate", "worker", "reviewed_on", "outcome", "training_hours", "reviewer")
     list_select_related = ("certificate__worker",)
     list_filter = ("outcome", "reviewed_on")
@@ -320,7 +321,7 @@ class CertificateReviewAdmin(RetainedAdminMixin, ReasonForChangeAdminMixin, Simp
 
 
 @admin.register(Honour)
-class HonourAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class HonourAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
     resource_classes = [HonourResource]
     list_display = ("worker", "employee_no", "unit", "title", "level", "awarding_body", "document_no", "awarded_on")
     list_select_related = ("worker__unit",)
@@ -331,7 +332,7 @@ class HonourAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, WorkerColumnsMixi
 
 
 @admin.register(Mentorship)
-class MentorshipAdmin(RetainedAdminMixin, SimpleHistoryAdmin):
+class MentorshipAdmin(InputGuardMixin, RetainedAdminMixin, SimpleHistoryAdmin):
     list_display = ("apprentice", "mentor", "trade", "start", "planned_end", "signed_off", "signed_off_on")
     list_select_related = ("apprentice", "mentor", "trade")
     list_filter = ("trade", ("signed_off_on", admin.EmptyFieldListFilter), "start")
@@ -348,7 +349,7 @@ class MentorshipAdmin(RetainedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ComplianceRule)
-class ComplianceRuleAdmin(SimpleHistoryAdmin):
+class ComplianceRuleAdmin(InputGuardMixin, SimpleHistoryAdmin):
     list_display = (
         "name", "effective_from", "category", "trade", "initial_hours", "annual_hours", "special_initial_hours",
         "certificate_valid_years", "review_interval_years",
@@ -377,7 +378,7 @@ class ComplianceRuleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReminderLog)
-class ReminderLogAdmin(admin.ModelAdmin):
+class ReminderLogAdmin(InputGuardMixin, admin.ModelAdmin):
     """What send_reminders already sent; written by the command only."""
 
     list_display = ("sent_on", "recipient", "worker", "item_key", "bucket", "due_on")

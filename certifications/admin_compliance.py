@@ -11,6 +11,8 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from . import compliance
+from training.admin_mixins import InputGuardMixin
+
 from .models import ApiToken
 
 DUE_LOOKUPS = (
@@ -66,7 +68,7 @@ class ApiTokenCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(InputGuardMixin, admin.ModelAdmin):
     """Tokens for the clearance API. The token is shown once, on creation; only its hash is kept."""
 
     list_display = ("name", "prefix", "user", "active", "created_at", "last_used_at")

@@ -11,13 +11,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from training.admin_mixins import InputGuardMixin
+
 from . import rules, selectors, services
 from .models import RankRecord, RuleSet
 
 SYMBOL = {rules.Status.MET: "✓", rules.Status.UNMET: "✗", rules.Status.PENDING: "◐"}
 
 
-class RuleSetInline(admin.StackedInline):
+class RuleSetInline(InputGuardMixin, admin.StackedInline):
     model = RuleSet
     extra = 0
     fieldsets = (

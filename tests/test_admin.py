@@ -33,6 +33,7 @@ from tests.factories import (
     WorkerTradeFactory,
 )
 from training import models as tr
+from training.admin_mixins import InputGuardMixin
 
 # Whatever the number of rows, no admin page may need more than this.
 MAX_QUERIES = 30
@@ -126,6 +127,22 @@ def test_every_model_is_registered_in_the_admin():
     every = [m for m in apps.get_models() if m._meta.app_label in ("training", "certifications")]
     missing = [m.__name__ for m in every if m not in admin.site._registry and not m.__name__.startswith("Historical")]
     assert missing in ([], ["ApiToken"]), missing
+
+
+def test_every_admin_and_inline_answers_bad_input_with_a_message():
+    """A new ModelAdmin or inline without InputGuardMixin fails here (tests/test_fuzz_forms.py shows what it guards)."""
+    unguarded = [
+        f"{model._meta.label}: {type(model_admin).__name__}"
+        for model, model_admin in admin.site._registry.items()
+        if not isinstance(model_admin, InputGuardMixin)
+    ]
+    unguarded += [
+        f"{model._meta.label}: {inline.__name__}"
+        for model, model_admin in admin.site._registry.items()
+        for inline in model_admin.inlines
+        if not issubclass(inline, InputGuardMixin)
+    ]
+    assert unguarded == []
 
 
 def test_the_admin_site_is_titled_kuangjiang():

@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -15,6 +14,8 @@ from certifications.services import worker_reevaluate_after_save
 from certifications.models import AssessmentResult, Certificate, RankRecord
 
 from .admin_mixins import (
+    CheckedAutocompleteSelect,
+    InputGuardMixin,
     ReasonForChangeAdminMixin,
     ReasonForChangeInlineMixin,
     SoftDeleteAdminMixin,
@@ -90,7 +91,7 @@ class WorkerUnitFilter(UnitTreeFilter):
     field_path = "worker__unit"
 
 
-class RowAutocompleteSelect(AutocompleteSelect):
+class RowAutocompleteSelect(CheckedAutocompleteSelect):
     """An autocomplete that labels a saved row's choice from the row itself, not with one query per row."""
 
     known: dict[str, str] = {}
@@ -117,7 +118,7 @@ class RowLabelledForm(forms.ModelForm):
                 widget.known = {} if related is None else {str(related.pk): str(related)}
 
 
-class EditableInline(admin.TabularInline):
+class EditableInline(InputGuardMixin, admin.TabularInline):
     """
     A tabular inline that costs a fixed number of queries whatever the row count: autocompletes
     label saved rows from the row, and `list_select_related` covers what each row's __str__ reads.
@@ -136,7 +137,7 @@ class EditableInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class RecordInline(admin.TabularInline):
+class RecordInline(InputGuardMixin, admin.TabularInline):
     """A read-only list of related records; each row links to its own page, where it is edited."""
 
     extra = 0
@@ -161,7 +162,7 @@ class RecordInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(LedgerExportAdminMixin, admin.ModelAdmin):
+class UnitAdmin(InputGuardMixin, LedgerExportAdminMixin, admin.ModelAdmin):
     resource_classes = [UnitResource]
     list_display = ("name", "code", "kind", "parent", "worker_count", "sort_order")
     list_select_related = ("parent",)
@@ -179,20 +180,20 @@ class UnitAdmin(LedgerExportAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SpecialOperation)
-class SpecialOperationAdmin(admin.ModelAdmin):
+class SpecialOperationAdmin(InputGuardMixin, admin.ModelAdmin):
     list_display = ("code", "name", "short_name")
     search_fields = ("code", "name", "short_name")
 
 
 @admin.register(Rank)
-class RankAdmin(admin.ModelAdmin):
+class RankAdmin(InputGuardMixin, admin.ModelAdmin):
     list_display = ("name", "code", "order", "national_level", "high_skill")
     list_filter = ("high_skill",)
     search_fields = ("code", "name")
 
 
 @admin.register(Trade)
-class TradeAdmin(admin.ModelAdmin):
+class TradeAdmin(InputGuardMixin, admin.ModelAdmin):
     list_display = ("name", "code", "discipline", "category", "underground", "operations", "active")
     list_filter = ("discipline", "category", "underground", "active", "special_operations")
     search_fields = ("code", "name", "aliases")
@@ -210,7 +211,7 @@ class TradeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Course)
-class CourseAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+class CourseAdmin(InputGuardMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     resource_classes = [CourseResource]
     list_display = ("code", "title", "theory_hours", "practical_hours", "total_hours", "delivery", "active")
     list_filter = ("delivery", "active", "catalogs")
@@ -222,7 +223,7 @@ class CourseAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Catalog)
-class CatalogAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+class CatalogAdmin(InputGuardMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     resource_classes = [CatalogResource]
     list_display = ("name", "code", "effective_from", "course_count")
     date_hierarchy = "effective_from"
@@ -245,7 +246,7 @@ class PackageCourseInline(EditableInline):
 
 
 @admin.register(TrainingPackage)
-class TrainingPackageAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+class TrainingPackageAdmin(InputGuardMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     resource_classes = [PackageResource]
     list_display = ("code", "name", "trade", "rank", "catalog", "course_count", "theory_hours", "practical_hours")
     list_select_related = ("trade", "rank", "catalog")
@@ -279,7 +280,7 @@ class TrainingPackageAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PackageCourse)
-class PackageCourseAdmin(SpreadsheetAdminMixin, admin.ModelAdmin):
+class PackageCourseAdmin(InputGuardMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     resource_classes = [PackageCourseResource]
     list_display = ("package", "course", "theory_hours", "practical_hours", "mandatory", "sort_order")
     list_select_related = ("package__trade", "package__rank", "course")
@@ -327,7 +328,7 @@ class ResultInline(RecordInline):
 
 
 @admin.register(Worker)
-class WorkerAdmin(LedgerExportAdminMixin, SoftDeleteAdminMixin, SimpleHistoryAdmin):
+class WorkerAdmin(InputGuardMixin, LedgerExportAdminMixin, SoftDeleteAdminMixin, SimpleHistoryAdmin):
     resource_classes = [WorkerResource]
     list_display = (
         "employee_no", "name", "unit", "category", "primary_trade", "top_rank", "is_team_leader", "hire_date", "status",
@@ -385,7 +386,7 @@ class WorkerAdmin(LedgerExportAdminMixin, SoftDeleteAdminMixin, SimpleHistoryAdm
 
 
 @admin.register(WorkerTrade)
-class WorkerTradeAdmin(admin.ModelAdmin):
+class WorkerTradeAdmin(InputGuardMixin, admin.ModelAdmin):
     list_display = ("worker", "employee_no", "unit", "trade", "is_primary", "started_on", "ended_on")
     list_select_related = ("worker__unit", "trade")
     list_filter = (WorkerUnitFilter, "trade", "is_primary", "started_on")
@@ -403,7 +404,7 @@ class WorkerTradeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AwayPeriod)
-class AwayPeriodAdmin(admin.ModelAdmin):
+class AwayPeriodAdmin(InputGuardMixin, admin.ModelAdmin):
     list_display = ("worker", "unit", "start", "end", "reason")
     list_select_related = ("worker__unit",)
     list_filter = (WorkerUnitFilter, "start")
@@ -427,7 +428,7 @@ class AttendanceInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, Editab
 
 
 @admin.register(TrainingClass)
-class TrainingClassAdmin(RollupInlinesMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
+class TrainingClassAdmin(InputGuardMixin, RollupInlinesMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     resource_classes = [TrainingClassResource]
     list_display = ("code", "name", "course", "kind", "start", "end", "organiser", "enrolled", "capacity", "venue")
     list_select_related = ("course", "organiser")
@@ -447,7 +448,7 @@ class TrainingClassAdmin(RollupInlinesMixin, SpreadsheetAdminMixin, admin.ModelA
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
+class AttendanceAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
     resource_classes = [AttendanceResource]
     list_display = (
         "worker", "employee_no", "unit", "training_class", "class_start", "theory_hours", "practical_hours", "remarks",
@@ -474,3 +475,21 @@ class AttendanceAdmin(SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChan
     @admin.display(description=_("start date"), ordering="training_class__start")
     def class_start(self, obj):
         return obj.training_class.start
+
+
+# Admins of other apps --------------------------------------------------------------------------------------
+
+
+def _guard_other_apps_admins() -> None:
+    """
+    Give the admins registered before ours (Django's users and groups, django-tasks' results) the same
+    guards: auth's permission pickers are many-to-many fields, and SQLite could not bind a 40-digit id there.
+    """
+    for model, model_admin in list(admin.site._registry.items()):
+        if not isinstance(model_admin, InputGuardMixin):
+            guarded = type(type(model_admin).__name__, (InputGuardMixin, type(model_admin)), {"__module__": __name__})
+            admin.site.unregister(model)
+            admin.site.register(model, guarded)
+
+
+_guard_other_apps_admins()

@@ -646,6 +646,7 @@ EXPORT_FORMATS = [base_formats.XLSX, CSV]
 
 from django import forms as _forms  # noqa: E402
 from django.contrib import messages as _messages  # noqa: E402
+from django.contrib.admin.options import IncorrectLookupParameters  # noqa: E402
 from django.http import HttpResponseRedirect  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from import_export.admin import ImportExportMixin  # noqa: E402
@@ -696,6 +697,15 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             form.add_error("import_file", str(e))
             return
         super().add_data_read_fail_error_to_form(form, e)
+
+    def export_action(self, request):
+        # The export applies the changelist's filters; one the changelist refuses (a date-hierarchy year no date
+        # can hold, a unit that is not a number) gets the changelist's answer, not a 500.
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + "?e=1")
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
