@@ -321,15 +321,17 @@ def _record_rows(on: dt.date, mode: str):
 
 def _records_insert(rows: list[dict]) -> None:
     """
-    Insert new rank records (one executemany per batch, one statement on
-    PostgreSQL) and copy them into their history in one INSERT … SELECT: at a
-    mine's scale bulk_create spends seconds building SQL per row.
+    Insert new rank records (one executemany per batch) and copy them into
+    their history in one INSERT … SELECT: at a mine's scale bulk_create spends
+    seconds building SQL per row. Not rows_insert's columnar form: psycopg
+    spends 1.5 s of CPU quoting 6,730 evidence snapshots (2.3 KB each) into
+    one array literal, where an executemany is 0.8 s wall in all.
     """
     stamp = timezone.now()
     for row in rows:
         row["created_at"] = stamp
     after_id = RankRecord._base_manager.aggregate(last=Max("pk"))["last"] or 0
-    rows_insert(RankRecord, rows, columnar=True)
+    rows_insert(RankRecord, rows)
     history_copy(
         RankRecord,
         after_id=after_id,

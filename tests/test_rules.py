@@ -8,6 +8,7 @@ import pytest
 
 from certifications.rules import (
     AttendanceRow,
+    AttendedCourse,
     AwardRow,
     Kind,
     PackageLine,
@@ -411,3 +412,11 @@ def test_the_snapshot_is_plain_json_with_the_rule_values():
     assert snapshot["rule_set"]["years_in_trade"] == "6"
     assert snapshot["results"] == [5]
     assert snapshot["requirements"][1]["actual"] == "62"
+
+
+def test_attendance_summed_for_a_date_refuses_an_earlier_evaluation():
+    course = AttendedCourse(LINE_A.course_id, D("24"), D("16"), dt.date(2026, 3, 2), "9,7", "2026-03-02,2026-01-05")
+    data = inputs(rules(require_package=True), attendance=(course,))
+    assert requirement(evaluate(data, dt.date(2026, 6, 1)), Kind.COURSE).evidence == ("attendance:7", "attendance:9")
+    with pytest.raises(ValueError, match="cannot be evaluated"):
+        evaluate(data, dt.date(2026, 3, 1))

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from certifications.rules import (
     AttendanceRow,
+    AttendedCourse,
     AwardRow,
     PackageLine,
     RankInfo,
@@ -16,6 +17,7 @@ from certifications.rules import (
     ReviewRow,
     RuleSetInfo,
     WorkerTradeInputs,
+    climb,
     earned_rank,
     evaluate,
     rank_reached,
@@ -156,3 +158,32 @@ def test_the_decision_path_picks_the_rank_the_full_explanation_finds_met_first(d
     first_met = next((s.rank_id for s in evaluate(data, ON).steps if s.met), None)
     assert earned_rank(data, ON) == first_met
     assert earned_rank(data, ON) == next((s.rank_id for s in evaluate(data, ON, detailed=False).steps if s.met), None)
+
+
+def summed(attendance, on):
+    """Sum attendance per course, the way the loader does in SQL for evaluating on `on`."""
+    by_course = {}
+    for row in sorted(attendance, key=lambda r: -r.id):  # the database hands the rows over in any order
+        if row.start > on:
+            continue
+        by_course.setdefault(row.course_id, []).append(row)
+    return tuple(
+        AttendedCourse(
+            course_id,
+            sum((r.theory_hours for r in rows), D(0)),
+            sum((r.practical_hours for r in rows), D(0)),
+            max(r.start for r in rows),
+            ",".join(str(r.id) for r in rows),
+            ",".join(r.start.isoformat() for r in rows),
+        )
+        for course_id, rows in by_course.items()
+    )
+
+
+@given(worker_inputs())
+def test_attendance_summed_per_course_explains_exactly_like_the_rows_it_sums(data):
+    aggregated = replace(data, attendance=summed(data.attendance, ON))
+    assert evaluate(aggregated, ON) == evaluate(data, ON)
+    assert evaluate(aggregated, ON, detailed=False) == evaluate(data, ON, detailed=False)
+    assert earned_rank(aggregated, ON) == earned_rank(data, ON)
+    assert [step for step, _explanation in climb(aggregated, ON)] == [step for step, _explanation in climb(data, ON)]

@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from certifications import selectors, services
 from certifications.models import RankRecord
 from certifications.rules import Kind, Status
-from tests.factories import AttendanceFactory, ResultFactory, RuleSetFactory, UserFactory, WorkerTradeFactory
+from tests.factories import (
+    AssessmentFactory,
+    AttendanceFactory,
+    ResultFactory,
+    RuleSetFactory,
+    TrainingClassFactory,
+    UserFactory,
+    WorkerTradeFactory,
+)
 from tests.rollup_setup import trade_setup, worker_in
 
 ON = dt.date(2026, 6, 1)
@@ -204,3 +212,51 @@ def test_rank_award_stores_the_snapshot_and_rule_version():
     record = services.rank_award(worker=worker, trade=setup.trade, step=step, on=ON, mode="auto")
     assert (record.status, record.awarded_on, record.rule_set_id) == ("awarded", ON, setup.rule_set.pk)
     assert record.evidence["rule_set"]["resit_limit"] == "1"
+
+
+def test_the_loader_sums_each_course_s_attendance_up_to_the_date():
+    setup = trade_setup()
+    worker = worker_in(setup)
+    first = AttendanceFactory(training_class=setup.training_class, worker=worker, theory_hours=5, practical_hours=3)
+    again = TrainingClassFactory(course=setup.course, start=dt.date(2026, 5, 4), end=dt.date(2026, 5, 8))
+    second = AttendanceFactory(training_class=again, worker=worker, theory_hours=Decimal("3.5"), practical_hours=5)
+    later = TrainingClassFactory(course=setup.course, start=dt.date(2026, 7, 6), end=dt.date(2026, 7, 10))
+    AttendanceFactory(training_class=later, worker=worker, theory_hours=8, practical_hours=8)
+
+    (course,) = selectors.rollup_inputs_load(worker_ids=[worker.pk], on=ON)[(worker.pk, setup.trade.pk)].attendance
+
+    assert (course.course_id, course.theory_hours, course.practical_hours) == (setup.course.pk, Decimal("8.5"), Decimal("8"))
+    assert sorted(course.ids) == sorted([first.pk, second.pk])
+    assert sorted(course.starts) == [dt.date(2026, 3, 2), dt.date(2026, 5, 4)]
+    assert course.last_start == dt.date(2026, 5, 4)
+
+
+def test_the_loader_leaves_out_results_of_ranks_held_and_results_after_the_date():
+    setup = trade_setup()
+    worker = worker_in(setup)  # holds 初级工 since 2020
+    lower = AssessmentFactory(kind="theory", course=None, trade=setup.trade, rank=setup.ranks[0], held_on=dt.date(2019, 4, 1))
+    ResultFactory(assessment=lower, worker=worker, score=Decimal("90"))
+    wanted = ResultFactory(assessment=setup.theory, worker=worker, score=Decimal("70"))
+    after = AssessmentFactory(kind="practical", course=None, trade=setup.trade, rank=setup.ranks[1], held_on=dt.date(2026, 8, 1))
+    ResultFactory(assessment=after, worker=worker, score=Decimal("70"))
+    newcomer = WorkerTradeFactory(trade=setup.trade).worker  # holds no rank
+    unheld = ResultFactory(assessment=lower, worker=newcomer, score=Decimal("90"))
+
+    loaded = selectors.rollup_inputs_load(worker_ids=[worker.pk, newcomer.pk], on=ON)
+
+    assert [r.id for r in loaded[(worker.pk, setup.trade.pk)].results] == [wanted.pk]
+    assert [r.id for r in loaded[(newcomer.pk, setup.trade.pk)].results] == [unheld.pk]
+
+
+def test_a_recompute_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    services.ranks_recompute(on=ON)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        services.ranks_recompute(on=ON)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
