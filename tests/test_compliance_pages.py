@@ -111,3 +111,22 @@ def test_the_admin_refuses_a_token_for_a_user_without_the_right(admin_client):
     trainee = UserFactory(username="t2", role="trainee")
     response = admin_client.post("/admin/certifications/apitoken/add/", {"name": "x", "user": trainee.pk})
     assert response.status_code == 200 and response.context["adminform"].form.errors
+
+
+def test_the_training_department_creates_an_api_token_sees_it_once_and_revokes_it(hr_client, hr_user):
+    from certifications import compliance
+    from certifications.models import ApiToken
+
+    response = hr_client.post(reverse("admin:certifications_apitoken_add"), {"name": "调度系统", "user": hr_user.pk}, follow=True)
+    token = ApiToken.objects.get()
+    shown = [str(m) for m in response.context["messages"] if token.prefix in str(m)]
+    assert len(shown) == 1
+    raw = shown[0].split(": ", 1)[1].split(" ")[0]
+    assert compliance.api_token_authenticate(raw) == token
+    change_url = reverse("admin:certifications_apitoken_change", args=[token.pk])
+    for url in (reverse("admin:certifications_apitoken_changelist"), change_url):
+        body = hr_client.get(url).content.decode()
+        assert token.prefix in body and raw not in body  # shown once, on creation, never again
+    hr_client.post(change_url, {})  # "active" unticked
+    token.refresh_from_db()
+    assert not token.active and compliance.api_token_authenticate(raw) is None

@@ -81,8 +81,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "certifications.compliancerule": {"hr": "vacd"},
     # Written by send_reminders only: nobody adds or edits (the admin refuses), HR reads.
     "certifications.reminderlog": {"hr": "v"},
-    # Superusers manage API tokens (README: the clearance API).
-    "certifications.apitoken": {},
+    # HR manages the clearance API's tokens (README: the clearance API); the token is shown once, on creation.
+    "certifications.apitoken": {"hr": "vacd"},
     "auth.user": {},
     "auth.group": {},
     "django_tasks_database.dbtaskresult": {},

@@ -34,7 +34,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "assessment", "assessmentresult", "rankrecord", "certificate", "certificatereview", "honour",
             "mentorship", "comprehensivereview",
         )},
-        **{f"certifications.{m}": ("add", "change", "delete", "view") for m in ("ruleset", "compliancerule")},
+        **{f"certifications.{m}": ("add", "change", "delete", "view") for m in ("ruleset", "compliancerule", "apitoken")},
         "certifications.reminderlog": VIEW,
     },
     # Officers run the catalogue, classes and attendance (sign-in sheets arrive as spreadsheets, hence import);
