@@ -843,6 +843,8 @@ def climb(
         if step is None:
             break
         earned.append((step, explanation))
+        if max_steps is not None and len(earned) >= max_steps:
+            break
         inputs = inputs.with_award(step.rank_id, on)
     return earned
 
