@@ -40,6 +40,33 @@ class UnitWorkerFilter(django_filters.FilterSet):
         self.filters["unit"].queryset = Unit.objects.filter(pk__in=[u.pk for u in units]) if units else Unit.objects.none()
         for name, filter_ in self.filters.items():
             filter_.extra.setdefault("required", False)
+        if units:
+            self._offer_top_units(units)
+
+    def _offer_top_units(self, units):
+        # A select of 2,500 crews takes longer to render than the rest of the page and is no use to pick from:
+        # a large subtree offers its top levels (each unit's own page offers the units below it). Any unit of
+        # the subtree is still accepted, so a link naming a crew keeps working.
+        from .progress import DASHBOARD_UNIT_ROWS, levels_that_fit
+
+        ids = {u.pk for u in units}
+        parent_of = {u.pk: u.parent_id for u in units}
+
+        def depth(unit):
+            level, parent = 0, parent_of[unit.pk]
+            while parent in ids and level <= len(ids):
+                level, parent = level + 1, parent_of[parent]
+            return level
+
+        depths = [depth(u) for u in units]
+        deepest = levels_that_fit(depths, DASHBOARD_UNIT_ROWS)
+        if deepest is None:
+            return
+        chosen = str(self.data.get("unit", "")) if self.data else ""
+        field = self.form.fields["unit"]
+        offered = [u for u, d in zip(units, depths, strict=True) if d <= deepest or str(u.pk) == chosen]
+        # Only the widget's list: the field still validates against the whole subtree.
+        field.widget.choices = [("", field.empty_label), *((u.pk, field.label_from_instance(u)) for u in offered)]
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -422,6 +422,14 @@ def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> 
         Assessment.examiners.through.objects.bulk_create(links, ignore_conflicts=True)
     worker_ids = outcome.worker_ids
     transaction.on_commit(lambda: schedule_rollup(worker_ids))
+    # A large mine's dashboard figures are computed in the background: queue a fresh set.
+    transaction.on_commit(_dashboard_refresh)
+
+
+def _dashboard_refresh() -> None:
+    from .figures import dashboard_figures_invalidate
+
+    dashboard_figures_invalidate()
 
 
 def schedule_rollup(worker_ids: list[int]) -> None:

@@ -8,10 +8,12 @@ arithmetic happens in Python over plain rows.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, DecimalField, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -565,13 +567,15 @@ def unit_progress_get(
     package_id: int | None = None,
     explanations=None,
     candidates=None,
+    candidate_count: int = 0,
 ) -> UnitProgress:
     """
     Return the unit page: a row per worker (one page of the caller's filtered,
     ordered queryset) and the skills matrix of one training package. Rows are
     loaded for the shown workers only; `candidates` (every worker the filters
-    match, on all pages; default: the shown ones) picks the matrix's default
-    package. The query count does not depend on the number of workers.
+    match, on all pages; default: the shown ones; `candidate_count` of them)
+    picks the matrix's default package. The query count does not depend on
+    the number of workers.
     """
     on = on or timezone.localdate()
     workers = list(workers)
@@ -623,7 +627,8 @@ def unit_progress_get(
         ))
 
     matrix = skills_matrix_get(
-        unit_ids=unit_ids, workers=workers, trades_of=trades_of, package_id=package_id, candidates=candidates
+        unit_ids=unit_ids, workers=workers, trades_of=trades_of, package_id=package_id, candidates=candidates,
+        candidate_count=candidate_count, on=on,
     )
     return UnitProgress(unit=unit, on=on, rows=rows, matrix=matrix, worker_count=len(workers))
 
@@ -640,23 +645,52 @@ def _headline_explanation(explanations, trades: list[HeldTrade]):
     return max(with_steps, key=lambda e: e.next_step.progress)
 
 
-def skills_matrix_get(*, unit_ids, workers, trades_of, package_id=None, candidates=None) -> SkillsMatrix:
+# From this many candidate workers, the matrix's package list and default package are kept in the cache for
+# an hour: both read every worker trade of the units (100,000 at the top of a large mine), the page only its own.
+MATRIX_CACHE_FROM_WORKERS = 2000
+MATRIX_CACHE_SECONDS = 3600
+
+
+def _cached_when(large: bool, parts: tuple, compute):
+    """Return compute(), kept in the cache under `parts` for MATRIX_CACHE_SECONDS when `large`."""
+    if not large:
+        return compute()
+    key = "kuangjiang:unit-matrix:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, MATRIX_CACHE_SECONDS)
+    return found
+
+
+def skills_matrix_get(
+    *, unit_ids, workers, trades_of, package_id=None, candidates=None, candidate_count: int = 0, on: dt.date | None = None
+) -> SkillsMatrix:
     """
     Return workers × the courses and exams of one package, each cell done / in progress / missing / failed.
     The packages offered are those of the trades held anywhere in the units; the default is the one most
-    of `candidates` (every worker the filters match; default: `workers`) are working towards.
+    of `candidates` (every worker the filters match; default: `workers`) are working towards. With
+    `candidate_count` at or above MATRIX_CACHE_FROM_WORKERS both come from the cache when they can.
     """
-    held_trade_ids = WorkerTrade.objects.filter(ended_on__isnull=True, worker__unit_id__in=list(unit_ids)).values("trade_id")
-    packages = list(
-        TrainingPackage.objects.filter(trade_id__in=held_trade_ids).select_related("trade", "rank").order_by("trade__code", "rank__order")
-    )
+    large = candidates is not None and candidate_count >= MATRIX_CACHE_FROM_WORKERS
+    on = on or timezone.localdate()
+    unit_list = sorted(unit_ids)
+
+    def offered():
+        held_trade_ids = WorkerTrade.objects.filter(ended_on__isnull=True, worker__unit_id__in=unit_list).values("trade_id")
+        return list(
+            TrainingPackage.objects.filter(trade_id__in=held_trade_ids).select_related("trade", "rank").order_by("trade__code", "rank__order")
+        )
+
+    packages = _cached_when(large, ("packages", unit_list, on), offered)
     package = next((p for p in packages if p.pk == package_id), None)
     if package is None:
         if candidates is None:
             held = [(t.trade_id, t.rank_order) for w in workers for t in trades_of.get(w.pk, [])]
             package = _default_package(packages, Counter(held))
         else:
-            package = _default_package(packages, _held_rank_counts(candidates))
+            counts = _cached_when(large, ("held", str(candidates.query), on), lambda: _held_rank_counts(candidates))
+            package = _default_package(packages, counts)
     if package is None:
         return SkillsMatrix(package=None, packages=packages, columns=[], rows=[])
 
@@ -931,6 +965,35 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
 
     ordered = _tree_order(units)
     return Dashboard(on=on, units=[stats[u.pk] for u in ordered], rank_names=rank_names)
+
+
+# Rows in the dashboard's unit table: a mine of 2,500 crews lists its top levels, each unit's page the rest.
+DASHBOARD_UNIT_ROWS = 300
+
+
+def levels_that_fit(depths, limit: int) -> int | None:
+    """
+    Return the deepest level to list so that at most `limit` units are listed
+    (never fewer than the top two levels), or None when every unit fits.
+    """
+    depths = list(depths)
+    if len(depths) <= limit:
+        return None
+    per_depth = Counter(depths)
+    deepest, rows = 0, 0
+    for level in sorted(per_depth):
+        if level > 1 and rows + per_depth[level] > limit:
+            break
+        deepest, rows = level, rows + per_depth[level]
+    return None if deepest == max(per_depth) else deepest
+
+
+def dashboard_rows(units: list[UnitStats], *, every: bool = False, limit: int | None = None):
+    """Return (units to list, deepest level listed or None for all): the top levels that fit in `limit` rows."""
+    deepest = None if every else levels_that_fit((s.depth for s in units), DASHBOARD_UNIT_ROWS if limit is None else limit)
+    if deepest is None:
+        return units, None
+    return [s for s in units if s.depth <= deepest], deepest
 
 
 def _tree_order(units: list[Unit]) -> list[Unit]:

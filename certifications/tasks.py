@@ -1,4 +1,7 @@
-"""Background jobs: the training ledger export for large mines, with progress for the page that started it."""
+"""
+Background jobs: the training ledger export for large mines, with progress for
+the page that started it; the HR dashboard's figures for a large mine.
+"""
 
 from __future__ import annotations
 
@@ -88,3 +91,12 @@ def ledger_export_task(context, *, user_id: int, unit_code: str | None = None, y
         raise
     progress_set(result_id, state="done", path=saved)
     return saved
+
+
+@task()
+def dashboard_figures_task() -> str:
+    """Recompute the HR dashboard's figures for the whole mine and keep them in the cache."""
+    from .figures import dashboard_figures_refresh
+
+    figures = dashboard_figures_refresh()
+    return figures.computed_at.isoformat()

@@ -3,12 +3,14 @@ The progress pages. Views stay thin: access.py decides who sees what (404
 otherwise, so existence does not leak), progress.py loads the page.
 """
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import access, audit, progress, views_compliance
+from . import access, audit, figures, progress, views_compliance
 from .filters import SORTS, UnitWorkerFilter
 
 # Workers per page of the unit table and skills matrix: a crew fits on one page, a whole mine does not.
@@ -97,6 +99,7 @@ def unit_detail(request, code):
         workers=paginated.object_list,
         # On one page the shown workers are all the candidates: no need to count them again in SQL.
         candidates=filterset.qs if paginated.paginator.num_pages > 1 else None,
+        candidate_count=paginated.paginator.count,
         on=on,
         package_id=package_id,
     )
@@ -127,12 +130,23 @@ def unit_detail(request, code):
 
 
 def dashboard(request):
-    """HR's overview of every unit."""
+    """HR's overview of every unit. A large mine's figures come from the background computation (figures.py)."""
     if not access.is_hr(request.user):
         raise Http404("No such page.")
-    page = progress.dashboard_get(on=timezone.localdate())
-    context = {"page": page, "windows": progress.DUE_WINDOWS, "today": page.on}
-    context.update(
-        views_compliance.dashboard_compliance_context(units=page.units, on=page.on, refresh="refresh" in request.GET)
-    )
+    if request.method == "POST":  # "Recompute now"
+        figures.dashboard_figures_schedule(force=True)
+        messages.info(request, _("The figures are being recomputed in the background; this page shows them when they are ready."))
+        return redirect("certifications:dashboard")
+    found, cached = figures.dashboard_figures_get(on=timezone.localdate())
+    context = {"page": None, "windows": progress.DUE_WINDOWS, "today": timezone.localdate(), "figures_as_of": None}
+    if found is not None:
+        rows, depth = progress.dashboard_rows(found.page.units, every="units" in request.GET)
+        context.update(
+            page=found.page,
+            today=found.on,
+            unit_rows=rows,
+            unit_depth=depth,
+            figures_as_of=found.computed_at if cached else None,
+        )
+        context.update(views_compliance.dashboard_compliance_context(figures=found))
     return render(request, "certifications/dashboard.html", context)

@@ -6,7 +6,6 @@ download. HR sees every worker; a crew leader sees their units (access.py).
 import datetime as dt
 
 from django import forms
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -103,46 +102,11 @@ def attach_unit_clearance(rows, *, unit_ids, on: dt.date) -> None:
         row.clearance = summaries.get(row.worker.pk)
 
 
-# Clearance is decided per worker in Python (about 0.3 ms each): from this many active workers on, the
-# dashboard's clearance figures and forecast are computed once a day and kept in the cache, with an "as of" time.
-DASHBOARD_CACHE_FROM_WORKERS = 2000
-
-
-def _dashboard_figures(*, on: dt.date, workers: int, refresh: bool) -> dict:
-    def compute():
-        return {
-            "stats": compliance.unit_compliance_get(on=on),
-            "forecast": compliance.recertification_forecast(on=on),
-            "computed_at": timezone.now(),
-        }
-
-    if workers < DASHBOARD_CACHE_FROM_WORKERS:
-        return {**compute(), "cached": False}
-    key = f"kuangjiang:dashboard-clearance:{on.isoformat()}"
-    figures = None if refresh else cache.get(key)
-    if figures is None:
-        figures = compute()
-        now = timezone.localtime()
-        midnight = timezone.make_aware(dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time.min))
-        cache.set(key, figures, max(60, int((midnight - now).total_seconds())))
-    return {**figures, "cached": True}
-
-
-def dashboard_compliance_context(*, units, on: dt.date, refresh: bool = False) -> dict:
-    """
-    Attach 持证上岗率 and the cleared share to each dashboard unit; add the forecast table and chart.
-    For a large mine the figures come from the day's cache (`refresh` recomputes them).
-    """
-    workers = sum(s.workers for s in units if s.depth == 0)
-    figures = _dashboard_figures(on=on, workers=workers, refresh=refresh)
-    for s in units:
-        s.compliance = figures["stats"].get(s.unit.pk)
-    forecast = figures["forecast"]
-    return {
-        "forecast": forecast,
-        "forecast_chart": forecast_chart(forecast),
-        "clearance_as_of": figures["computed_at"] if figures["cached"] else None,
-    }
+def dashboard_compliance_context(*, figures) -> dict:
+    """Attach 持证上岗率 and the cleared share to each dashboard unit; add the forecast table and chart."""
+    for s in figures.page.units:
+        s.compliance = figures.compliance.get(s.unit.pk)
+    return {"forecast": figures.forecast, "forecast_chart": forecast_chart(figures.forecast)}
 
 
 CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 220, 36, 28, 12

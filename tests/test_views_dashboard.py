@@ -95,33 +95,46 @@ def test_the_dashboard_is_for_hr_only(client, mine):
 
 @pytest.fixture
 def large_mine(mine, monkeypatch):
-    """Treat the test mine as large enough for the day's cached clearance figures."""
+    """Treat the test mine as large enough for the figures computed in the background."""
     from django.core.cache import cache
 
-    monkeypatch.setattr("certifications.views_compliance.DASHBOARD_CACHE_FROM_WORKERS", 1)
+    monkeypatch.setattr("certifications.figures.CACHE_FROM_WORKERS", 1)
     cache.clear()
     yield mine
     cache.clear()
 
 
-def test_a_large_mine_keeps_the_days_clearance_figures_and_says_as_of_when(hr_client, large_mine):
+AS_OF = "All figures as of"
+
+
+def test_a_large_mine_shows_the_background_figures_and_says_as_of_when(hr_client, large_mine):
     url = reverse("certifications:dashboard")
-    first = hr_client.get(url)
-    assert "Clearance figures and the forecast as of" in first.content.decode()
-    computed_at = first.context["clearance_as_of"]
+    first = hr_client.get(url)  # the test settings run tasks at once: the first visit's task has computed them
+    assert AS_OF in first.content.decode()
+    computed_at = first.context["figures_as_of"]
+    crew = large_mine.other_crew.code
     WorkerFactory(unit=large_mine.other_crew)
     again = hr_client.get(url)
-    assert again.context["clearance_as_of"] == computed_at
-    # The training figures are live; the clearance figures wait for the next day or a recompute.
-    assert stats_by_code(again)[large_mine.other_crew.code].workers == stats_by_code(first)[large_mine.other_crew.code].workers + 1
-    refreshed = hr_client.get(url, {"refresh": "1"})
-    assert refreshed.context["clearance_as_of"] > computed_at
+    # Every figure, training and clearance alike, waits for the next computation.
+    assert again.context["figures_as_of"] == computed_at
+    assert stats_by_code(again)[crew].workers == stats_by_code(first)[crew].workers
+    recompute = hr_client.post(url)
+    assert recompute.status_code == 302
+    refreshed = hr_client.get(url)
+    assert refreshed.context["figures_as_of"] > computed_at
+    assert stats_by_code(refreshed)[crew].workers == stats_by_code(first)[crew].workers + 1
+    assert "The figures are being recomputed in the background" in refreshed.content.decode()
 
 
-def test_a_small_mine_computes_clearance_figures_on_every_visit(hr_client, mine):
-    response = hr_client.get(reverse("certifications:dashboard"))
-    assert response.context["clearance_as_of"] is None
-    assert "Clearance figures and the forecast as of" not in response.content.decode()
+def test_a_small_mine_computes_figures_on_every_visit(hr_client, mine):
+    url = reverse("certifications:dashboard")
+    response = hr_client.get(url)
+    assert response.context["figures_as_of"] is None
+    assert AS_OF not in response.content.decode()
+    assert "Recompute now" not in response.content.decode()
+    WorkerFactory(unit=mine.other_crew)
+    again = hr_client.get(url)
+    assert stats_by_code(again)[mine.other_crew.code].workers == stats_by_code(response)[mine.other_crew.code].workers + 1
 
 
 def test_the_cached_dashboard_reads_fewer_queries_than_the_first_visit(hr_client, large_mine):
@@ -134,6 +147,83 @@ def test_the_cached_dashboard_reads_fewer_queries_than_the_first_visit(hr_client
     assert count() < first
 
 
+def test_a_cached_visit_reads_no_figures_from_the_workforce(hr_client, large_mine, django_assert_max_num_queries):
+    url = reverse("certifications:dashboard")
+    hr_client.get(url)
+    for i in range(10):
+        worker = WorkerFactory(unit=large_mine.other_crew)
+        AttendanceFactory(worker=worker)
+        ResultFactory(worker=worker)
+    # Session, user, groups, the cached figures (and the ledger button's own lookups): nothing per worker or unit.
+    with django_assert_max_num_queries(6):
+        assert hr_client.get(url).status_code == 200
+
+
+def test_a_large_mine_says_when_its_first_figures_are_not_ready_and_queues_one_computation(hr_client, large_mine, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    from django_tasks import default_task_backend
+
+    url = reverse("certifications:dashboard")
+    first = hr_client.get(url)
+    second = hr_client.get(url)
+    for response in (first, second):
+        assert response.status_code == 200
+        assert response.context["page"] is None
+        assert "are not ready yet" in response.content.decode()
+    assert [r.task.name for r in default_task_backend.results] == ["dashboard_figures_task"]
+
+
+def test_figures_from_an_earlier_day_are_recomputed(hr_client, large_mine, monkeypatch):
+    url = reverse("certifications:dashboard")
+    assert hr_client.get(url).context["page"].on == TODAY
+    tomorrow = TODAY + dt.timedelta(days=1)
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: tomorrow)
+    assert hr_client.get(url).context["page"].on == tomorrow
+
+
+def test_a_results_import_queues_fresh_figures(large_mine, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from certifications import figures
+    from certifications.imports import results_import
+    from tests.factories import AssessmentFactory, CourseFactory
+    from tests.spreadsheet_builders import csv_bytes
+
+    before = figures.dashboard_figures_refresh(on=TODAY)
+    course = CourseFactory(code="C100")
+    AssessmentFactory(code="AT1", course=course, kind="theory", held_on=TODAY)
+    sheet = csv_bytes([["课程", "工号", "姓名", "理论成绩", "考试日期"], ["C100", "100001", "王强", "85", TODAY.isoformat()]])
+    with django_capture_on_commit_callbacks(execute=True):
+        results_import(sheet)
+    after = cache.get(figures.CACHE_KEY)
+    assert after.computed_at > before.computed_at
+    assert after.page.total.attempts == before.page.total.attempts + 1
+
+
+def test_the_refresh_command_computes_and_keeps_the_figures(large_mine, capsys):
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from certifications import figures
+
+    call_command("refresh_dashboard")
+    assert "Dashboard figures for 4 workers computed" in capsys.readouterr().out
+    assert cache.get(figures.CACHE_KEY).workers == 4
+
+
+def test_a_mine_with_many_units_lists_its_top_levels_and_every_unit_on_request(hr_client, mine, monkeypatch):
+    monkeypatch.setattr("certifications.progress.DASHBOARD_UNIT_ROWS", 3)
+    url = reverse("certifications:dashboard")
+    response = hr_client.get(url)
+    assert [s.unit.code for s in response.context["unit_rows"]] == ["MINE", "ZC1", "JJ2"]
+    html = response.content.decode()
+    assert "Showing the top 2 levels (3 of 5 units)" in html
+    assert 'href="/units/ZC1-1/"' not in html
+    every = hr_client.get(url, {"units": "all"})
+    assert [s.unit.code for s in every.context["unit_rows"]] == ["MINE", "ZC1", "ZC1-1", "JJ2", "JJ2-1"]
+    assert "Showing the top" not in every.content.decode()
+
+
 def test_workers_whose_requirement_is_zero_count_once_at_their_hours(hr_client, mine):
     from certifications.models import ComplianceRule
     from training.models import Worker
@@ -143,3 +233,12 @@ def test_workers_whose_requirement_is_zero_count_once_at_their_hours(hr_client, 
     total = stats_by_code(hr_client.get(reverse("certifications:dashboard")))
     root = next(s for s in total.values() if s.depth == 0)
     assert root.hours_met == root.workers == Worker.objects.exclude(status=Worker.Status.LEFT).count()
+
+
+def test_levels_that_fit_keep_the_top_two_levels_and_stop_before_the_limit():
+    from certifications.progress import levels_that_fit
+
+    assert levels_that_fit([0, 1, 1, 2, 2], 5) is None  # everything fits
+    assert levels_that_fit([0, 1, 1, 2, 2], 3) == 1
+    assert levels_that_fit([0] + [1] * 10 + [2] * 100, 5) == 1  # the top two levels even past the limit
+    assert levels_that_fit([0, 1, 2, 2, 3, 3, 3, 3], 5) == 2

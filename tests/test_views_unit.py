@@ -248,3 +248,51 @@ def test_an_out_of_range_page_shows_the_last_one(hr_client, mine, package):
     response = hr_client.get(reverse("certifications:unit-detail", args=["JJ2-1"]), {"page": 99})
     assert response.status_code == 200
     assert response.context["paginated"].number == 2
+
+
+@pytest.fixture
+def clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_large_units_package_list_and_default_package_come_from_the_cache_on_the_next_visit(
+    hr_client, mine, package, monkeypatch, clear_cache
+):
+    pkg, trade, _c1, _c2 = package
+    _crew_of(mine, trade, 150)
+    monkeypatch.setattr("certifications.progress.MATRIX_CACHE_FROM_WORKERS", 100)
+    url = reverse("certifications:unit-detail", args=["JJ2-1"])
+    first, response = _count(hr_client, url)
+    second, again = _count(hr_client, url + "?page=2")
+    # The package list and the default package's grouped count are not read again.
+    assert second == first - 2
+    assert again.context["page"].matrix.package.pk == response.context["page"].matrix.package.pk == pkg.pk
+    assert [p.pk for p in again.context["page"].matrix.packages] == [p.pk for p in response.context["page"].matrix.packages]
+    # The package list belongs to the units; other filters are other candidates, counted afresh.
+    filtered, _ = _count(hr_client, url + "?q=%E5%B7%A5%E4%BA%BA")
+    assert filtered == first - 1
+
+
+def test_a_unit_below_the_cache_threshold_reads_its_packages_on_every_visit(hr_client, mine, package, clear_cache):
+    _pkg, trade, _c1, _c2 = package
+    _crew_of(mine, trade, 150)
+    url = reverse("certifications:unit-detail", args=["JJ2-1"])
+    first, _ = _count(hr_client, url)
+    second, _ = _count(hr_client, url + "?page=2")
+    assert second == first
+
+
+def test_a_large_subtree_offers_its_top_units_in_the_filter_and_still_accepts_any_of_them(hr_client, mine, package, monkeypatch):
+    monkeypatch.setattr("certifications.progress.DASHBOARD_UNIT_ROWS", 3)
+    url = reverse("certifications:unit-detail", args=[mine.mine.code])
+    offered = [label for _pk, label in hr_client.get(url).context["filter"].form.fields["unit"].widget.choices][1:]
+    assert offered == [str(u) for u in (mine.mine, mine.dept, mine.other_dept)]
+    response = hr_client.get(url, {"unit": mine.crew.pk})
+    assert {r.worker.pk for r in response.context["page"].rows} == {mine.trainee.pk, mine.classmate.pk}
+    assert str(mine.crew) in [label for _pk, label in response.context["filter"].form.fields["unit"].widget.choices]
+    assert f'<option value="{mine.crew.pk}" selected>' in response.content.decode()
+    assert f'<option value="{mine.other_crew.pk}">{mine.other_crew}</option>' not in response.content.decode()
