@@ -5,7 +5,10 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -143,6 +146,18 @@ def test_every_admin_and_inline_answers_bad_input_with_a_message():
         if not issubclass(inline, InputGuardMixin)
     ]
     assert unguarded == []
+
+
+@pytest.mark.django_db
+def test_every_admin_import_has_the_permission_django_import_export_checks():
+    """Without it only superusers could import (the code is IMPORT_EXPORT_IMPORT_PERMISSION_CODE)."""
+    missing = []
+    for model, model_admin in admin.site._registry.items():
+        if hasattr(model_admin, "import_action"):
+            codename = get_permission_codename(settings.IMPORT_EXPORT_IMPORT_PERMISSION_CODE, model._meta)
+            if not Permission.objects.filter(content_type__app_label=model._meta.app_label, codename=codename).exists():
+                missing.append(f"{model._meta.app_label}.{codename}")
+    assert missing == []
 
 
 def test_the_admin_site_is_titled_kuangjiang():

@@ -62,7 +62,7 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "training.course": {"officer": "vaci", "assessor": "v", "hr": "vacdi"},
     "training.catalog": {"officer": "vaci", "hr": "vacdi"},
     "training.trainingpackage": {"officer": "v", "hr": "vacdi"},
-    "training.packagecourse": {"officer": "v", "hr": "vacd"},
+    "training.packagecourse": {"officer": "v", "hr": "vacdi"},
     "training.worker": {"officer": "v", "assessor": "v", "hr": "vacdi"},
     "training.workertrade": {"officer": "v", "hr": "vacd"},
     "training.awayperiod": {"hr": "vacd"},

@@ -260,6 +260,7 @@ class PackageCourse(models.Model):
 
     class Meta:
         verbose_name = _("package course")
+        default_permissions = ("add", "change", "delete", "view", "import")
         verbose_name_plural = _("package courses")
         ordering = ["package", "sort_order", "course__code"]
         constraints = [

@@ -27,9 +27,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     HR: {
         **{f"training.{m}": ALL for m in (
             "unit", "specialoperation", "rank", "trade", "course", "catalog", "trainingpackage",
-            "worker", "trainingclass", "attendance",
+            "worker", "trainingclass", "attendance", "packagecourse",
         )},
-        **{f"training.{m}": ("add", "change", "delete", "view") for m in ("packagecourse", "workertrade", "awayperiod")},
+        **{f"training.{m}": ("add", "change", "delete", "view") for m in ("workertrade", "awayperiod")},
         **{f"certifications.{m}": ALL for m in (
             "assessment", "assessmentresult", "rankrecord", "certificate", "certificatereview", "honour",
             "mentorship", "comprehensivereview",
