@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 from decimal import Decimal
 
 import pytest
@@ -35,6 +34,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from certifications.imports import ResultsImportError, results_import
 from certifications.roster import roster_check
 from tests import factories as f
+from tests.spreadsheet_builders import xlsx_with_sheet_xml
 from training import roles
 from training.spreadsheets import SpreadsheetError
 
@@ -106,15 +106,7 @@ def _flip(data: bytes, at: int, junk: bytes) -> bytes:
 def zip_bomb(unpacked_bytes: int) -> bytes:
     """A valid .xlsx whose sheet unpacks to `unpacked_bytes` of XML: a few kilobytes on disk."""
     good = xlsx_of([["工号", "姓名", "理论成绩"], ["E001", "张三", 90]])
-    source = zipfile.ZipFile(io.BytesIO(good))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * unpacked_bytes)
-            bomb.writestr(info.filename, data)
-    return out.getvalue()
+    return xlsx_with_sheet_xml(good, lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + b" " * unpacked_bytes))
 
 
 # --- what every refused import must leave behind -------------------------------------------------------------

@@ -88,6 +88,26 @@ def check_unpacked_size(archive: zipfile.ZipFile) -> None:
         )
 
 
+def max_rows() -> int:
+    """Return how many rows a sheet may have (SPREADSHEET_MAX_ROWS in KUANGJIANG; default 200,000)."""
+    return int(settings.KUANGJIANG.get("SPREADSHEET_MAX_ROWS", 200_000))
+
+
+def _too_many_rows(sheet: str, declared: int | None = None) -> SpreadsheetError:
+    if declared is None:
+        return SpreadsheetError(
+            _("The sheet “%(sheet)s” has more rows than the limit of %(limit)s. Split it into smaller files.")
+            % {"sheet": sheet, "limit": f"{max_rows():,}"}
+        )
+    return SpreadsheetError(
+        _(
+            "The sheet “%(sheet)s” declares %(rows)s rows, more than the limit of %(limit)s. If most of them are empty, "
+            "delete the rows below the data and save the file again; otherwise split it into smaller files."
+        )
+        % {"sheet": sheet, "rows": f"{declared:,}", "limit": f"{max_rows():,}"}
+    )
+
+
 def read_bytes(source, *, max_bytes: int | None = None) -> bytes:
     """Return the content of a path, an uploaded file or bytes, refusing files over the limit without reading them whole."""
     limit = upload_max_bytes() if max_bytes is None else max_bytes
@@ -164,7 +184,7 @@ def iter_sheets(data: bytes) -> Iterator[Sheet]:
         else:
             sheets = iter([Sheet("csv", _csv_rows(decode_text(data)))])
         for sheet in sheets:
-            yield Sheet(sheet.title, _guarded(sheet.rows))
+            yield Sheet(sheet.title, _guarded(_capped(sheet.rows, sheet.title)))
     except SpreadsheetError:
         raise
     except Exception:  # noqa: BLE001 — any parser failure means the same thing to the user
@@ -191,6 +211,15 @@ def _guarded(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
         raise _damaged() from None
 
 
+def _capped(rows: Iterator[tuple[int, list]], sheet: str) -> Iterator[tuple[int, list]]:
+    # Refuse at the first row past the limit, whatever the file declared: no importer ever holds more rows.
+    limit = max_rows()
+    for number, values in rows:
+        if number > limit:
+            raise _too_many_rows(sheet)
+        yield number, values
+
+
 def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
@@ -199,6 +228,19 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
 
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
+_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="([^"]*)"')
+
+
+def _declared_rows(archive: zipfile.ZipFile, path: str) -> int:
+    """Return the last row the sheet's <dimension> declares (0 without one), reading only the part's head."""
+    from openpyxl.utils.cell import range_boundaries
+
+    with archive.open(path) as part:
+        match = _DIMENSION_RE.search(part.read(64 * 1024))
+    try:
+        return (range_boundaries(match[1].decode())[3] or 0) if match else 0
+    except ValueError:
+        return 0  # a dimension openpyxl cannot read either: the rows are counted as they come
 
 
 def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
@@ -215,6 +257,9 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
         for worksheet in workbook.worksheets:
             if not hasattr(worksheet, "_worksheet_path"):
                 continue  # a chart sheet
+            declared = _declared_rows(archive, worksheet._worksheet_path)
+            if declared > max_rows():
+                raise _too_many_rows(worksheet.title, declared)
             # Read-only mode ignores merged cells; their list sits after the data, so find it in the raw XML.
             xml = archive.read(worksheet._worksheet_path)
             start = xml.rfind(b"<mergeCells")
@@ -261,6 +306,8 @@ def _xls_sheets(data: bytes) -> Iterator[Sheet]:
     try:
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
+            if sheet.nrows > max_rows():
+                raise _too_many_rows(sheet.name, sheet.nrows)
             merges = [(c0 + 1, r0 + 1, c1, r1) for r0, r1, c0, c1 in sheet.merged_cells]
             yield Sheet(sheet.name, _fill_merged(_xls_rows(book, sheet), merges))
     finally:
