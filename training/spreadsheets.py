@@ -93,18 +93,10 @@ def max_rows() -> int:
     return int(settings.KUANGJIANG.get("SPREADSHEET_MAX_ROWS", 200_000))
 
 
-def _too_many_rows(sheet: str, declared: int | None = None) -> SpreadsheetError:
-    if declared is None:
-        return SpreadsheetError(
-            _("The sheet “%(sheet)s” has more rows than the limit of %(limit)s. Split it into smaller files.")
-            % {"sheet": sheet, "limit": f"{max_rows():,}"}
-        )
+def _too_many_rows(sheet: str) -> SpreadsheetError:
     return SpreadsheetError(
-        _(
-            "The sheet “%(sheet)s” declares %(rows)s rows, more than the limit of %(limit)s. If most of them are empty, "
-            "delete the rows below the data and save the file again; otherwise split it into smaller files."
-        )
-        % {"sheet": sheet, "rows": f"{declared:,}", "limit": f"{max_rows():,}"}
+        _("The sheet “%(sheet)s” has more rows than the limit of %(limit)s. Split it into smaller files.")
+        % {"sheet": sheet, "limit": f"{max_rows():,}"}
     )
 
 
@@ -212,11 +204,19 @@ def _guarded(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
 
 
 def _capped(rows: Iterator[tuple[int, list]], sheet: str) -> Iterator[tuple[int, list]]:
-    # Refuse at the first row past the limit, whatever the file declared: no importer ever holds more rows.
+    """
+    Refuse a sheet at its first row with data past the limit, whatever the
+    file declares: no importer ever holds more rows. Empty rows past it (a
+    border or colour applied down to row 1,048,576, which also makes Excel
+    declare that many rows) are skipped; the unpacked-size limit bounds how
+    many there can be.
+    """
     limit = max_rows()
     for number, values in rows:
         if number > limit:
-            raise _too_many_rows(sheet)
+            if any(value is not None and value != "" for value in values):
+                raise _too_many_rows(sheet)
+            continue
         yield number, values
 
 
@@ -228,19 +228,6 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
 
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
-_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="([^"]*)"')
-
-
-def _declared_rows(archive: zipfile.ZipFile, path: str) -> int:
-    """Return the last row the sheet's <dimension> declares (0 without one), reading only the part's head."""
-    from openpyxl.utils.cell import range_boundaries
-
-    with archive.open(path) as part:
-        match = _DIMENSION_RE.search(part.read(64 * 1024))
-    try:
-        return (range_boundaries(match[1].decode())[3] or 0) if match else 0
-    except ValueError:
-        return 0  # a dimension openpyxl cannot read either: the rows are counted as they come
 
 
 def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
@@ -257,9 +244,6 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
         for worksheet in workbook.worksheets:
             if not hasattr(worksheet, "_worksheet_path"):
                 continue  # a chart sheet
-            declared = _declared_rows(archive, worksheet._worksheet_path)
-            if declared > max_rows():
-                raise _too_many_rows(worksheet.title, declared)
             # Read-only mode ignores merged cells; their list sits after the data, so find it in the raw XML.
             xml = archive.read(worksheet._worksheet_path)
             start = xml.rfind(b"<mergeCells")
@@ -306,8 +290,6 @@ def _xls_sheets(data: bytes) -> Iterator[Sheet]:
     try:
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
-            if sheet.nrows > max_rows():
-                raise _too_many_rows(sheet.name, sheet.nrows)
             merges = [(c0 + 1, r0 + 1, c1, r1) for r0, r1, c0, c1 in sheet.merged_cells]
             yield Sheet(sheet.name, _fill_merged(_xls_rows(book, sheet), merges))
     finally:
