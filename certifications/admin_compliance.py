@@ -89,7 +89,10 @@ class ApiTokenAdmin(InputGuardMixin, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            kwargs["queryset"] = get_user_model().objects.filter(is_active=True).order_by("username")
+            users = get_user_model().objects.filter(is_active=True).order_by("username")
+            if not request.user.is_superuser:
+                users = users.filter(is_superuser=False)  # a token acts as its user: no one mints more than they hold
+            kwargs["queryset"] = users
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):

@@ -130,3 +130,15 @@ def test_the_training_department_creates_an_api_token_sees_it_once_and_revokes_i
     hr_client.post(change_url, {})  # "active" unticked
     token.refresh_from_db()
     assert not token.active and compliance.api_token_authenticate(raw) is None
+
+
+def test_the_training_department_cannot_make_a_token_that_acts_as_a_superuser(hr_client):
+    from certifications.models import ApiToken
+    from tests.factories import UserFactory
+
+    root = UserFactory(username="root-user", is_superuser=True, is_staff=True)
+    form = hr_client.get(reverse("admin:certifications_apitoken_add")).context["adminform"].form
+    assert root not in form.fields["user"].queryset
+    response = hr_client.post(reverse("admin:certifications_apitoken_add"), {"name": "越权", "user": root.pk})
+    assert response.status_code == 200 and "user" in response.context["adminform"].form.errors
+    assert not ApiToken.objects.exists()
