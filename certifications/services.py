@@ -26,6 +26,7 @@ from training.models import Attendance, Rank, Trade, Worker
 
 from . import rules
 from .audit import with_reason
+from .figures import dashboard_figures_invalidate
 from .models import AssessmentResult, ComprehensiveReview, RankRecord, RuleSet
 from .selectors import rollup_inputs_load
 
@@ -403,6 +404,8 @@ def _ranks_recompute(*, unit_ids, worker_ids, on: dt.date, dry_run: bool, progre
 
     if new_records and not dry_run:
         _records_insert(new_records)
+        # Pending awards are on a large mine's dashboard, whose figures are computed in the background.
+        transaction.on_commit(dashboard_figures_invalidate)
     worker_filter = {"id__in": list(worker_ids)} if worker_ids is not None else {}
     if unit_ids is not None:
         worker_filter["unit_id__in"] = list(unit_ids)

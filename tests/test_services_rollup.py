@@ -260,3 +260,21 @@ def test_a_recompute_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_new_awards_queue_fresh_dashboard_figures_after_commit_and_no_awards_do_not(monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(services, "dashboard_figures_invalidate", lambda: queued.append(True))
+    setup = trade_setup()
+    worker = worker_in(setup)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ranks_recompute(worker_ids=[worker.pk], on=ON)
+    assert queued == []  # nothing earned
+    earn(setup, worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ranks_recompute(worker_ids=[worker.pk], on=ON, dry_run=True)
+    assert queued == []
+    with django_capture_on_commit_callbacks(execute=True):
+        report = services.ranks_recompute(worker_ids=[worker.pk], on=ON)
+    assert report.pending + report.awarded == 1
+    assert queued == [True]

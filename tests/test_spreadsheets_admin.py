@@ -76,3 +76,16 @@ def test_a_file_over_the_size_limit_is_refused(hr_client, crew, settings):
 def test_the_changelists_carry_the_spreadsheet_buttons(hr_client, crew):
     assert "Export the training ledger" in hr_client.get("/admin/training/worker/").content.decode()
     assert "Import exam results" in hr_client.get("/admin/certifications/assessmentresult/").content.decode()
+
+
+def test_a_confirmed_import_queues_fresh_dashboard_figures_and_a_refused_one_does_not(hr_client, crew, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr("certifications.figures.dashboard_figures_invalidate", lambda: queued.append(True))
+    bad = preview(hr_client, [HEADER, ["E105", "周五", "NOPE", "Other staff", "2020-01-01", "Active", ""]])
+    assert "confirm_form" not in bad.context
+    confirm = preview(hr_client, [HEADER, ["E104", "吴六", "C1", "Other staff", "2020-01-01", "Active", ""]]).context["confirm_form"].initial
+    assert queued == []
+    with django_capture_on_commit_callbacks(execute=True):
+        hr_client.post("/admin/training/worker/process_import/", confirm)
+    assert Worker.objects.filter(employee_no="E104").exists()
+    assert queued == [True]

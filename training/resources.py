@@ -17,9 +17,11 @@ Every resource here:
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _, pgettext_lazy
@@ -712,7 +714,13 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             _messages.error(request, _("Nothing was imported: the file has errors. Import it again to see them row by row."))
             opts = self.model._meta
             return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        # Any import can change a large mine's dashboard figures, which are computed in the background.
+        transaction.on_commit(_dashboard_figures_invalidate)
         return super().process_result(result, request)
+
+
+def _dashboard_figures_invalidate() -> None:
+    importlib.import_module("certifications.figures").dashboard_figures_invalidate()
 
 
 class LedgerExportAdminMixin(SpreadsheetAdminMixin):
