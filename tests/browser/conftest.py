@@ -20,14 +20,35 @@ def _unavailable(reason: str):
     pytest.skip(f"{reason}; browser tests skipped (run `make browser` as root to install Debian's chromium).")
 
 
+@pytest.fixture(autouse=True)
+def role_groups(transactional_db):
+    """
+    Give the role groups roles.py declares, as the migrations do. A live-server
+    test runs outside a transaction, and the flush after each such test (any
+    earlier one, in any file) empties the groups. Restoring them with
+    serialized_rollback instead clashed with the content types that flush's
+    post_migrate re-creates: whether it failed depended on which test ran before.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    from training.roles import ROLE_PERMISSIONS
+
+    for role, table in ROLE_PERMISSIONS.items():
+        wanted = {(model.split(".")[0], f"{action}_{model.split('.')[1]}") for model, actions in table.items() for action in actions}
+        group, _created = Group.objects.get_or_create(name=role)
+        group.permissions.set(
+            p for p in Permission.objects.select_related("content_type") if (p.content_type.app_label, p.codename) in wanted
+        )
+
+
 @pytest.fixture
 def browser(transactional_db, live_server, monkeypatch):
     """
     Return a headless Chromium, started after the test database is set up.
 
-    Playwright's sync API runs an event loop in this thread. Started earlier, Django's
+    Playwright's sync API runs an event loop in this thread: started earlier, Django's
     per-context connection lookup would see a different connection object during the
-    test's database setup and skip the serialized rollback that restores the role groups.
+    test's database setup.
     """
     if not CHROMIUM.exists():
         _unavailable(f"Chromium is not installed at {CHROMIUM}")

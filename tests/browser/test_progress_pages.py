@@ -9,7 +9,7 @@ from tests.browser.conftest import shot
 from tests.factories import RankRecordFactory, TradeFactory, WorkerTradeFactory, make_ladder
 from tests.site_fixtures import build_mine, explanation
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, live_server, username):
