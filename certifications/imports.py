@@ -36,6 +36,7 @@ from training.spreadsheets import (
     read_bytes,
 )
 
+from .figures import dashboard_figures_invalidate
 from .models import Assessment, AssessmentResult
 
 # The columns of the exam-centre sheet: (key, header we write, other names we accept).
@@ -423,13 +424,7 @@ def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> 
     worker_ids = outcome.worker_ids
     transaction.on_commit(lambda: schedule_rollup(worker_ids))
     # A large mine's dashboard figures are computed in the background: queue a fresh set.
-    transaction.on_commit(_dashboard_refresh)
-
-
-def _dashboard_refresh() -> None:
-    from .figures import dashboard_figures_invalidate
-
-    dashboard_figures_invalidate()
+    transaction.on_commit(dashboard_figures_invalidate)
 
 
 def schedule_rollup(worker_ids: list[int]) -> None:

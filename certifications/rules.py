@@ -332,6 +332,15 @@ def held_award(inputs: WorkerTradeInputs, on: dt.date, ranks: dict[int, RankInfo
 ZERO = Decimal(0)
 
 
+def first_awards(inputs: WorkerTradeInputs, on: dt.date) -> dict[int, AwardRow]:
+    """Return rank id → the first award of that rank by `on`: time at a rank counts from it."""
+    first: dict[int, AwardRow] = {}
+    for award in sorted(inputs.awarded, key=lambda a: (a.awarded_on, a.record_id or 0)):
+        if award.awarded_on <= on and award.rank_id not in first:
+            first[award.rank_id] = award
+    return first
+
+
 def _attended_hours(attendance, on: dt.date) -> dict[int, tuple[Decimal, Decimal, tuple]]:
     """Return course id → (theory hours, practical hours, the rows summed) for the classes started by `on`."""
     by_course: dict[int, tuple[Decimal, Decimal, tuple]] = {}
@@ -625,10 +634,7 @@ def evaluate(inputs: WorkerTradeInputs, on: dt.date, *, detailed: bool = True, t
     held = held_award(inputs, on, ranks)
     held_rank = ranks[held.rank_id] if held is not None else None
     held_order = held_rank.order if held_rank is not None else None
-    awards_by_rank: dict[int, AwardRow] = {}
-    for award in sorted(inputs.awarded, key=lambda a: (a.awarded_on, a.record_id or 0)):
-        if award.awarded_on <= on and award.rank_id not in awards_by_rank:
-            awards_by_rank[award.rank_id] = award  # time at a rank counts from its first award
+    awards_by_rank = first_awards(inputs, on)
     attended = None
 
     steps: list[RankStep] = []
@@ -805,10 +811,7 @@ def earned_rank(inputs: WorkerTradeInputs, on: dt.date) -> int | None:
         )
         if met and has_time:
             if awards_by_rank is None:
-                awards_by_rank = {}
-                for award in sorted(inputs.awarded, key=lambda a: (a.awarded_on, a.record_id or 0)):
-                    if award.awarded_on <= on and award.rank_id not in awards_by_rank:
-                        awards_by_rank[award.rank_id] = award
+                awards_by_rank = first_awards(inputs, on)
             previous_award = awards_by_rank.get(previous.id) if previous is not None else None
             met = _time_met(rules, inputs, previous_award, on)
         if met and rules.require_review:

@@ -5,6 +5,7 @@ fixed number of queries, however many workers there are.
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 
 from django.db import connection
@@ -71,7 +72,10 @@ def _rows(queryset):
     converters cost more than the query itself for a whole mine; the callers
     convert dates and decimals once per distinct value instead.
     """
-    sql, params = queryset.query.sql_with_params()
+    yield from _fetched(*queryset.query.sql_with_params())
+
+
+def _fetched(sql: str, params) -> Iterator[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK):
@@ -93,10 +97,7 @@ def _rows_above_held(attempts, held):
         f"ON h.{qn('worker_id')} = a.{qn('worker_id')} AND h.{qn('trade_id')} = a.{qn('assessment__trade_id')} "
         f"WHERE h.{qn('held')} IS NULL OR a.{qn('assessment__rank__order')} > h.{qn('held')}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*attempts_params, *held_params))
-        while rows := cursor.fetchmany(CHUNK):
-            yield from rows
+    yield from _fetched(sql, (*attempts_params, *held_params))
 
 
 def _worker_filter(worker_ids, unit_ids, prefix: str = "") -> Q:

@@ -32,3 +32,12 @@ def hr_user(db):
 def hr_client(client, hr_user):
     client.force_login(hr_user)
     return client
+
+
+@pytest.fixture
+def today(monkeypatch):
+    """Freeze timezone.localdate() at tests.site_fixtures.TODAY."""
+    from tests.site_fixtures import TODAY
+
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
+    return TODAY

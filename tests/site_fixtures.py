@@ -9,6 +9,8 @@ from tests.factories import MineFactory, UnitFactory, UserFactory, WorkerFactory
 from training import roles
 from training.models import Unit, Worker
 
+TODAY = dt.date(2026, 6, 1)  # the date the progress-page tests run on (the `today` fixture in conftest.py)
+
 
 @dataclass
 class Mine:

@@ -22,16 +22,9 @@ from tests.factories import (
     WorkerTradeFactory,
     make_ladder,
 )
-from tests.site_fixtures import build_mine
+from tests.site_fixtures import TODAY, build_mine
 from training.models import Worker, WorkerTrade
 
-TODAY = dt.date(2026, 6, 1)
-
-
-@pytest.fixture
-def today(monkeypatch):
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
-    return TODAY
 
 
 @pytest.fixture

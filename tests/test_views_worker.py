@@ -20,20 +20,13 @@ from tests.factories import (
     WorkerTradeFactory,
     make_ladder,
 )
-from tests.site_fixtures import build_mine, explanation
+from tests.site_fixtures import TODAY, build_mine, explanation
 
-TODAY = dt.date(2026, 6, 1)
 
 
 @pytest.fixture
 def mine(db):
     return build_mine()
-
-
-@pytest.fixture
-def today(monkeypatch):
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
-    return TODAY
 
 
 @pytest.fixture
