@@ -50,7 +50,12 @@ def ensure_database(url: str, *, fresh: bool) -> None:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     with psycopg.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres", autocommit=True
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+        autocommit=True,
     ) as conn:
         if fresh:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -68,7 +73,7 @@ def manage(env: dict, *args: str) -> str:
 SETUP = r"""
 import random
 from django.contrib.auth.models import Group, User
-from certifications.compliance import api_token_create
+from certifications.clearance.facts import api_token_create
 from certifications.models import ApiToken
 from training.models import Unit, Worker, WorkerTrade
 
@@ -91,7 +96,9 @@ for code in rng.sample(crews, min(100, len(crews))):
 """
 
 
-async def http(port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, dict, bytes]:
+async def http(
+    port: int, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict, bytes]:
     """Send one HTTP/1.1 request on a fresh loopback connection; return status, headers (last value wins), body."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close", "X-Forwarded-Proto: https"]
@@ -123,9 +130,15 @@ async def login(port: int, username: str) -> str:
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
     form = urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}).encode()
     status, headers, _ = await http(
-        port, "POST", "/login/",
-        {"Cookie": f"csrftoken={csrf_cookie}", "Content-Type": "application/x-www-form-urlencoded",
-         "Origin": f"https://127.0.0.1:{port}", "Referer": f"https://127.0.0.1:{port}/login/"},
+        port,
+        "POST",
+        "/login/",
+        {
+            "Cookie": f"csrftoken={csrf_cookie}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": f"https://127.0.0.1:{port}",
+            "Referer": f"https://127.0.0.1:{port}/login/",
+        },
         form,
     )
     session = cookies_of(headers).get("sessionid")
@@ -174,8 +187,10 @@ async def benchmark(port: int, setup: dict, requests: int, concurrency: int) -> 
         "worker page": ([f"/workers/{rng.choice(workers)}/" for _ in range(requests)], cookie),
         "unit page (crew)": ([f"/units/{rng.choice(setup['crews'])}/" for _ in range(requests)], cookie),
         "clearance API": (
-            [f"/api/clearance/?{urlencode({'employee_no': no, 'trade': trade})}" for no, trade in
-             (rng.choice(setup["pairs"]) for _ in range(requests))],
+            [
+                f"/api/clearance/?{urlencode({'employee_no': no, 'trade': trade})}"
+                for no, trade in (rng.choice(setup["pairs"]) for _ in range(requests))
+            ],
             {"Authorization": f"Token {setup['token']}"},
         ),
     }
@@ -204,16 +219,30 @@ def main() -> None:
     dev_env = {**base_env, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings.base", "SECRET_KEY": secret}
     prod_env = {
         **{k: v for k, v in base_env.items() if k != "DEBUG"},
-        "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": secret, "ALLOWED_HOSTS": "127.0.0.1",
-        "CSRF_TRUSTED_ORIGINS": "https://127.0.0.1", "CONN_MAX_AGE": "600",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secret,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CSRF_TRUSTED_ORIGINS": "https://127.0.0.1",
+        "CONN_MAX_AGE": "600",
     }
 
     manage(dev_env, "migrate", "--no-input", "-v0")
     manage(dev_env, "createcachetable")
-    count = int(manage(dev_env, "shell", "-v0", "-c", "from training.models import Worker; print(Worker.all_objects.filter(employee_no__startswith='S').count())").strip())
+    count = int(
+        manage(
+            dev_env,
+            "shell",
+            "-v0",
+            "-c",
+            "from training.models import Worker; print(Worker.all_objects.filter(employee_no__startswith='S').count())",
+        ).strip()
+    )
     if not count:
         started = time.perf_counter()
-        print(manage(dev_env, "load_scale", "--workers", str(args.workers)).strip(), f"({time.perf_counter() - started:.0f} s)")
+        print(
+            manage(dev_env, "load_scale", "--workers", str(args.workers)).strip(),
+            f"({time.perf_counter() - started:.0f} s)",
+        )
     else:
         print(f"Reusing {count:,} workers.")
     lines = manage(dev_env, "shell", "-v0", "-c", SETUP.replace("PASSWORD", repr(PASSWORD))).splitlines()
@@ -230,9 +259,23 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.gunicorn_workers),
-         "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null", "--log-level", "warning"],
-        cwd=ROOT, env=prod_env, start_new_session=True,
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.gunicorn_workers),
+            "--access-logfile",
+            "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=prod_env,
+        start_new_session=True,
     )
     try:
         for _ in range(100):
@@ -247,8 +290,10 @@ def main() -> None:
         server.wait(timeout=30)
 
     floor = results["static file (floor)"]["rps"]
-    print(f"\n{count or args.workers:,} workers · gunicorn {args.gunicorn_workers} workers · {args.requests} requests per endpoint, "
-          f"{args.concurrency} concurrent · PostgreSQL\n")
+    print(
+        f"\n{count or args.workers:,} workers · gunicorn {args.gunicorn_workers} workers · {args.requests} requests per endpoint, "
+        f"{args.concurrency} concurrent · PostgreSQL\n"
+    )
     print(f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'vs floor':>10}")
     for name, r in results.items():
         print(f"{name:<22}{r['rps']:>9.1f}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['errors']:>8}{r['rps'] / floor:>9.1%}")

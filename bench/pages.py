@@ -41,7 +41,7 @@ def setup():
     from django.test import Client
     from django.urls import reverse
 
-    from certifications.compliance import api_token_create
+    from certifications.clearance.facts import api_token_create
     from certifications.models import ApiToken
     from training.models import Unit, Worker, WorkerTrade
 
@@ -58,7 +58,11 @@ def setup():
     first = Worker.objects.filter(employee_no__startswith="S").order_by("pk").values_list("pk", flat=True).first()
     pairs = []
     while len(pairs) < 50:
-        found = WorkerTrade.objects.filter(worker_id=rng.randint(first, last)).values_list("worker__employee_no", "trade__name").first()
+        found = (
+            WorkerTrade.objects.filter(worker_id=rng.randint(first, last))
+            .values_list("worker__employee_no", "trade__name")
+            .first()
+        )
         if found:
             pairs.append(found)
     pages = {
@@ -89,8 +93,10 @@ def measure(name, request, repeat):
         queries.append(len(captured.captured_queries))
         sql.append(sum(float(q["time"]) for q in captured.captured_queries))
     return {
-        "min": min(timings) * 1000, "median": statistics.median(timings) * 1000,
-        "queries": max(queries), "sql": statistics.median(sql) * 1000,
+        "min": min(timings) * 1000,
+        "median": statistics.median(timings) * 1000,
+        "queries": max(queries),
+        "sql": statistics.median(sql) * 1000,
     }
 
 
@@ -132,7 +138,9 @@ def main():
         return
     from django.db import connection
 
-    print(f"{connection.vendor} · {connection.settings_dict['NAME']} · {args.repeat} requests each · load {os.getloadavg()[0]:.2f}")
+    print(
+        f"{connection.vendor} · {connection.settings_dict['NAME']} · {args.repeat} requests each · load {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'page':<12}{'min ms':>9}{'median ms':>11}{'queries':>9}{'SQL ms':>9}")
     for name in args.pages or pages:
         r = measure(name, pages[name], args.repeat)

@@ -3,7 +3,7 @@
 Benchmark of the roll-up engine against a floor.
 
 Builds a synthetic mining group (20,000 workers by default, ~10 attendance rows
-and ~20 results each) with `training.scale.scale_load`, then measures, on the
+and ~20 results each) with `demo.scale.scale_load`, then measures, on the
 same data and in a fresh process:
 
 - the floor: ONE SQL query computing each worker's best theory and practical
@@ -82,7 +82,12 @@ def ensure_database() -> None:
 
     name = parts.path.lstrip("/")
     with psycopg.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres", autocommit=True
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+        autocommit=True,
     ) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -95,8 +100,8 @@ def build(workers: int, reuse: bool, seed: int) -> None:
     django.setup()
     from django.core.management import call_command
 
+    from demo.scale import scale_load
     from training.models import Worker
-    from training.scale import scale_load
 
     call_command("migrate", verbosity=0)
     existing = Worker._base_manager.count()
@@ -126,7 +131,7 @@ def measure() -> None:
     django.setup()
     from django.db import connection
 
-    from certifications.services import ranks_recompute
+    from certifications.ranks.services import ranks_recompute
 
     class Counter:
         def __init__(self):
@@ -141,7 +146,9 @@ def measure() -> None:
             return column in {c.name for c in connection.introspection.get_table_description(cursor, table)}
 
     sql = FLOOR_SQL.format(
-        live_results="AND res.deleted_at IS NULL" if has_column("certifications_assessmentresult", "deleted_at") else "",
+        live_results="AND res.deleted_at IS NULL"
+        if has_column("certifications_assessmentresult", "deleted_at")
+        else "",
         live_attendance="WHERE att.deleted_at IS NULL" if has_column("training_attendance", "deleted_at") else "",
     )
     floors, floor_cpus = [], []
@@ -169,7 +176,9 @@ def measure() -> None:
     second_time = time.perf_counter() - started
 
     print(f"Database: {connection.vendor}; {report.workers:,} workers, {report.evaluated:,} worker trades.")
-    print(f"Floor (one SQL query, {len(rows):,} rows; best of 3): {floor:.2f} s wall, {floor_cpu:.2f} s CPU in this process")
+    print(
+        f"Floor (one SQL query, {len(rows):,} rows; best of 3): {floor:.2f} s wall, {floor_cpu:.2f} s CPU in this process"
+    )
     print(
         f"Full recompute: {full:.2f} s wall, {full_cpu:.2f} s CPU, {counter.count} queries "
         f"({report.awarded:,} awarded, {report.pending:,} pending created; mode {report.mode})"

@@ -1,13 +1,13 @@
 #!/usr/bin/env python
 """
 Benchmarks of the spreadsheet import and export against floors, on a synthetic
-mine built by `training.scale.scale_load` (~10 attendance rows per worker).
+mine built by `demo.scale.scale_load` (~10 attendance rows per worker).
 
-Ledger export (certifications.ledger) vs the floor: raw openpyxl write-only
+Ledger export (certifications.spreadsheets.ledger) vs the floor: raw openpyxl write-only
 appending the same rows from the same values_list() — throughput ratio; and
 peak memory (max RSS of a fresh process) at ~100,000 and ~300,000 rows.
 
-Results import of 10,000 rows (certifications.imports) vs django-import-export
+Results import of 10,000 rows (certifications.spreadsheets.results) vs django-import-export
 with default settings on the same file, and vs the floor: openpyxl read-only
 parsing + bulk_create with preloaded lookups. Each import runs in a
 transaction that is rolled back; floor and ours run three times each,
@@ -64,7 +64,7 @@ class QueryCounter:
 def child_ledger_ours(prefix: str) -> dict:
     from django.db import connection
 
-    from certifications.ledger import LedgerWriter
+    from certifications.spreadsheets.ledger import LedgerWriter
     from training.models import Unit
 
     unit = Unit.objects.get(code=f"{prefix}-GROUP")
@@ -81,7 +81,7 @@ def child_ledger_ours(prefix: str) -> dict:
 def child_ledger_floor(prefix: str) -> dict:
     from openpyxl import Workbook
 
-    from certifications.ledger import LedgerWriter
+    from certifications.spreadsheets.ledger import LedgerWriter
     from training.models import Unit
 
     unit = Unit.objects.get(code=f"{prefix}-GROUP")
@@ -105,7 +105,11 @@ def _import_file(dimension: bool) -> bytes:
 
     from training.models import Worker
 
-    workers = list(Worker.objects.filter(employee_no__startswith=SMALL).order_by("employee_no").values_list("employee_no", "name")[:IMPORT_ROWS])
+    workers = list(
+        Worker.objects.filter(employee_no__startswith=SMALL)
+        .order_by("employee_no")
+        .values_list("employee_no", "name")[:IMPORT_ROWS]
+    )
     # write_only files carry no <dimension> (openpyxl then parses twice); normal saves do, like Excel's.
     workbook = Workbook(write_only=not dimension)
     sheet = workbook.create_sheet("成绩") if not dimension else workbook.active
@@ -137,7 +141,7 @@ def child_import(kind: str, dimension: bool) -> dict:
     data = _import_file(dimension)
 
     if kind == "ours":
-        from certifications.imports import results_import
+        from certifications.spreadsheets.results import results_import
 
         return _rolled_back(lambda: len(results_import(data).to_create))
 
@@ -146,8 +150,12 @@ def child_import(kind: str, dimension: bool) -> dict:
         from import_export import fields, resources, widgets
 
         class DefaultResultResource(resources.ModelResource):
-            worker = fields.Field(attribute="worker", column_name="工号", widget=widgets.ForeignKeyWidget(Worker, "employee_no"))
-            assessment = fields.Field(attribute="assessment", column_name="考核编码", widget=widgets.ForeignKeyWidget(Assessment, "code"))
+            worker = fields.Field(
+                attribute="worker", column_name="工号", widget=widgets.ForeignKeyWidget(Worker, "employee_no")
+            )
+            assessment = fields.Field(
+                attribute="assessment", column_name="考核编码", widget=widgets.ForeignKeyWidget(Assessment, "code")
+            )
             score = fields.Field(attribute="score", column_name="理论成绩", widget=widgets.DecimalWidget())
 
             class Meta:
@@ -175,7 +183,13 @@ def child_import(kind: str, dimension: bool) -> dict:
         workers = dict(Worker.objects.filter(employee_no__in=[r[0] for r in parsed]).values_list("employee_no", "id"))
         now = timezone.now()
         objs = [
-            AssessmentResult(assessment=assessment, worker_id=workers[r[0]], score=r[3], full_marks=assessment.full_marks, recorded_at=now)
+            AssessmentResult(
+                assessment=assessment,
+                worker_id=workers[r[0]],
+                score=r[3],
+                full_marks=assessment.full_marks,
+                recorded_at=now,
+            )
             for r in parsed
         ]
         AssessmentResult.objects.bulk_create(objs)
@@ -194,8 +208,8 @@ def build(small: int, large: int, reuse: bool, seed: int) -> None:
 
     call_command("migrate", verbosity=0)
     from certifications.models import Assessment
+    from demo.scale import scale_load
     from training.models import Course
-    from training.scale import scale_load
 
     for prefix, workers in ((SMALL, small), (LARGE, large)):
         if reuse and Unit.objects.filter(code=f"{prefix}-GROUP").exists():
@@ -223,7 +237,9 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep data already loaded")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", choices=["ledger", "import"], help="run one half of the benchmark")
-    parser.add_argument("--no-die", action="store_true", help="skip django-import-export (minutes per run): floor vs ours only")
+    parser.add_argument(
+        "--no-die", action="store_true", help="skip django-import-export (minutes per run): floor vs ours only"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     setup_django()
@@ -259,17 +275,27 @@ def ledger_benchmark():
     ours = run_child("ledger-ours", SMALL)
     ours_large = run_child("ledger-ours", LARGE)
     floor_rate, ours_rate = floor["rows"] / floor["seconds"], ours["rows"] / ours["seconds"]
-    print(f"  floor (raw write-only, values_list): {floor['rows']:,} rows in {floor['seconds']:.2f} s = {floor_rate:,.0f} rows/s")
-    print(f"  export_ledger (all four kinds of sheet, styled): {ours['rows']:,} rows in {ours['seconds']:.2f} s = {ours_rate:,.0f} rows/s, {ours['queries']} queries")
+    print(
+        f"  floor (raw write-only, values_list): {floor['rows']:,} rows in {floor['seconds']:.2f} s = {floor_rate:,.0f} rows/s"
+    )
+    print(
+        f"  export_ledger (all four kinds of sheet, styled): {ours['rows']:,} rows in {ours['seconds']:.2f} s = {ours_rate:,.0f} rows/s, {ours['queries']} queries"
+    )
     print(f"  throughput ratio ours/floor: {ours_rate / floor_rate:.2f}x (target ≥ 0.7x)")
-    print(f"  peak memory (max RSS): {ours['rss']:.0f} MiB at {ours['rows']:,} rows, {ours_large['rss']:.0f} MiB at {ours_large['rows']:,} rows "
-          f"(ratio {ours_large['rss'] / ours['rss']:.2f}x for {ours_large['rows'] / ours['rows']:.1f}x the rows), "
-          f"{ours_large['queries']} queries")
+    print(
+        f"  peak memory (max RSS): {ours['rss']:.0f} MiB at {ours['rows']:,} rows, {ours_large['rss']:.0f} MiB at {ours_large['rows']:,} rows "
+        f"(ratio {ours_large['rss'] / ours['rss']:.2f}x for {ours_large['rows'] / ours['rows']:.1f}x the rows), "
+        f"{ours_large['queries']} queries"
+    )
 
 
 def import_benchmark(die: bool = True):
     for dimension in ("dimension", "nodimension"):
-        label = "saved like Excel (with <dimension>)" if dimension == "dimension" else "openpyxl write-only (no <dimension>)"
+        label = (
+            "saved like Excel (with <dimension>)"
+            if dimension == "dimension"
+            else "openpyxl write-only (no <dimension>)"
+        )
         print(f"\nResults import, {IMPORT_ROWS:,} rows, file {label}")
         # The machine is shared: floor and ours run three times, interleaved, and the best time counts.
         floors, ourses = [], []
@@ -283,9 +309,13 @@ def import_benchmark(die: bool = True):
         print(f"  ours vs floor: {ours['seconds'] / floor['seconds']:.2f}x the floor's time (target ≤ 1.5x)")
         if die:
             die = run_child("import", "die", dimension)
-            print(f"  django-import-export defaults: {die['seconds']:.2f} s, {die['queries']} queries ({die['queries'] / IMPORT_ROWS:.1f} per row)")
-            print(f"  ours vs django-import-export: {die['seconds'] / ours['seconds']:.1f}x faster (target ≥ 3x); "
-                  f"django-import-export vs floor: {die['seconds'] / floor['seconds']:.1f}x")
+            print(
+                f"  django-import-export defaults: {die['seconds']:.2f} s, {die['queries']} queries ({die['queries'] / IMPORT_ROWS:.1f} per row)"
+            )
+            print(
+                f"  ours vs django-import-export: {die['seconds'] / ours['seconds']:.1f}x faster (target ≥ 3x); "
+                f"django-import-export vs floor: {die['seconds'] / floor['seconds']:.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -4,29 +4,17 @@ import json
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils.html import format_html
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from training.admin import WORKER_SEARCH, EditableInline, WorkerUnitFilter
-from training.admin_mixins import (
-    InputGuardMixin,
-    ReasonForChangeAdminMixin,
-    ReasonForChangeInlineMixin,
-    RetainedAdminMixin,
-    SoftDeleteAdminMixin,
-    SoftDeleteInlineMixin,
+from certifications.clearance.admin import (  # also registers the ApiToken admin
+    CertificateDueFilter,
+    WorkerClearanceFilter,
 )
-
-from training.resources import ResultsImportAdminMixin, SpreadsheetAdminMixin
-
-from .access import is_hr
-from .admin_compliance import CertificateDueFilter  # also registers the ApiToken admin
-from .admin_rollup import RollupInlinesMixin, approve_awards, reject_awards
-from .services import worker_reevaluate_after_save
-from .resources import AssessmentResultResource, CertificateResource, HonourResource, RankRecordResource
-from .models import (
+from certifications.models import (
     Assessment,
     AssessmentResult,
     Certificate,
@@ -39,6 +27,34 @@ from .models import (
     ReminderLog,
     RuleSet,
 )
+from certifications.ranks.admin_rollup import (
+    RuleSetInline,
+    approve_awards,
+    evaluate_selected_workers,
+    evaluation_html,
+    reject_awards,
+)
+from certifications.ranks.services import worker_reevaluate_after_save
+from certifications.spreadsheets.resources import (
+    AssessmentResultResource,
+    CertificateResource,
+    HonourResource,
+    RankRecordResource,
+)
+from core.importexport import ResultsImportAdminMixin, SpreadsheetAdminMixin
+from training import admin as training_admin
+from training.access import is_hr
+from training.admin import WORKER_SEARCH, EditableInline, RecordInline, WorkerUnitFilter
+from training.admin_mixins import (
+    EvidenceInlinesMixin,
+    InputGuardMixin,
+    ReasonForChangeAdminMixin,
+    ReasonForChangeInlineMixin,
+    RetainedAdminMixin,
+    SoftDeleteAdminMixin,
+    SoftDeleteInlineMixin,
+)
+from training.models import TrainingPackage, Worker
 
 
 class WorkerColumnsMixin:
@@ -71,7 +87,7 @@ class ResultInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableIn
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(InputGuardMixin, RollupInlinesMixin, admin.ModelAdmin):
+class AssessmentAdmin(InputGuardMixin, EvidenceInlinesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "kind", "subject", "held_on", "pass_mark", "full_marks", "sat", "passed")
     list_select_related = ("course", "trade", "rank", "special_operation")
     list_filter = ("kind", "trade", "rank", "special_operation", "held_on")
@@ -85,7 +101,7 @@ class AssessmentAdmin(InputGuardMixin, RollupInlinesMixin, admin.ModelAdmin):
         (_("Marking"), {"fields": ("full_marks", "pass_mark", "examiners")}),
     )
     inlines = (ResultInline,)
-    rollup_parent_fields = ("kind", "held_on", "trade", "rank", "full_marks")
+    evidence_parent_fields = ("kind", "held_on", "trade", "rank", "full_marks")
 
     def get_queryset(self, request):
         queryset = (
@@ -121,20 +137,51 @@ class AssessmentAdmin(InputGuardMixin, RollupInlinesMixin, admin.ModelAdmin):
 
 
 @admin.register(AssessmentResult)
-class AssessmentResultAdmin(InputGuardMixin, ResultsImportAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class AssessmentResultAdmin(
+    InputGuardMixin,
+    ResultsImportAdminMixin,
+    SoftDeleteAdminMixin,
+    ReasonForChangeAdminMixin,
+    WorkerColumnsMixin,
+    SimpleHistoryAdmin,
+):
     resource_classes = [AssessmentResultResource]
     list_display = (
-        "worker", "employee_no", "unit", "assessment", "kind", "held_on", "attempt", "score_shown", "passed",
+        "worker",
+        "employee_no",
+        "unit",
+        "assessment",
+        "kind",
+        "held_on",
+        "attempt",
+        "score_shown",
+        "passed",
     )
     list_select_related = ("worker__unit", "assessment")
     list_filter = (
-        "assessment__kind", "absent", "attempt", WorkerUnitFilter, "assessment__trade", "assessment__rank",
-        "assessment__special_operation", "assessment__held_on",
+        "assessment__kind",
+        "absent",
+        "attempt",
+        WorkerUnitFilter,
+        "assessment__trade",
+        "assessment__rank",
+        "assessment__special_operation",
+        "assessment__held_on",
     )
     date_hierarchy = "assessment__held_on"
     search_fields = (*WORKER_SEARCH, "assessment__code", "assessment__name", "assessment__course__code")
     autocomplete_fields = ("assessment", "worker")
-    fields = ("assessment", "worker", "attempt", "score", "absent", "full_marks", "remarks", "recorded_by", "recorded_at")
+    fields = (
+        "assessment",
+        "worker",
+        "attempt",
+        "score",
+        "absent",
+        "full_marks",
+        "remarks",
+        "recorded_by",
+        "recorded_at",
+    )
     readonly_fields = ("full_marks", "recorded_by", "recorded_at")
 
     def get_queryset(self, request):
@@ -165,7 +212,9 @@ class AssessmentResultAdmin(InputGuardMixin, ResultsImportAdminMixin, SoftDelete
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
         score_changed = change and {"score", "absent"} & set(form.changed_data)
-        worker_reevaluate_after_save(worker_id=obj.worker_id, corrected=("results", obj.pk) if score_changed else None, user=request.user)
+        worker_reevaluate_after_save(
+            worker_id=obj.worker_id, corrected=("results", obj.pk) if score_changed else None, user=request.user
+        )
 
     @admin.display(description=_("kind"), ordering="assessment__kind")
     def kind(self, obj):
@@ -185,7 +234,9 @@ class AssessmentResultAdmin(InputGuardMixin, ResultsImportAdminMixin, SoftDelete
 
 
 @admin.register(ComprehensiveReview)
-class ComprehensiveReviewAdmin(InputGuardMixin, RetainedAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class ComprehensiveReviewAdmin(
+    InputGuardMixin, RetainedAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin
+):
     list_display = ("worker", "employee_no", "unit", "trade", "rank", "held_on", "passed", "panel")
     list_select_related = ("worker__unit", "trade", "rank")
     list_filter = ("passed", "trade", "rank", WorkerUnitFilter, "held_on")
@@ -196,7 +247,9 @@ class ComprehensiveReviewAdmin(InputGuardMixin, RetainedAdminMixin, ReasonForCha
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         outcome_changed = change and "passed" in form.changed_data
-        worker_reevaluate_after_save(worker_id=obj.worker_id, corrected=("reviews", obj.pk) if outcome_changed else None, user=request.user)
+        worker_reevaluate_after_save(
+            worker_id=obj.worker_id, corrected=("reviews", obj.pk) if outcome_changed else None, user=request.user
+        )
 
 
 # Rules and ranks ---------------------------------------------------------------------------------------
@@ -205,8 +258,15 @@ class ComprehensiveReviewAdmin(InputGuardMixin, RetainedAdminMixin, ReasonForCha
 @admin.register(RuleSet)
 class RuleSetAdmin(InputGuardMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
     list_display = (
-        "package", "name", "effective_from", "theory_pass_mark", "practical_pass_mark", "years_at_previous_rank",
-        "years_in_trade", "require_review", "exam_valid_months",
+        "package",
+        "name",
+        "effective_from",
+        "theory_pass_mark",
+        "practical_pass_mark",
+        "years_at_previous_rank",
+        "years_in_trade",
+        "require_review",
+        "exam_valid_months",
     )
     list_select_related = ("package__trade", "package__rank")
     list_filter = ("package__trade", "package__rank", "require_review", "name", "effective_from")
@@ -228,15 +288,33 @@ class RuleSetAdmin(InputGuardMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmi
             },
         ),
         (_("Weighted composite score"), {"fields": ("theory_weight", "practical_weight", "composite_pass_mark")}),
-        (_("Time and review"), {"fields": ("years_at_previous_rank", "years_in_trade", "require_review", "allow_direct_entry")}),
+        (
+            _("Time and review"),
+            {"fields": ("years_at_previous_rank", "years_in_trade", "require_review", "allow_direct_entry")},
+        ),
     )
 
 
 @admin.register(RankRecord)
-class RankRecordAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class RankRecordAdmin(
+    InputGuardMixin,
+    SpreadsheetAdminMixin,
+    SoftDeleteAdminMixin,
+    ReasonForChangeAdminMixin,
+    WorkerColumnsMixin,
+    SimpleHistoryAdmin,
+):
     resource_classes = [RankRecordResource]
     list_display = (
-        "worker", "employee_no", "unit", "trade", "rank", "status", "source", "awarded_on", "certificate_no",
+        "worker",
+        "employee_no",
+        "unit",
+        "trade",
+        "rank",
+        "status",
+        "source",
+        "awarded_on",
+        "certificate_no",
         "needs_review",
     )
     list_select_related = ("worker__unit", "trade", "rank")
@@ -249,7 +327,10 @@ class RankRecordAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMix
     actions = (approve_awards, reject_awards)
     fieldsets = (
         (None, {"fields": ("worker", "trade", "rank", "status", "source", "awarded_on", "certificate_no", "rule_set")}),
-        (pgettext_lazy("HR check of an award", "Review"), {"fields": ("needs_review", "review_reason", "decided_by", "decided_at", "created_at")}),
+        (
+            pgettext_lazy("HR check of an award", "Review"),
+            {"fields": ("needs_review", "review_reason", "decided_by", "decided_at", "created_at")},
+        ),
         (_("Evidence"), {"fields": ("evidence_shown",)}),
     )
 
@@ -268,15 +349,36 @@ class CertificateReviewInline(RetainedAdminMixin, ReasonForChangeInlineMixin, Ed
 
 
 @admin.register(Certificate)
-class CertificateAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin):
+class CertificateAdmin(
+    InputGuardMixin,
+    SpreadsheetAdminMixin,
+    SoftDeleteAdminMixin,
+    ReasonForChangeAdminMixin,
+    WorkerColumnsMixin,
+    SimpleHistoryAdmin,
+):
     resource_classes = [CertificateResource]
     list_display = (
-        "number", "kind", "worker", "employee_no", "unit", "covers", "issued_on", "valid_until", "next_review_due",
+        "number",
+        "kind",
+        "worker",
+        "employee_no",
+        "unit",
+        "covers",
+        "issued_on",
+        "valid_until",
+        "next_review_due",
         "status",
     )
     list_select_related = ("worker__unit", "special_operation", "trade", "rank")
     list_filter = (
-        "kind", "status", CertificateDueFilter, "special_operation", "rank", WorkerUnitFilter, "extended_review_approved",
+        "kind",
+        "status",
+        CertificateDueFilter,
+        "special_operation",
+        "rank",
+        WorkerUnitFilter,
+        "extended_review_approved",
         "valid_until",
     )
     date_hierarchy = "issued_on"
@@ -289,8 +391,13 @@ class CertificateAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMi
             _("Validity"),
             {
                 "fields": (
-                    "issuing_body", "first_issued_on", "issued_on", "valid_until", "next_review_due",
-                    "extended_review_approved", "remarks",
+                    "issuing_body",
+                    "first_issued_on",
+                    "issued_on",
+                    "valid_until",
+                    "next_review_due",
+                    "extended_review_approved",
+                    "remarks",
                 )
             },
         ),
@@ -311,8 +418,12 @@ class CertificateReviewAdmin(InputGuardMixin, RetainedAdminMixin, ReasonForChang
     list_select_related = ("certificate__worker",)
     list_filter = ("outcome", "reviewed_on")
     date_hierarchy = "reviewed_on"
-    search_fields = ("certificate__number", "certificate__worker__employee_no", "certificate__worker__name",
-                     "certificate__worker__name_pinyin")
+    search_fields = (
+        "certificate__number",
+        "certificate__worker__employee_no",
+        "certificate__worker__name",
+        "certificate__worker__name_pinyin",
+    )
     autocomplete_fields = ("certificate",)
 
     @admin.display(description=_("worker"), ordering="certificate__worker__name_pinyin")
@@ -338,8 +449,12 @@ class MentorshipAdmin(InputGuardMixin, RetainedAdminMixin, SimpleHistoryAdmin):
     list_filter = ("trade", ("signed_off_on", admin.EmptyFieldListFilter), "start")
     date_hierarchy = "start"
     search_fields = (
-        "apprentice__employee_no", "apprentice__name", "apprentice__name_pinyin",
-        "mentor__employee_no", "mentor__name", "mentor__name_pinyin",
+        "apprentice__employee_no",
+        "apprentice__name",
+        "apprentice__name_pinyin",
+        "mentor__employee_no",
+        "mentor__name",
+        "mentor__name_pinyin",
     )
     autocomplete_fields = ("apprentice", "mentor", "trade")
 
@@ -351,8 +466,15 @@ class MentorshipAdmin(InputGuardMixin, RetainedAdminMixin, SimpleHistoryAdmin):
 @admin.register(ComplianceRule)
 class ComplianceRuleAdmin(InputGuardMixin, SimpleHistoryAdmin):
     list_display = (
-        "name", "effective_from", "category", "trade", "initial_hours", "annual_hours", "special_initial_hours",
-        "certificate_valid_years", "review_interval_years",
+        "name",
+        "effective_from",
+        "category",
+        "trade",
+        "initial_hours",
+        "annual_hours",
+        "special_initial_hours",
+        "certificate_valid_years",
+        "review_interval_years",
     )
     list_select_related = ("trade",)
     list_filter = ("category", "trade", "effective_from")
@@ -365,14 +487,25 @@ class ComplianceRuleAdmin(InputGuardMixin, SimpleHistoryAdmin):
             _("Special-operation certificates"),
             {
                 "fields": (
-                    "certificate_valid_years", "review_interval_years", "extended_review_interval_years",
-                    "review_window_days", "review_training_hours", "review_failures_allowed",
+                    "certificate_valid_years",
+                    "review_interval_years",
+                    "extended_review_interval_years",
+                    "review_window_days",
+                    "review_training_hours",
+                    "review_failures_allowed",
                 )
             },
         ),
         (
             _("Mentoring, absence and managers"),
-            {"fields": ("mentoring_months", "away_practical_months", "away_retrain_months", "manager_assessment_months")},
+            {
+                "fields": (
+                    "mentoring_months",
+                    "away_practical_months",
+                    "away_retrain_months",
+                    "manager_assessment_months",
+                )
+            },
         ),
     )
 
@@ -393,3 +526,67 @@ class ReminderLogAdmin(InputGuardMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# The people and packages of training/, with what this app records of them ------------------------------
+
+
+class RankRecordInline(RecordInline):
+    model = RankRecord
+    fields = ("trade", "rank", "status", "source", "awarded_on", "certificate_no")
+    readonly_fields = fields
+    list_select_related = ("worker", "trade", "rank")
+    verbose_name_plural = _("skill ranks")
+
+
+class CertificateInline(RecordInline):
+    model = Certificate
+    fields = ("kind", "number", "special_operation", "rank", "issued_on", "valid_until", "next_review_due", "status")
+    readonly_fields = fields
+    list_select_related = ("special_operation", "rank")
+
+
+class WorkerResultInline(RecordInline):
+    model = AssessmentResult
+    fields = ("assessment", "attempt", "score", "absent", "remarks")
+    readonly_fields = fields
+    list_select_related = ("worker", "assessment")
+
+
+@admin.register(Worker)
+class WorkerAdmin(training_admin.WorkerAdmin):
+    list_display = (
+        *training_admin.WorkerAdmin.list_display[:5],
+        "top_rank",
+        *training_admin.WorkerAdmin.list_display[5:],
+    )
+    list_filter = (
+        *training_admin.WorkerAdmin.list_filter[:1],
+        WorkerClearanceFilter,
+        *training_admin.WorkerAdmin.list_filter[1:],
+    )
+    readonly_fields = (*training_admin.WorkerAdmin.readonly_fields, "evaluation")
+    actions = (evaluate_selected_workers,)
+    fieldsets = (*training_admin.WorkerAdmin.fieldsets, (_("Skill ranks: evaluation"), {"fields": ("evaluation",)}))
+    inlines = (*training_admin.WorkerAdmin.inlines, RankRecordInline, CertificateInline, WorkerResultInline)
+
+    def get_queryset(self, request):
+        awarded = RankRecord.objects.filter(worker=OuterRef("pk"), status=RankRecord.Status.AWARDED)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(top_rank_name=Subquery(awarded.order_by("-rank__order").values("rank__name")[:1]))
+        )
+
+    @admin.display(description=_("evaluation"))
+    def evaluation(self, obj):
+        return evaluation_html(obj)
+
+    @admin.display(description=_("highest rank"), ordering="top_rank_name")
+    def top_rank(self, obj):
+        return obj.top_rank_name or "—"
+
+
+@admin.register(TrainingPackage)
+class TrainingPackageAdmin(training_admin.TrainingPackageAdmin):
+    inlines = (*training_admin.TrainingPackageAdmin.inlines, RuleSetInline)

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CertificationsConfig(AppConfig):
     name = "certifications"
     verbose_name = _("Certifications")
+
+    def ready(self):
+        # Receivers of core.signals: the roll-up (evidence_changed) and the progress pages (figures_stale).
+        from certifications.progress import figures  # noqa: F401
+        from certifications.ranks import services  # noqa: F401

@@ -33,7 +33,12 @@ class Assessment(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     course = models.ForeignKey(
-        "training.Course", verbose_name=_("course"), null=True, blank=True, on_delete=models.PROTECT, related_name="assessments"
+        "training.Course",
+        verbose_name=_("course"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assessments",
     )
     trade = models.ForeignKey(
         Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="assessments"
@@ -65,7 +70,8 @@ class Assessment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(full_marks__gt=0), name="assessment_full_marks_positive"),
             models.CheckConstraint(
-                condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=F("full_marks")), name="assessment_pass_mark_within_full"
+                condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=F("full_marks")),
+                name="assessment_pass_mark_within_full",
             ),
             models.CheckConstraint(
                 condition=Q(course__isnull=False)
@@ -83,7 +89,9 @@ class Assessment(models.Model):
 
     def clean(self):
         if self.course_id is None and self.special_operation_id is None and not (self.trade_id and self.rank_id):
-            raise ValidationError(_("Say what the assessment is for: a course, a trade and rank, or a special operation."))
+            raise ValidationError(
+                _("Say what the assessment is for: a course, a trade and rank, or a special operation.")
+            )
         if self.pass_mark is not None and self.full_marks is not None and self.pass_mark > self.full_marks:
             raise ValidationError({"pass_mark": _("The pass mark cannot be above full marks.")})
 
@@ -91,16 +99,25 @@ class Assessment(models.Model):
 class AssessmentResult(SoftDeletable):
     """One worker's score (or absence, 缺考) at one attempt of an assessment."""
 
-    assessment = models.ForeignKey(Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="results")
+    assessment = models.ForeignKey(
+        Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="results"
+    )
     worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="results")
     score = models.DecimalField(_("score"), null=True, blank=True, **SCORE)
     absent = models.BooleanField(_("absent"), default=False)
-    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1, help_text=_("1 for the first sitting, 2 for the first re-sit."))
+    attempt = models.PositiveSmallIntegerField(
+        _("attempt"), default=1, help_text=_("1 for the first sitting, 2 for the first re-sit.")
+    )
     # Copied from the assessment so the database itself can bound the score.
     full_marks = models.DecimalField(_("full marks"), default=HUNDRED, editable=False, **SCORE)
     remarks = models.CharField(_("remarks"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     history = HistoricalRecords()
@@ -113,7 +130,9 @@ class AssessmentResult(SoftDeletable):
         indexes = [models.Index(fields=["worker", "assessment"], name="result_worker_assessment")]
         constraints = [
             models.UniqueConstraint(
-                fields=["assessment", "worker", "attempt"], condition=Q(deleted_at__isnull=True), name="result_one_per_attempt"
+                fields=["assessment", "worker", "attempt"],
+                condition=Q(deleted_at__isnull=True),
+                name="result_one_per_attempt",
             ),
             models.CheckConstraint(
                 condition=Q(absent=True, score__isnull=True)
@@ -147,7 +166,9 @@ class AssessmentResult(SoftDeletable):
 class ComprehensiveReview(models.Model):
     """The outcome of a comprehensive review (综合评审) for 技师 and above, as HR records it."""
 
-    worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="comprehensive_reviews")
+    worker = models.ForeignKey(
+        Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="comprehensive_reviews"
+    )
     trade = models.ForeignKey(Trade, verbose_name=_("trade"), on_delete=models.PROTECT, related_name="+")
     rank = models.ForeignKey(Rank, verbose_name=_("rank"), on_delete=models.PROTECT, related_name="+")
     held_on = models.DateField(_("date"))
@@ -172,7 +193,9 @@ class RuleSet(models.Model):
     in force on the evaluation date applies. Every part is optional.
     """
 
-    package = models.ForeignKey(TrainingPackage, verbose_name=_("training package"), on_delete=models.PROTECT, related_name="rule_sets")
+    package = models.ForeignKey(
+        TrainingPackage, verbose_name=_("training package"), on_delete=models.PROTECT, related_name="rule_sets"
+    )
     name = models.CharField(_("version"), max_length=100, help_text=_("e.g. 2018 标准 or 2022 新八级"))
     effective_from = models.DateField(_("effective from"))
     require_package = models.BooleanField(_("package completed"), default=True)
@@ -182,25 +205,45 @@ class RuleSet(models.Model):
     require_practical = models.BooleanField(_("practical exam required"), default=True)
     practical_pass_mark = models.DecimalField(_("practical pass mark"), default=Decimal("60"), **SCORE)
     resit_limit = models.PositiveSmallIntegerField(
-        _("re-sits allowed"), default=1, help_text=_("Once used up, the worker must retrain before a new attempt counts.")
+        _("re-sits allowed"),
+        default=1,
+        help_text=_("Once used up, the worker must retrain before a new attempt counts."),
     )
     exam_valid_months = models.PositiveSmallIntegerField(
         _("exam valid for (months)"), null=True, blank=True, help_text=_("Empty: a passed exam never lapses.")
     )
     theory_weight = models.DecimalField(
-        _("theory weight %"), null=True, blank=True, max_digits=5, decimal_places=2,
+        _("theory weight %"),
+        null=True,
+        blank=True,
+        max_digits=5,
+        decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     practical_weight = models.DecimalField(
-        _("practical weight %"), null=True, blank=True, max_digits=5, decimal_places=2,
+        _("practical weight %"),
+        null=True,
+        blank=True,
+        max_digits=5,
+        decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     composite_pass_mark = models.DecimalField(_("composite pass mark"), null=True, blank=True, **SCORE)
     years_at_previous_rank = models.DecimalField(
-        _("years at previous rank"), null=True, blank=True, max_digits=4, decimal_places=1, validators=[MinValueValidator(0)]
+        _("years at previous rank"),
+        null=True,
+        blank=True,
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(0)],
     )
     years_in_trade = models.DecimalField(
-        _("or years in the trade"), null=True, blank=True, max_digits=4, decimal_places=1, validators=[MinValueValidator(0)],
+        _("or years in the trade"),
+        null=True,
+        blank=True,
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(0)],
         help_text=_("Either time requirement satisfies the rule when both are set."),
     )
     require_review = models.BooleanField(_("comprehensive review required"), default=False)
@@ -216,8 +259,10 @@ class RuleSet(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["package", "effective_from"], name="rule_set_one_per_date"),
             models.CheckConstraint(
-                condition=Q(theory_pass_mark__gte=0) & Q(theory_pass_mark__lte=100)
-                & Q(practical_pass_mark__gte=0) & Q(practical_pass_mark__lte=100),
+                condition=Q(theory_pass_mark__gte=0)
+                & Q(theory_pass_mark__lte=100)
+                & Q(practical_pass_mark__gte=0)
+                & Q(practical_pass_mark__lte=100),
                 name="rule_set_pass_marks_in_range",
             ),
             models.CheckConstraint(
@@ -261,14 +306,24 @@ class RankRecord(SoftDeletable):
     awarded_on = models.DateField(_("awarded on"), null=True, blank=True)
     certificate_no = models.CharField(_("certificate number"), max_length=40, blank=True)
     rule_set = models.ForeignKey(
-        RuleSet, verbose_name=_("rule set"), null=True, blank=True, on_delete=models.PROTECT, related_name="rank_records"
+        RuleSet,
+        verbose_name=_("rule set"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rank_records",
     )
     # A frozen copy of the explanation the award rests on, so rule edits never rewrite history.
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     needs_review = models.BooleanField(_("needs HR review"), default=False)
     review_reason = models.CharField(_("why it needs review"), max_length=300, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -312,17 +367,28 @@ class Certificate(SoftDeletable):
     number = models.CharField(_("number"), max_length=40)
     worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="certificates")
     special_operation = models.ForeignKey(
-        SpecialOperation, verbose_name=_("special operation"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+        SpecialOperation,
+        verbose_name=_("special operation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificates",
     )
-    trade = models.ForeignKey(Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates")
-    rank = models.ForeignKey(Rank, verbose_name=_("rank"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates")
+    trade = models.ForeignKey(
+        Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    rank = models.ForeignKey(
+        Rank, verbose_name=_("rank"), null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
     issuing_body = models.CharField(_("issuing body"), max_length=200)
     first_issued_on = models.DateField(_("first issued on"), null=True, blank=True)
     issued_on = models.DateField(_("issued on"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     next_review_due = models.DateField(_("next review due"), null=True, blank=True)
     extended_review_approved = models.BooleanField(
-        _("6-year review approved"), default=False, help_text=_("≥ 10 years in the same trade with a clean record, and approved.")
+        _("6-year review approved"),
+        default=False,
+        help_text=_("≥ 10 years in the same trade with a clean record, and approved."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     remarks = models.CharField(_("remarks"), max_length=200, blank=True)
@@ -340,7 +406,9 @@ class Certificate(SoftDeletable):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "number"], condition=Q(deleted_at__isnull=True), name="certificate_number_unique_per_kind"
+                fields=["kind", "number"],
+                condition=Q(deleted_at__isnull=True),
+                name="certificate_number_unique_per_kind",
             ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("issued_on")),
@@ -372,11 +440,17 @@ class CertificateReview(models.Model):
         PASSED = "passed", _("Passed")
         FAILED = "failed", _("Failed")
 
-    certificate = models.ForeignKey(Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="reviews")
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="reviews"
+    )
     reviewed_on = models.DateField(_("reviewed on"))
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     training_hours = models.DecimalField(
-        _("review training hours"), max_digits=6, decimal_places=1, default=Decimal("0"), validators=[MinValueValidator(0)]
+        _("review training hours"),
+        max_digits=6,
+        decimal_places=1,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
     )
     reviewer = models.CharField(_("reviewing body"), max_length=200, blank=True)
     remarks = models.CharField(_("remarks"), max_length=200, blank=True)
@@ -427,9 +501,13 @@ class Honour(SoftDeletable):
 class Mentorship(models.Model):
     """A mentor–apprentice pair (师带徒) and the sign-off that lets the apprentice work alone."""
 
-    apprentice = models.ForeignKey(Worker, verbose_name=_("apprentice"), on_delete=models.PROTECT, related_name="mentorships")
+    apprentice = models.ForeignKey(
+        Worker, verbose_name=_("apprentice"), on_delete=models.PROTECT, related_name="mentorships"
+    )
     mentor = models.ForeignKey(Worker, verbose_name=_("mentor"), on_delete=models.PROTECT, related_name="apprentices")
-    trade = models.ForeignKey(Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    trade = models.ForeignKey(
+        Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     start = models.DateField(_("from"))
     planned_end = models.DateField(_("planned end"))
     signed_off_on = models.DateField(_("signed off on"), null=True, blank=True)
@@ -464,20 +542,38 @@ class ComplianceRule(models.Model):
     name = models.CharField(_("name"), max_length=100)
     effective_from = models.DateField(_("effective from"))
     category = models.CharField(
-        _("personnel category"), max_length=20, choices=PersonnelCategory.choices, blank=True, help_text=_("Empty: every category.")
+        _("personnel category"),
+        max_length=20,
+        choices=PersonnelCategory.choices,
+        blank=True,
+        help_text=_("Empty: every category."),
     )
-    trade = models.ForeignKey(Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    initial_hours = models.DecimalField(_("initial training hours"), max_digits=6, decimal_places=1, default=Decimal("72"))
-    annual_hours = models.DecimalField(_("annual retraining hours"), max_digits=6, decimal_places=1, default=Decimal("20"))
-    special_initial_hours = models.DecimalField(_("special-operation initial hours"), max_digits=6, decimal_places=1, default=Decimal("90"))
+    trade = models.ForeignKey(
+        Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    initial_hours = models.DecimalField(
+        _("initial training hours"), max_digits=6, decimal_places=1, default=Decimal("72")
+    )
+    annual_hours = models.DecimalField(
+        _("annual retraining hours"), max_digits=6, decimal_places=1, default=Decimal("20")
+    )
+    special_initial_hours = models.DecimalField(
+        _("special-operation initial hours"), max_digits=6, decimal_places=1, default=Decimal("90")
+    )
     certificate_valid_years = models.PositiveSmallIntegerField(_("certificate valid (years)"), default=6)
     review_interval_years = models.PositiveSmallIntegerField(_("review every (years)"), default=3)
-    extended_review_interval_years = models.PositiveSmallIntegerField(_("review every, when extended (years)"), default=6)
+    extended_review_interval_years = models.PositiveSmallIntegerField(
+        _("review every, when extended (years)"), default=6
+    )
     review_window_days = models.PositiveSmallIntegerField(_("review window (days before due)"), default=60)
-    review_training_hours = models.DecimalField(_("review training hours"), max_digits=6, decimal_places=1, default=Decimal("8"))
+    review_training_hours = models.DecimalField(
+        _("review training hours"), max_digits=6, decimal_places=1, default=Decimal("8")
+    )
     review_failures_allowed = models.PositiveSmallIntegerField(_("failed reviews before invalid"), default=1)
     mentoring_months = models.PositiveSmallIntegerField(_("mentoring period (months)"), default=4)
-    away_practical_months = models.PositiveSmallIntegerField(_("away from special operation: practical exam after (months)"), default=6)
+    away_practical_months = models.PositiveSmallIntegerField(
+        _("away from special operation: practical exam after (months)"), default=6
+    )
     away_retrain_months = models.PositiveSmallIntegerField(_("away from post: retraining after (months)"), default=12)
     manager_assessment_months = models.PositiveSmallIntegerField(_("manager assessment within (months)"), default=6)
     history = HistoricalRecords()
@@ -504,7 +600,9 @@ class ReminderLog(models.Model):
     worker = models.ForeignKey(
         Worker, verbose_name=_("worker"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    item_key = models.CharField(_("item"), max_length=120, help_text=_("What fell due, e.g. cert:12:review:2026-05-05."))
+    item_key = models.CharField(
+        _("item"), max_length=120, help_text=_("What fell due, e.g. cert:12:review:2026-05-05.")
+    )
     bucket = models.CharField(_("due bucket"), max_length=10, choices=Bucket.choices)
     due_on = models.DateField(_("due on"))
     sent_on = models.DateField(_("sent on"))
@@ -532,7 +630,9 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("acts as user"), on_delete=models.CASCADE, related_name="api_tokens"
     )
-    prefix = models.CharField(_("prefix"), max_length=8, editable=False, help_text=_("The first characters, to tell tokens apart."))
+    prefix = models.CharField(
+        _("prefix"), max_length=8, editable=False, help_text=_("The first characters, to tell tokens apart.")
+    )
     key_hash = models.CharField(_("hash"), max_length=64, unique=True, editable=False)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

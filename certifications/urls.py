@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import api, views, views_compliance, views_spreadsheets
+from certifications.clearance import api
+from certifications.clearance import views as views_compliance
+from certifications.progress import views
+from certifications.spreadsheets import views as views_spreadsheets
 
 app_name = "certifications"
 
@@ -14,6 +17,12 @@ urlpatterns = [
     path("api/clearance/", api.clearance, name="api-clearance"),
     path("spreadsheets/results/import/", views_spreadsheets.results_import_view, name="results-import"),
     path("spreadsheets/ledger/export/", views_spreadsheets.ledger_export_start, name="ledger-export"),
-    path("spreadsheets/ledger/<str:result_id>/", views_spreadsheets.ledger_export_progress, name="ledger-export-progress"),
-    path("spreadsheets/ledger/<str:result_id>/download/", views_spreadsheets.ledger_export_download, name="ledger-export-download"),
+    path(
+        "spreadsheets/ledger/<str:result_id>/", views_spreadsheets.ledger_export_progress, name="ledger-export-progress"
+    ),
+    path(
+        "spreadsheets/ledger/<str:result_id>/download/",
+        views_spreadsheets.ledger_export_download,
+        name="ledger-export-download",
+    ),
 ]

@@ -33,4 +33,8 @@ class RejectNulCharactersMiddleware:
         content_type = request.content_type or ""
         if request.method == "POST" and content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             params.append(request.POST)
-        return any("\x00" in key or any("\x00" in value for value in values) for query in params for key, values in query.lists())
+        return any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for query in params
+            for key, values in query.lists()
+        )

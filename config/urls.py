@@ -4,11 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
-from certifications import views as certification_views
-
-admin.site.site_header = "Kuangjiang 矿匠"
-admin.site.site_title = "Kuangjiang 矿匠"
-admin.site.index_title = admin.site.site_header
+from certifications.progress import views as certification_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),

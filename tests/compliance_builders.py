@@ -26,9 +26,7 @@ def electrician_trade():
 
 
 def annual_hours(worker, year, hours=Decimal("20")):
-    klass = TrainingClassFactory(
-        kind=tr.TrainingClass.Kind.ANNUAL, start=dt.date(year, 3, 2), end=dt.date(year, 3, 6)
-    )
+    klass = TrainingClassFactory(kind=tr.TrainingClass.Kind.ANNUAL, start=dt.date(year, 3, 2), end=dt.date(year, 3, 6))
     return AttendanceFactory(training_class=klass, worker=worker, theory_hours=hours, practical_hours=Decimal("0"))
 
 

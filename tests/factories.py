@@ -7,8 +7,8 @@ import factory
 from django.contrib.auth.models import Group, User
 
 from certifications import models as cert
+from core.text import pinyin_key
 from training import models as tr
-from training.text import pinyin_key
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -64,7 +64,8 @@ def make_ladder() -> list[tr.Rank]:
     """Return the five national ranks, lowest first."""
     return [
         tr.Rank.objects.get_or_create(
-            code=code, defaults={"name": name, "order": (6 - level) * 10, "national_level": level, "high_skill": level <= 3}
+            code=code,
+            defaults={"name": name, "order": (6 - level) * 10, "national_level": level, "high_skill": level <= 3},
         )[0]
         for code, name, level in LADDER
     ]

@@ -53,5 +53,7 @@ def trade_setup(*, years_at_previous_rank=None, code="T900") -> Trade:
 def worker_in(setup: Trade, worker=None, **kwargs):
     """Return a worker holding 初级工 in the trade since 2020."""
     worker_trade = WorkerTradeFactory(trade=setup.trade, **({"worker": worker} if worker else {}), **kwargs)
-    RankRecordFactory(worker=worker_trade.worker, trade=setup.trade, rank=setup.ranks[0], awarded_on=dt.date(2020, 6, 1))
+    RankRecordFactory(
+        worker=worker_trade.worker, trade=setup.trade, rank=setup.ranks[0], awarded_on=dt.date(2020, 6, 1)
+    )
     return worker_trade.worker

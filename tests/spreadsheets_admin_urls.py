@@ -4,9 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from certifications.models import AssessmentResult
-from certifications.resources import AssessmentResultResource
+from certifications.spreadsheets.resources import AssessmentResultResource
+from core.importexport import LedgerExportAdminMixin, ResultsImportAdminMixin
 from training.models import Worker
-from training.resources import LedgerExportAdminMixin, ResultsImportAdminMixin, WorkerResource
+from training.resources import WorkerResource
 
 site = admin.AdminSite(name="sheets")
 

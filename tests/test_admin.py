@@ -97,7 +97,9 @@ def world(size: int) -> dict:
         cert.CertificateReview: certificate.reviews.first(),
         cert.Honour: HonourFactory(worker=worker),
         cert.Mentorship: MentorshipFactory(apprentice=WorkerFactory(unit=worker.unit), mentor=worker),
-        cert.ComplianceRule: cert.ComplianceRule.objects.create(name="煤矿安全培训规定", effective_from=dt.date(2018, 1, 1)),
+        cert.ComplianceRule: cert.ComplianceRule.objects.create(
+            name="煤矿安全培训规定", effective_from=dt.date(2018, 1, 1)
+        ),
     }
     return rows
 
@@ -195,8 +197,13 @@ def test_hr_finds_a_worker_by_chinese_name_pinyin_or_employee_number(hr_client):
     zhang = WorkerFactory(name="张伟", employee_no="100001")
     li = WorkerFactory(name="李娜", employee_no="200002")
     url = admin_url(tr.Worker, "changelist")
-    for term, found, missing in (("张伟", zhang, li), ("zhang", zhang, li), ("zhang wei", zhang, li),
-                                 ("200002", li, zhang), ("lina", li, zhang)):
+    for term, found, missing in (
+        ("张伟", zhang, li),
+        ("zhang", zhang, li),
+        ("zhang wei", zhang, li),
+        ("200002", li, zhang),
+        ("lina", li, zhang),
+    ):
         listed = list(hr_client.get(url, {"q": term}).context["cl"].result_list)
         assert found in listed and missing not in listed, term
 
@@ -209,7 +216,10 @@ def test_hr_finds_results_and_attendance_by_worker_pinyin_and_course_code(hr_cli
     other_result = ResultFactory(worker=WorkerFactory(name="李娜"))
     attendance = AttendanceFactory(worker=zhang, training_class=TrainingClassFactory(course=course))
     other_attendance = AttendanceFactory(worker=WorkerFactory(name="王强"))
-    for model, found, missing in ((cert.AssessmentResult, result, other_result), (tr.Attendance, attendance, other_attendance)):
+    for model, found, missing in (
+        (cert.AssessmentResult, result, other_result),
+        (tr.Attendance, attendance, other_attendance),
+    ):
         for term in ("zhangwei", "JD-004"):
             listed = list(hr_client.get(admin_url(model, "changelist"), {"q": term}).context["cl"].result_list)
             assert found in listed and missing not in listed, (model.__name__, term)
@@ -229,8 +239,12 @@ def test_a_department_filter_includes_the_crews_below_it(hr_client):
 def test_adding_a_worker_in_the_admin_fills_the_pinyin(hr_client):
     unit = WorkerFactory().unit
     data = {
-        "employee_no": "300003", "name": "赵磊", "unit": unit.pk, "category": tr.PersonnelCategory.OTHER,
-        "status": tr.Worker.Status.ACTIVE, "hire_date": "2020-03-01",
+        "employee_no": "300003",
+        "name": "赵磊",
+        "unit": unit.pk,
+        "category": tr.PersonnelCategory.OTHER,
+        "status": tr.Worker.Status.ACTIVE,
+        "hire_date": "2020-03-01",
     }
     for prefix in ("worker_trades", "away_periods"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})

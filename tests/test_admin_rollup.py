@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certifications.models import RankRecord
-from certifications.services import ranks_recompute
+from certifications.ranks.services import ranks_recompute
 from tests.factories import AttendanceFactory, ResultFactory
 from tests.rollup_setup import trade_setup, worker_in
 
@@ -66,7 +66,8 @@ def test_rejecting_asks_for_a_reason_first(hr_client):
     record.refresh_from_db()
     assert record.status == "pending"
     hr_client.post(
-        changelist, {"action": "reject_awards", "_selected_action": [record.pk], "post": "yes", "reject_reason": "材料不全"}
+        changelist,
+        {"action": "reject_awards", "_selected_action": [record.pk], "post": "yes", "reject_reason": "材料不全"},
     )
     record.refresh_from_db()
     assert record.status == "rejected" and record.evidence["rejection_reason"] == "材料不全"

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from certifications.models import RankRecord
-from certifications.services import ranks_recompute
+from certifications.ranks.services import ranks_recompute
 from tests.factories import AttendanceFactory, ResultFactory
 from tests.rollup_setup import trade_setup, worker_in
 
@@ -40,9 +40,7 @@ def change_form_data(response) -> dict:
 
 def recomputes(callbacks) -> list[list[int]]:
     """Return the worker ids of each re-evaluation scheduled among the on-commit callbacks."""
-    return [
-        sorted(c.keywords["worker_ids"]) for c in callbacks if isinstance(c, partial) and c.func is ranks_recompute
-    ]
+    return [sorted(c.keywords["worker_ids"]) for c in callbacks if isinstance(c, partial) and c.func is ranks_recompute]
 
 
 def post(client, url, data):
@@ -60,7 +58,9 @@ def earner(setup, practical=True):
     return worker
 
 
-def test_results_added_in_a_sittings_inline_re_evaluate_each_worker_once_after_commit(hr_client, settings, django_capture_on_commit_callbacks):
+def test_results_added_in_a_sittings_inline_re_evaluate_each_worker_once_after_commit(
+    hr_client, settings, django_capture_on_commit_callbacks
+):
     settings.KUANGJIANG = {**settings.KUANGJIANG, "RANK_AWARD_MODE": "confirm"}
     setup = trade_setup()
     first, second = earner(setup, practical=False), earner(setup, practical=False)
@@ -72,10 +72,14 @@ def test_results_added_in_a_sittings_inline_re_evaluate_each_worker_once_after_c
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         post(hr_client, url, data)
     assert recomputes(callbacks) == [sorted([first.pk, second.pk])]
-    assert list(RankRecord.objects.filter(status="pending").values_list("worker_id", "rank_id")) == [(first.pk, setup.ranks[1].pk)]
+    assert list(RankRecord.objects.filter(status="pending").values_list("worker_id", "rank_id")) == [
+        (first.pk, setup.ranks[1].pk)
+    ]
 
 
-def test_a_score_corrected_in_the_inline_marks_the_award_resting_on_it_for_review(hr_client, settings, django_capture_on_commit_callbacks):
+def test_a_score_corrected_in_the_inline_marks_the_award_resting_on_it_for_review(
+    hr_client, settings, django_capture_on_commit_callbacks
+):
     settings.KUANGJIANG = {**settings.KUANGJIANG, "RANK_AWARD_MODE": "auto"}
     setup = trade_setup()
     worker, bystander = earner(setup), earner(setup)
@@ -92,7 +96,9 @@ def test_a_score_corrected_in_the_inline_marks_the_award_resting_on_it_for_revie
     assert not RankRecord.objects.get(worker=bystander, rank=setup.ranks[1]).needs_review
 
 
-def test_attendance_removed_in_a_classs_inline_marks_the_award_for_review_and_re_evaluates(hr_client, settings, django_capture_on_commit_callbacks):
+def test_attendance_removed_in_a_classs_inline_marks_the_award_for_review_and_re_evaluates(
+    hr_client, settings, django_capture_on_commit_callbacks
+):
     settings.KUANGJIANG = {**settings.KUANGJIANG, "RANK_AWARD_MODE": "auto"}
     setup = trade_setup()
     worker = earner(setup)

@@ -15,8 +15,12 @@ pytestmark = pytest.mark.django_db
 
 def result_post(result, **changes):
     data = {
-        "assessment": result.assessment_id, "worker": result.worker_id, "attempt": result.attempt,
-        "score": result.score, "remarks": result.remarks, "change_reason": "",
+        "assessment": result.assessment_id,
+        "worker": result.worker_id,
+        "attempt": result.attempt,
+        "score": result.score,
+        "remarks": result.remarks,
+        "change_reason": "",
     }
     if result.absent:
         data["absent"] = "on"
@@ -41,7 +45,11 @@ def test_a_score_change_in_the_admin_keeps_who_and_why(hr_client, hr_user):
     response = hr_client.post(url, result_post(result, score="61", change_reason="appeal upheld"))
     assert response.status_code == 302
     latest = result.history.first()
-    assert (latest.score, latest.history_user, latest.history_change_reason) == (Decimal("61"), hr_user, "appeal upheld")
+    assert (latest.score, latest.history_user, latest.history_change_reason) == (
+        Decimal("61"),
+        hr_user,
+        "appeal upheld",
+    )
     history = hr_client.get(reverse("admin:certifications_assessmentresult_history", args=[result.pk]))
     assert "appeal upheld" in history.content.decode()
 
@@ -75,7 +83,9 @@ def test_bulk_delete_marks_every_selected_record_deleted(hr_client):
     ids = [r.pk for r in results]
     confirm = hr_client.post(url, {"action": "delete_selected", "_selected_action": ids})
     assert 'name="delete_reason"' in confirm.content.decode()
-    hr_client.post(url, {"action": "delete_selected", "_selected_action": ids, "post": "yes", "delete_reason": "wrong sitting"})
+    hr_client.post(
+        url, {"action": "delete_selected", "_selected_action": ids, "post": "yes", "delete_reason": "wrong sitting"}
+    )
     assert AssessmentResult.objects.filter(pk__in=ids).count() == 0
     assert AssessmentResult.all_objects.filter(pk__in=ids, delete_reason="wrong sitting").count() == 3
 
@@ -91,7 +101,10 @@ def test_hr_lists_deleted_records_and_restores_them(hr_client, hr_user):
     deleted = hr_client.get(url, {"deleted": "yes"}).context["cl"].result_list
     assert list(deleted) == [gone]
     assert hr_client.get(reverse("admin:certifications_assessmentresult_change", args=[gone.pk])).status_code == 200
-    hr_client.post(url + "?deleted=yes", {"action": "restore_selected", "_selected_action": [gone.pk], "apply": "yes", "restore_reason": "typo fixed"})
+    hr_client.post(
+        url + "?deleted=yes",
+        {"action": "restore_selected", "_selected_action": [gone.pk], "apply": "yes", "restore_reason": "typo fixed"},
+    )
     assert AssessmentResult.objects.filter(pk=gone.pk).exists()
     assert gone.history.first().history_change_reason == "Restored: typo fixed"
 
@@ -112,13 +125,25 @@ def test_removing_an_attendance_row_in_a_class_marks_it_deleted(hr_client):
     url = reverse("admin:training_trainingclass_change", args=[training_class.pk])
     form = hr_client.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update({
-        "course": training_class.course_id, "start": "2026-03-02", "end": "2026-03-13",
-        "attendances-TOTAL_FORMS": "1", "attendances-INITIAL_FORMS": "1", "attendances-MIN_NUM_FORMS": "0",
-        "attendances-MAX_NUM_FORMS": "1000", "attendances-0-id": attendance.pk, "attendances-0-training_class": training_class.pk,
-        "attendances-0-worker": attendance.worker_id, "attendances-0-theory_hours": "24", "attendances-0-practical_hours": "16",
-        "attendances-0-remarks": "", "attendances-0-DELETE": "on", "attendances-0-change_reason": "not in this class",
-    })
+    data.update(
+        {
+            "course": training_class.course_id,
+            "start": "2026-03-02",
+            "end": "2026-03-13",
+            "attendances-TOTAL_FORMS": "1",
+            "attendances-INITIAL_FORMS": "1",
+            "attendances-MIN_NUM_FORMS": "0",
+            "attendances-MAX_NUM_FORMS": "1000",
+            "attendances-0-id": attendance.pk,
+            "attendances-0-training_class": training_class.pk,
+            "attendances-0-worker": attendance.worker_id,
+            "attendances-0-theory_hours": "24",
+            "attendances-0-practical_hours": "16",
+            "attendances-0-remarks": "",
+            "attendances-0-DELETE": "on",
+            "attendances-0-change_reason": "not in this class",
+        }
+    )
     response = hr_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
     kept = Attendance.all_objects.get(pk=attendance.pk)

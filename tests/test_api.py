@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from certifications import compliance
+from certifications.clearance import facts as compliance
 from certifications.models import ApiToken
 from tests.compliance_builders import TODAY, cleared_electrician, electrician_trade
 from tests.factories import UnitFactory, UserFactory, WorkerFactory
@@ -25,7 +25,9 @@ def setup(hr_user):
 
 def get(client, raw=None, scheme="Token", **params):
     headers = {"Authorization": f"{scheme} {raw}"} if raw is not None else {}
-    return client.get(URL, {"employee_no": "E100", "trade": "综采维修电工", "on": TODAY.isoformat(), **params}, headers=headers)
+    return client.get(
+        URL, {"employee_no": "E100", "trade": "综采维修电工", "on": TODAY.isoformat(), **params}, headers=headers
+    )
 
 
 def test_the_url_is_the_documented_one():

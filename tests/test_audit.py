@@ -6,8 +6,9 @@ import pytest
 from django.forms import modelform_factory
 from django.urls import reverse
 
-from certifications.audit import with_reason, worker_history_get
 from certifications.models import AssessmentResult, RuleSet
+from certifications.progress.history import worker_history_get
+from core.history import with_reason
 from tests.factories import (
     AttendanceFactory,
     CertificateFactory,

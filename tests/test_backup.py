@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from tests.factories import AttendanceFactory, WorkerFactory
+from tests.factories import AttendanceFactory
 from training.management.commands.backup import pg_env, sqlite_backup
 from training.models import Worker
 
@@ -39,8 +39,15 @@ def test_a_sqlite_backup_is_a_consistent_single_file_copy(tmp_path):
 
 
 def _manage(*args, db: Path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings.base"}
-    completed = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+    }
+    completed = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return completed.stdout
 
@@ -53,11 +60,11 @@ def test_backup_and_restore_round_trip_a_sqlite_database(tmp_path):
         "mine = Unit.objects.get_or_create(code='MINE', defaults={'name': '示范煤矿', 'kind': 'mine'})[0]; "
         "Worker.objects.create(employee_no='E_N_', name='张伟', unit=mine, category='other', hire_date=dt.date(2015, 3, 1))"
     )
-    _manage("shell", "-c", make_worker.replace('_N_', '1'), db=db)
+    _manage("shell", "-c", make_worker.replace("_N_", "1"), db=db)
     assert "Backed up" in _manage("backup", str(backup), db=db)
     with sqlite3.connect(backup) as copy:
         assert copy.execute("SELECT employee_no FROM training_worker").fetchall() == [("E1",)]
-    _manage("shell", "-c", make_worker.replace('_N_', '2'), db=db)
+    _manage("shell", "-c", make_worker.replace("_N_", "2"), db=db)
     _manage("restore", "--yes", str(backup), db=db)
     with sqlite3.connect(db) as restored:
         assert restored.execute("SELECT employee_no FROM training_worker").fetchall() == [("E1",)]
@@ -75,15 +82,22 @@ def test_a_pg_dump_backup_restores_into_a_fresh_database(on_postgres, tmp_path):
     settings_dict = connection.settings_dict
     scratch = f"kj_restore_{uuid.uuid4().hex[:8]}"
     admin_dsn = dict(
-        host=settings_dict["HOST"] or None, port=settings_dict["PORT"] or None, user=settings_dict["USER"] or None,
-        password=settings_dict["PASSWORD"] or None, dbname="postgres", autocommit=True,
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"] or None,
+        password=settings_dict["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     )
     with psycopg.connect(**admin_dsn) as admin:
         admin.execute(f'CREATE DATABASE "{scratch}"')
     try:
         completed = subprocess.run(
             ["pg_restore", "--no-owner", f"--dbname={scratch}", str(archive)],
-            env=pg_env(settings_dict), capture_output=True, text=True, timeout=300,
+            env=pg_env(settings_dict),
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert completed.returncode == 0, completed.stderr
         with psycopg.connect(**{**admin_dsn, "dbname": scratch}) as restored:

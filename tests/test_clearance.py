@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from certifications import clearance as c
+from certifications.clearance import rules as c
 
 D = dt.date
 ELECTRICAL = (7, "煤矿井下电气作业")
@@ -168,9 +168,9 @@ def test_the_extended_six_year_review_applies_only_after_ten_years_and_approval(
     assert state_young.review_due == D(2029, 5, 5)
     long_valid = replace(old, valid_until=D(2035, 5, 5))
     assert c.certificate_state(long_valid, RULES[0], D(2026, 6, 1)).review_due == D(2032, 5, 5)
-    assert c.certificate_state(replace(long_valid, first_issued_on=D(2020, 5, 6)), RULES[0], D(2026, 6, 1)).review_due == D(
-        2029, 5, 5
-    )
+    assert c.certificate_state(
+        replace(long_valid, first_issued_on=D(2020, 5, 6)), RULES[0], D(2026, 6, 1)
+    ).review_due == D(2029, 5, 5)
 
 
 def test_a_leap_day_certificate_is_due_for_review_on_the_28th_of_february():
@@ -190,7 +190,9 @@ def test_a_worker_without_the_certificate_the_trade_needs_is_not_cleared():
 
 
 def test_a_revoked_certificate_does_not_clear():
-    assert codes(c.evaluate(worker(certificates=(cert(revoked=True),)), TRADE, D(2026, 1, 10), RULES)) == ["certificate_revoked"]
+    assert codes(c.evaluate(worker(certificates=(cert(revoked=True),)), TRADE, D(2026, 1, 10), RULES)) == [
+        "certificate_revoked"
+    ]
 
 
 def test_a_trade_without_special_operations_needs_no_certificate():
@@ -203,7 +205,9 @@ def test_a_newer_certificate_replaces_an_expired_one():
 
 
 def test_certificates_and_reviews_dated_after_the_evaluation_date_are_ignored():
-    w = worker(certificates=(cert(issued_on=D(2026, 2, 1), valid_until=D(2032, 1, 31), next_review_due=D(2029, 1, 31)),))
+    w = worker(
+        certificates=(cert(issued_on=D(2026, 2, 1), valid_until=D(2032, 1, 31), next_review_due=D(2029, 1, 31)),)
+    )
     assert codes(c.evaluate(w, TRADE, D(2026, 1, 10), RULES)) == ["certificate_missing"]
 
 
@@ -238,7 +242,11 @@ def test_hours_of_other_class_kinds_do_not_count_as_annual_retraining():
 
 
 def test_managers_follow_their_own_rule():
-    rules = RULES + (c.RuleVersion(id=2, name="managers", effective_from=D(2018, 3, 1), category="safety_manager", annual_hours=Decimal("16")),)
+    rules = RULES + (
+        c.RuleVersion(
+            id=2, name="managers", effective_from=D(2018, 3, 1), category="safety_manager", annual_hours=Decimal("16")
+        ),
+    )
     w = worker(category="safety_manager", attendances=(annual(2025, "16"),))
     assert c.evaluate(w, SURFACE, D(2026, 1, 10), rules).cleared
     assert "annual_hours" in codes(c.evaluate(replace(w, category="other"), SURFACE, D(2026, 1, 10), rules))
@@ -374,12 +382,16 @@ def test_an_apprentice_works_under_the_mentor_until_signed_off():
 
 def test_a_sign_off_before_the_mentoring_period_ends_does_not_clear():
     early = c.MentorshipFact(5, "李师傅", None, D(2026, 1, 5), D(2026, 5, 4), D(2026, 5, 4), "王队长")
-    assert codes(c.evaluate(new_underground(mentorships=(early,)), UNDERGROUND, D(2026, 6, 1), RULES)) == ["mentoring_too_short"]
+    assert codes(c.evaluate(new_underground(mentorships=(early,)), UNDERGROUND, D(2026, 6, 1), RULES)) == [
+        "mentoring_too_short"
+    ]
 
 
 def test_a_mentorship_for_another_trade_does_not_count():
     other = c.MentorshipFact(5, "李师傅", 99, D(2026, 1, 5), D(2026, 5, 4), D(2026, 5, 5))
-    assert codes(c.evaluate(new_underground(mentorships=(other,)), UNDERGROUND, D(2026, 6, 1), RULES)) == ["mentor_missing"]
+    assert codes(c.evaluate(new_underground(mentorships=(other,)), UNDERGROUND, D(2026, 6, 1), RULES)) == [
+        "mentor_missing"
+    ]
 
 
 def manager(**kw):
@@ -391,7 +403,9 @@ def test_a_new_manager_has_six_months_to_pass_the_safety_management_assessment()
     assert verdict.cleared
     assert verdict.lapses_on == D(2026, 6, 30)
     assert codes(c.evaluate(manager(), SURFACE, D(2026, 7, 1), RULES)) == ["manager_assessment_missing"]
-    passed = cert(id=30, kind="safety_management", special_operation_id=None, issued_on=D(2026, 5, 1), valid_until=D(2029, 4, 30))
+    passed = cert(
+        id=30, kind="safety_management", special_operation_id=None, issued_on=D(2026, 5, 1), valid_until=D(2029, 4, 30)
+    )
     verdict = c.evaluate(manager(certificates=(passed,)), SURFACE, D(2026, 7, 1), RULES)
     assert verdict.cleared
     assert verdict.lapses_on is None  # the assessment's expiry is a reminder, not a lapse
@@ -402,7 +416,9 @@ def test_a_new_manager_has_six_months_to_pass_the_safety_management_assessment()
 
 def test_an_unsigned_mentorship_blocks_however_long_ago_it_started():
     pair = c.MentorshipFact(5, "李师傅", None, D(2026, 1, 5), D(2026, 5, 4))
-    assert "mentoring_not_signed_off" in codes(c.evaluate(new_underground(mentorships=(pair,)), UNDERGROUND, D(2027, 6, 1), RULES))
+    assert "mentoring_not_signed_off" in codes(
+        c.evaluate(new_underground(mentorships=(pair,)), UNDERGROUND, D(2027, 6, 1), RULES)
+    )
     assert "mentor_missing" not in codes(c.evaluate(new_underground(), UNDERGROUND, D(2027, 6, 1), RULES))
 
 
@@ -433,7 +449,8 @@ def test_records_dated_after_the_evaluation_date_never_change_the_verdict(on, la
     future = on + dt.timedelta(days=later)
     extra = replace(
         base,
-        certificates=base.certificates + (cert(id=99, number="NEW", issued_on=future, valid_until=None, next_review_due=None),),
+        certificates=base.certificates
+        + (cert(id=99, number="NEW", issued_on=future, valid_until=None, next_review_due=None),),
         attendances=base.attendances + (c.AttendanceFact(c.REVIEW, future, future, Decimal("8")),),
     )
     assert c.evaluate(base, TRADE, on, RULES).cleared == c.evaluate(extra, TRADE, on, RULES).cleared

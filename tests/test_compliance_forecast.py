@@ -6,7 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from certifications import compliance
+from certifications.clearance import facts as compliance
 from tests.compliance_builders import TODAY, cleared_electrician, electrician_trade
 from tests.factories import CertificateFactory, CertificateReviewFactory, UnitFactory, UserFactory, WorkerFactory
 
@@ -19,15 +19,28 @@ def certs():
     crew = UnitFactory(code="C1", name="综采一队")
     review_in_may = cleared_electrician(trade, op, unit=crew)  # review 2026-05-05
     reviewed = cleared_electrician(trade, op, unit=crew)
-    CertificateReviewFactory(certificate=reviewed.certificates.get(), reviewed_on=dt.date(2026, 3, 8))  # in the window: next due 2029
+    CertificateReviewFactory(
+        certificate=reviewed.certificates.get(), reviewed_on=dt.date(2026, 3, 8)
+    )  # in the window: next due 2029
     expiring = WorkerFactory(unit=crew)
     CertificateFactory(
-        worker=expiring, special_operation=op, trade=trade, issued_on=dt.date(2021, 1, 10),
-        valid_until=dt.date(2027, 1, 9), next_review_due=dt.date(2027, 1, 9),
+        worker=expiring,
+        special_operation=op,
+        trade=trade,
+        issued_on=dt.date(2021, 1, 10),
+        valid_until=dt.date(2027, 1, 9),
+        next_review_due=dt.date(2027, 1, 9),
     )
     CertificateReviewFactory(certificate=expiring.certificates.get(), reviewed_on=dt.date(2023, 12, 1))
     lapsed = WorkerFactory(unit=crew)
-    CertificateFactory(worker=lapsed, special_operation=op, trade=trade, issued_on=dt.date(2020, 1, 1), next_review_due=dt.date(2023, 1, 1), valid_until=dt.date(2026, 1, 1))
+    CertificateFactory(
+        worker=lapsed,
+        special_operation=op,
+        trade=trade,
+        issued_on=dt.date(2020, 1, 1),
+        next_review_due=dt.date(2023, 1, 1),
+        valid_until=dt.date(2026, 1, 1),
+    )
     return crew, trade
 
 

@@ -37,7 +37,7 @@ def test_the_worker_page_says_why_a_worker_is_not_cleared(hr_client, crew):
 
 def test_the_unit_page_has_a_clearance_column(hr_client, crew):
     body = hr_client.get(reverse("certifications:unit-detail", args=["ZC9"])).content.decode()
-    assert body.count("state--met\"><span class=\"symbol\" aria-hidden=\"true\">✓</span> Cleared") >= 1
+    assert body.count('state--met"><span class="symbol" aria-hidden="true">✓</span> Cleared') >= 1
     assert "No 煤矿井下电气作业 certificate." in body
 
 
@@ -45,15 +45,15 @@ def test_the_dashboard_shows_licensed_on_post_and_the_forecast_chart(hr_client, 
     response = hr_client.get(reverse("certifications:dashboard"))
     body = response.content.decode()
     assert "持证上岗率" in body
-    assert "50% <span class=\"muted\">(1/2)</span>" in body
+    assert '50% <span class="muted">(1/2)</span>' in body
     assert "<svg viewBox" in body and "Recertification forecast" in body
     forecast = response.context["forecast"]
     assert forecast.review_totals[2] == 1  # May 2026: E1's review
 
 
 def test_the_forecast_chart_escapes_nothing_it_should_not(hr_client, crew):
-    from certifications import compliance
-    from certifications.views_compliance import forecast_chart
+    from certifications.clearance import facts as compliance
+    from certifications.clearance.views import forecast_chart
 
     svg = str(forecast_chart(compliance.recertification_forecast()))
     assert svg.startswith("<svg") and "&lt;" not in svg
@@ -88,21 +88,31 @@ def test_the_certificate_admin_filters_by_effective_due_dates(admin_client, crew
     from tests.factories import CertificateReviewFactory
 
     certificate = crew[1].certificates.get()
-    assert list(admin_client.get("/admin/certifications/certificate/", {"falls_due": "60"}).context["cl"].result_list) == [certificate]
+    assert list(
+        admin_client.get("/admin/certifications/certificate/", {"falls_due": "60"}).context["cl"].result_list
+    ) == [certificate]
     CertificateReviewFactory(certificate=certificate, reviewed_on=dt.date(2026, 3, 9))
-    assert list(admin_client.get("/admin/certifications/certificate/", {"falls_due": "60"}).context["cl"].result_list) == []
-    assert list(admin_client.get("/admin/certifications/certificate/", {"falls_due": "overdue"}).context["cl"].result_list) == []
+    assert (
+        list(admin_client.get("/admin/certifications/certificate/", {"falls_due": "60"}).context["cl"].result_list)
+        == []
+    )
+    assert (
+        list(admin_client.get("/admin/certifications/certificate/", {"falls_due": "overdue"}).context["cl"].result_list)
+        == []
+    )
 
 
 def test_creating_an_api_token_in_the_admin_shows_it_once(admin_client, hr_user):
     from certifications.models import ApiToken
 
-    response = admin_client.post("/admin/certifications/apitoken/add/", {"name": "调度系统", "user": hr_user.pk}, follow=True)
+    response = admin_client.post(
+        "/admin/certifications/apitoken/add/", {"name": "调度系统", "user": hr_user.pk}, follow=True
+    )
     token = ApiToken.objects.get()
     shown = [str(m) for m in response.context["messages"]]
     assert any(token.prefix in m for m in shown)
     raw = next(m for m in shown if token.prefix in m).split(": ", 1)[1].split(" ")[0]
-    from certifications import compliance
+    from certifications.clearance import facts as compliance
 
     assert compliance.token_hash(raw) == token.key_hash
 
@@ -114,10 +124,12 @@ def test_the_admin_refuses_a_token_for_a_user_without_the_right(admin_client):
 
 
 def test_the_training_department_creates_an_api_token_sees_it_once_and_revokes_it(hr_client, hr_user):
-    from certifications import compliance
+    from certifications.clearance import facts as compliance
     from certifications.models import ApiToken
 
-    response = hr_client.post(reverse("admin:certifications_apitoken_add"), {"name": "调度系统", "user": hr_user.pk}, follow=True)
+    response = hr_client.post(
+        reverse("admin:certifications_apitoken_add"), {"name": "调度系统", "user": hr_user.pk}, follow=True
+    )
     token = ApiToken.objects.get()
     shown = [str(m) for m in response.context["messages"] if token.prefix in str(m)]
     assert len(shown) == 1

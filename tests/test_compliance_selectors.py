@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from certifications import compliance
+from certifications.clearance import facts as compliance
 from certifications.models import Certificate
 from tests.compliance_builders import TODAY, annual_hours, cleared_electrician, electrician_trade
 from tests.factories import (
@@ -67,16 +67,22 @@ def test_hours_of_partial_classes_are_summed_from_attendance(trade_op):
     worker = cleared_electrician(trade, op, hours=False)
     annual_hours(worker, 2025, Decimal("12"))
     assert not compliance.cleared(worker=worker, trade=trade, on=TODAY).cleared
-    klass = TrainingClassFactory(kind=tr.TrainingClass.Kind.ANNUAL, start=dt.date(2025, 10, 1), end=dt.date(2025, 10, 2))
+    klass = TrainingClassFactory(
+        kind=tr.TrainingClass.Kind.ANNUAL, start=dt.date(2025, 10, 1), end=dt.date(2025, 10, 2)
+    )
     AttendanceFactory(training_class=klass, worker=worker, theory_hours=Decimal("4"), practical_hours=Decimal("4"))
     assert compliance.cleared(worker=worker, trade=trade, on=TODAY).cleared
 
 
 def test_mentoring_sign_off_gates_a_new_underground_worker(trade_op):
-    trade = tr.Trade.objects.create(code="T-SUP", name="液压支架工", discipline="production", category="other", underground=True)
+    trade = tr.Trade.objects.create(
+        code="T-SUP", name="液压支架工", discipline="production", category="other", underground=True
+    )
     worker = WorkerFactory(hire_date=dt.date(2025, 12, 1), underground_start=dt.date(2026, 1, 5))
     WorkerTradeFactory(worker=worker, trade=trade, started_on=dt.date(2026, 1, 5))
-    klass = TrainingClassFactory(kind=tr.TrainingClass.Kind.PRE_JOB, start=dt.date(2025, 12, 1), end=dt.date(2025, 12, 20))
+    klass = TrainingClassFactory(
+        kind=tr.TrainingClass.Kind.PRE_JOB, start=dt.date(2025, 12, 1), end=dt.date(2025, 12, 20)
+    )
     AttendanceFactory(training_class=klass, worker=worker, theory_hours=Decimal("40"), practical_hours=Decimal("32"))
     mentorship = MentorshipFactory(apprentice=worker, start=dt.date(2026, 1, 5), planned_end=dt.date(2026, 5, 4))
     verdict = compliance.cleared(worker=worker, trade=trade, on=TODAY)
@@ -96,8 +102,12 @@ def test_a_practical_exam_after_six_months_away_clears_again(trade_op):
     tr.AwayPeriod.objects.create(worker=worker, start=dt.date(2025, 3, 1), end=dt.date(2025, 9, 30))
     on = dt.date(2025, 11, 1)
     annual_hours(worker, 2024)
-    assert [r.code for r in compliance.cleared(worker=worker, trade=trade, on=on).reasons] == ["practical_exam_required"]
-    exam = AssessmentFactory(kind="practical", course=None, special_operation=op, held_on=dt.date(2025, 10, 15), pass_mark=Decimal("80"))
+    assert [r.code for r in compliance.cleared(worker=worker, trade=trade, on=on).reasons] == [
+        "practical_exam_required"
+    ]
+    exam = AssessmentFactory(
+        kind="practical", course=None, special_operation=op, held_on=dt.date(2025, 10, 15), pass_mark=Decimal("80")
+    )
     ResultFactory(assessment=exam, worker=worker, score=Decimal("79"))
     assert not compliance.cleared(worker=worker, trade=trade, on=on).cleared
     ResultFactory(assessment=exam, worker=worker, score=Decimal("85"), attempt=2)
@@ -148,7 +158,9 @@ def test_clearance_for_a_whole_unit_takes_a_fixed_number_of_queries(trade_op, dj
 def test_a_worker_summary_is_cleared_only_when_every_current_trade_is(trade_op):
     trade, op = trade_op
     worker = cleared_electrician(trade, op)
-    other = tr.Trade.objects.create(code="T-BLAST", name="爆破工", discipline="production", category="special_operation")
+    other = tr.Trade.objects.create(
+        code="T-BLAST", name="爆破工", discipline="production", category="special_operation"
+    )
     blasting = tr.SpecialOperation.objects.create(code="SO-BL", name="煤矿井下爆破作业")
     other.special_operations.add(blasting)
     WorkerTradeFactory(worker=worker, trade=other, is_primary=False)

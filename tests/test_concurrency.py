@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
 from certifications.models import AssessmentResult, RankRecord
-from certifications.services import LIVE, ranks_recompute, result_record
+from certifications.ranks.services import LIVE, ranks_recompute, result_record
 from tests.factories import AttendanceFactory, UserFactory
 from tests.rollup_setup import trade_setup, worker_in
 
@@ -47,7 +47,9 @@ def run_together(*jobs, timeout=60):
 
 def trained_worker(setup):
     worker = worker_in(setup)
-    AttendanceFactory(worker=worker, training_class=setup.training_class, theory_hours=Decimal("8"), practical_hours=Decimal("8"))
+    AttendanceFactory(
+        worker=worker, training_class=setup.training_class, theory_hours=Decimal("8"), practical_hours=Decimal("8")
+    )
     return worker
 
 
@@ -81,8 +83,12 @@ def test_two_assessors_and_a_recompute_at_once_give_the_sequential_result(on_pos
 
     for worker in raced:
         errors = run_together(
-            lambda w=worker: result_record(assessment=setup.theory, worker=w, score=Decimal("75"), recorded_by=assessor_a),
-            lambda w=worker: result_record(assessment=setup.practical, worker=w, score=Decimal("81"), recorded_by=assessor_b),
+            lambda w=worker: result_record(
+                assessment=setup.theory, worker=w, score=Decimal("75"), recorded_by=assessor_a
+            ),
+            lambda w=worker: result_record(
+                assessment=setup.practical, worker=w, score=Decimal("81"), recorded_by=assessor_b
+            ),
             lambda: ranks_recompute(),
         )
         assert errors == []
@@ -102,9 +108,7 @@ def test_two_assessors_and_a_recompute_at_once_give_the_sequential_result(on_pos
     assert live_ranks(raced) == live_ranks(sequential)
     # Every raced worker earned 中级工, in the mode's status.
     expected_status = RankRecord.Status.AWARDED if mode == "auto" else RankRecord.Status.PENDING
-    assert all(
-        (setup.trade.pk, setup.ranks[1].pk, expected_status) in rows for rows in live_ranks(raced).values()
-    )
+    assert all((setup.trade.pk, setup.ranks[1].pk, expected_status) in rows for rows in live_ranks(raced).values())
 
 
 def test_two_recomputes_of_the_same_worker_award_the_rank_once(on_postgres, settings):

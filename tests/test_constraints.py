@@ -1,9 +1,9 @@
 """Every database constraint rejects a bad row, even one that skips full_clean(); full_clean() rejects it first."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable
 
 import pytest
 from django.apps import apps
@@ -47,28 +47,55 @@ class Case:
 
 
 def worker_kwargs():
-    return {"employee_no": "900001", "name": "张伟", "name_pinyin": "zhangwei", "unit": UnitFactory(),
-            "category": tr.PersonnelCategory.OTHER, "hire_date": D(2015, 3, 1)}
+    return {
+        "employee_no": "900001",
+        "name": "张伟",
+        "name_pinyin": "zhangwei",
+        "unit": UnitFactory(),
+        "category": tr.PersonnelCategory.OTHER,
+        "hire_date": D(2015, 3, 1),
+    }
 
 
 def class_kwargs():
-    return {"code": "K-1", "name": "综采设备维护培训班", "course": CourseFactory(), "kind": tr.TrainingClass.Kind.UPSKILL,
-            "start": D(2026, 3, 2), "end": D(2026, 3, 13)}
+    return {
+        "code": "K-1",
+        "name": "综采设备维护培训班",
+        "course": CourseFactory(),
+        "kind": tr.TrainingClass.Kind.UPSKILL,
+        "start": D(2026, 3, 2),
+        "end": D(2026, 3, 13),
+    }
 
 
 def attendance_kwargs():
-    return {"training_class": TrainingClassFactory(), "worker": WorkerFactory(), "theory_hours": Decimal("24"),
-            "practical_hours": Decimal("16")}
+    return {
+        "training_class": TrainingClassFactory(),
+        "worker": WorkerFactory(),
+        "theory_hours": Decimal("24"),
+        "practical_hours": Decimal("16"),
+    }
 
 
 def assessment_kwargs():
-    return {"code": "A-1", "name": "技能鉴定", "kind": cert.Assessment.Kind.THEORY, "course": CourseFactory(),
-            "held_on": D(2026, 4, 1)}
+    return {
+        "code": "A-1",
+        "name": "技能鉴定",
+        "kind": cert.Assessment.Kind.THEORY,
+        "course": CourseFactory(),
+        "held_on": D(2026, 4, 1),
+    }
 
 
 def result_kwargs():
-    return {"assessment": AssessmentFactory(), "worker": WorkerFactory(), "score": Decimal("75"), "absent": False,
-            "attempt": 1, "full_marks": Decimal("100")}
+    return {
+        "assessment": AssessmentFactory(),
+        "worker": WorkerFactory(),
+        "score": Decimal("75"),
+        "absent": False,
+        "attempt": 1,
+        "full_marks": Decimal("100"),
+    }
 
 
 def rule_set_kwargs():
@@ -76,18 +103,34 @@ def rule_set_kwargs():
 
 
 def rank_record_kwargs():
-    return {"worker": WorkerFactory(), "trade": TradeFactory(), "rank": RankFactory(),
-            "status": cert.RankRecord.Status.AWARDED, "awarded_on": D(2020, 6, 1)}
+    return {
+        "worker": WorkerFactory(),
+        "trade": TradeFactory(),
+        "rank": RankFactory(),
+        "status": cert.RankRecord.Status.AWARDED,
+        "awarded_on": D(2020, 6, 1),
+    }
 
 
 def certificate_kwargs():
-    return {"kind": cert.Certificate.Kind.SPECIAL_OPERATION, "number": "T610802199001011234",
-            "worker": WorkerFactory(), "special_operation": SpecialOperationFactory(), "issuing_body": "陕西省应急管理厅",
-            "issued_on": D(2023, 5, 6), "valid_until": D(2029, 5, 5)}
+    return {
+        "kind": cert.Certificate.Kind.SPECIAL_OPERATION,
+        "number": "T610802199001011234",
+        "worker": WorkerFactory(),
+        "special_operation": SpecialOperationFactory(),
+        "issuing_body": "陕西省应急管理厅",
+        "issued_on": D(2023, 5, 6),
+        "valid_until": D(2029, 5, 5),
+    }
 
 
 def mentorship_kwargs():
-    return {"apprentice": WorkerFactory(), "mentor": WorkerFactory(), "start": D(2026, 1, 5), "planned_end": D(2026, 5, 5)}
+    return {
+        "apprentice": WorkerFactory(),
+        "mentor": WorkerFactory(),
+        "start": D(2026, 1, 5),
+        "planned_end": D(2026, 5, 5),
+    }
 
 
 def worker_trade_kwargs():
@@ -97,39 +140,56 @@ def worker_trade_kwargs():
 CASES: dict[str, Case] = {
     # training
     "unit_only_mine_is_root": Case(
-        tr.Unit, lambda: {"code": "D-1", "name": "综采一队", "kind": tr.Unit.Kind.PRODUCTION_TEAM, "parent": MineFactory()},
+        tr.Unit,
+        lambda: {"code": "D-1", "name": "综采一队", "kind": tr.Unit.Kind.PRODUCTION_TEAM, "parent": MineFactory()},
         {"parent": None},
     ),
     "course_hours_not_negative": Case(
-        tr.Course, lambda: {"code": "JD-001", "title": "电工基础", "theory_hours": Decimal("32"),
-                            "practical_hours": Decimal("16")},
+        tr.Course,
+        lambda: {
+            "code": "JD-001",
+            "title": "电工基础",
+            "theory_hours": Decimal("32"),
+            "practical_hours": Decimal("16"),
+        },
         {"practical_hours": Decimal("-1")},
     ),
     "package_one_per_trade_and_rank": Case(
-        tr.TrainingPackage, lambda: {"code": "P-1", "name": "套餐", "trade": TradeFactory(), "rank": RankFactory()},
-        {"code": "P-2"}, collides=True,
+        tr.TrainingPackage,
+        lambda: {"code": "P-1", "name": "套餐", "trade": TradeFactory(), "rank": RankFactory()},
+        {"code": "P-2"},
+        collides=True,
     ),
     "package_course_once": Case(
-        tr.PackageCourse, lambda: {"package": PackageFactory(), "course": CourseFactory()}, {}, collides=True,
+        tr.PackageCourse,
+        lambda: {"package": PackageFactory(), "course": CourseFactory()},
+        {},
+        collides=True,
     ),
     "package_course_hours_not_negative": Case(
-        tr.PackageCourse, lambda: {"package": PackageFactory(), "course": CourseFactory(), "theory_hours": Decimal("8")},
+        tr.PackageCourse,
+        lambda: {"package": PackageFactory(), "course": CourseFactory(), "theory_hours": Decimal("8")},
         {"theory_hours": Decimal("-8")},
     ),
     "worker_underground_after_hire": Case(tr.Worker, worker_kwargs, {"underground_start": D(2015, 2, 28)}),
     "away_end_after_start": Case(
-        tr.AwayPeriod, lambda: {"worker": WorkerFactory(), "start": D(2025, 3, 1), "end": D(2025, 9, 1)},
+        tr.AwayPeriod,
+        lambda: {"worker": WorkerFactory(), "start": D(2025, 3, 1), "end": D(2025, 9, 1)},
         {"end": D(2025, 2, 1)},
     ),
     "worker_trade_once": Case(tr.WorkerTrade, worker_trade_kwargs, {"is_primary": False}, collides=True),
-    "worker_one_primary_trade": Case(tr.WorkerTrade, worker_trade_kwargs, lambda good: {"trade": TradeFactory()}, collides=True),
+    "worker_one_primary_trade": Case(
+        tr.WorkerTrade, worker_trade_kwargs, lambda good: {"trade": TradeFactory()}, collides=True
+    ),
     "worker_trade_end_after_start": Case(tr.WorkerTrade, worker_trade_kwargs, {"ended_on": D(2015, 1, 1)}),
     "class_end_after_start": Case(tr.TrainingClass, class_kwargs, {"end": D(2026, 3, 1)}),
     "class_capacity_positive": Case(tr.TrainingClass, class_kwargs, {"capacity": 0}),
     "attendance_once_per_class": Case(tr.Attendance, attendance_kwargs, {}, collides=True),
     "attendance_hours_not_negative": Case(tr.Attendance, attendance_kwargs, {"theory_hours": Decimal("-1")}),
     # certifications
-    "assessment_full_marks_positive": Case(cert.Assessment, assessment_kwargs, {"full_marks": Decimal("0"), "pass_mark": Decimal("0")}),
+    "assessment_full_marks_positive": Case(
+        cert.Assessment, assessment_kwargs, {"full_marks": Decimal("0"), "pass_mark": Decimal("0")}
+    ),
     "assessment_pass_mark_within_full": Case(cert.Assessment, assessment_kwargs, {"pass_mark": Decimal("101")}),
     "assessment_has_subject": Case(cert.Assessment, assessment_kwargs, {"course": None}),
     "result_one_per_attempt": Case(cert.AssessmentResult, result_kwargs, {"score": Decimal("80")}, collides=True),
@@ -139,7 +199,10 @@ CASES: dict[str, Case] = {
     "rule_set_pass_marks_in_range": Case(cert.RuleSet, rule_set_kwargs, {"practical_pass_mark": Decimal("120")}),
     "rule_set_composite_complete": Case(cert.RuleSet, rule_set_kwargs, {"theory_weight": Decimal("40")}),
     "rank_record_one_live_per_rank": Case(
-        cert.RankRecord, rank_record_kwargs, {"status": cert.RankRecord.Status.PENDING, "awarded_on": None}, collides=True
+        cert.RankRecord,
+        rank_record_kwargs,
+        {"status": cert.RankRecord.Status.PENDING, "awarded_on": None},
+        collides=True,
     ),
     "rank_record_awarded_has_date": Case(cert.RankRecord, rank_record_kwargs, {"awarded_on": None}),
     "certificate_number_unique_per_kind": Case(
@@ -148,17 +211,29 @@ CASES: dict[str, Case] = {
     "certificate_valid_after_issue": Case(cert.Certificate, certificate_kwargs, {"valid_until": D(2023, 5, 5)}),
     "certificate_special_operation_named": Case(cert.Certificate, certificate_kwargs, {"special_operation": None}),
     "review_hours_not_negative": Case(
-        cert.CertificateReview, lambda: {"certificate": CertificateFactory(), "reviewed_on": D(2026, 4, 1),
-                                         "outcome": cert.CertificateReview.Outcome.PASSED, "training_hours": Decimal("8")},
+        cert.CertificateReview,
+        lambda: {
+            "certificate": CertificateFactory(),
+            "reviewed_on": D(2026, 4, 1),
+            "outcome": cert.CertificateReview.Outcome.PASSED,
+            "training_hours": Decimal("8"),
+        },
         {"training_hours": Decimal("-8")},
     ),
     "mentorship_not_self": Case(cert.Mentorship, mentorship_kwargs, lambda good: {"mentor": good["apprentice"]}),
     "mentorship_end_after_start": Case(cert.Mentorship, mentorship_kwargs, {"planned_end": D(2025, 12, 31)}),
     "mentorship_sign_off_after_start": Case(cert.Mentorship, mentorship_kwargs, {"signed_off_on": D(2025, 12, 31)}),
     "reminder_once_per_bucket": Case(
-        cert.ReminderLog, lambda: {"recipient": "hr@example.com", "item_key": "cert:12:review:2026-05-05", "bucket": "30",
-                                   "due_on": D(2026, 5, 5), "sent_on": D(2026, 4, 10)},
-        {"sent_on": D(2026, 4, 11)}, collides=True,
+        cert.ReminderLog,
+        lambda: {
+            "recipient": "hr@example.com",
+            "item_key": "cert:12:review:2026-05-05",
+            "bucket": "30",
+            "due_on": D(2026, 5, 5),
+            "sent_on": D(2026, 4, 10),
+        },
+        {"sent_on": D(2026, 4, 11)},
+        collides=True,
     ),
     # Field-level uniqueness HR relies on.
     "worker_employee_no_unique": Case(tr.Worker, worker_kwargs, {"name": "李娜", "name_pinyin": "lina"}, collides=True),

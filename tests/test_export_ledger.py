@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from certifications.ledger import LedgerWriter, ledger_export
+from certifications.spreadsheets.ledger import LedgerWriter, ledger_export
 from tests import factories as f
 from training.models import Unit
 
@@ -28,19 +28,29 @@ def mine():
     ladder = f.make_ladder()
     trade = f.TradeFactory(code="T1", name="综采维修电工")
     course = f.CourseFactory(code="C100", title="综采维修")
-    klass = f.TrainingClassFactory(code="K1", name="综采维修培训班", course=course, start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 13))
-    alice = f.WorkerFactory(employee_no="E001", name="=HYPERLINK(\"x\")", unit=crew)
+    klass = f.TrainingClassFactory(
+        code="K1", name="综采维修培训班", course=course, start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 13)
+    )
+    alice = f.WorkerFactory(employee_no="E001", name='=HYPERLINK("x")', unit=crew)
     bob = f.WorkerFactory(employee_no="E002", name="李四", unit=crew)
     carol = f.WorkerFactory(employee_no="E003", name="王五", unit=other)
     f.WorkerTradeFactory(worker=alice, trade=trade)
-    f.AttendanceFactory(training_class=klass, worker=alice, theory_hours=Decimal("24"), practical_hours=Decimal("16"), remarks="-5 days")
+    f.AttendanceFactory(
+        training_class=klass, worker=alice, theory_hours=Decimal("24"), practical_hours=Decimal("16"), remarks="-5 days"
+    )
     f.AttendanceFactory(training_class=klass, worker=bob, theory_hours=Decimal("12.5"), practical_hours=Decimal("0"))
     f.AttendanceFactory(training_class=f.TrainingClassFactory(code="K2", course=course), worker=carol)
     theory = f.AssessmentFactory(code="AT", course=course, kind="theory", held_on=dt.date(2026, 3, 14))
     f.ResultFactory(assessment=theory, worker=alice, score=Decimal("88"))
     f.ResultFactory(assessment=theory, worker=bob, score=Decimal("40"))
     f.RankRecordFactory(worker=alice, trade=trade, rank=ladder[1])
-    f.CertificateFactory(worker=alice, number="T0001", issued_on=dt.date(2026, 4, 1), valid_until=dt.date(2026, 5, 1), next_review_due=dt.date(2026, 4, 20))
+    f.CertificateFactory(
+        worker=alice,
+        number="T0001",
+        issued_on=dt.date(2026, 4, 1),
+        valid_until=dt.date(2026, 5, 1),
+        next_review_due=dt.date(2026, 4, 20),
+    )
     return {"root": root, "dept": dept, "crew": crew, "other": other, "alice": alice, "bob": bob, "carol": carol}
 
 
@@ -76,7 +86,7 @@ def test_text_that_would_run_as_a_formula_is_escaped_and_numbers_stay_numbers(mi
     sheet = export()["综采一队"]
     headers = [c.value for c in sheet[2]]
     rows = {r[4]: dict(zip(headers, r)) for r in sheet.iter_rows(min_row=3, values_only=True)}
-    assert rows["E001"]["姓名"] == "'=HYPERLINK(\"x\")"
+    assert rows["E001"]["姓名"] == '\'=HYPERLINK("x")'
     assert rows["E001"]["备注"] == "'-5 days"
     assert isinstance(rows["E001"]["理论学时"], (int, float))
     for row in sheet.iter_rows(min_row=1):

@@ -27,11 +27,39 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
 nasty = st.one_of(
     st.text(max_size=30),
-    st.sampled_from([
-        "", " ", "0", "-1", "120", "1e400", "NaN", "Infinity", "-0", "9" * 40, "abc", "=1+1", "@SUM(A1)",
-        "2026-02-30", "2026-13-01", "0000-00-00", "99999-01-01", "１２０", "缺考", "\x00", "null", "None", "[]", "{}",
-        "' OR 1=1 --", "<script>alert(1)</script>", "../../etc/passwd", "%s%s%s", "長" * 5000,
-    ]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "0",
+            "-1",
+            "120",
+            "1e400",
+            "NaN",
+            "Infinity",
+            "-0",
+            "9" * 40,
+            "abc",
+            "=1+1",
+            "@SUM(A1)",
+            "2026-02-30",
+            "2026-13-01",
+            "0000-00-00",
+            "99999-01-01",
+            "１２０",
+            "缺考",
+            "\x00",
+            "null",
+            "None",
+            "[]",
+            "{}",
+            "' OR 1=1 --",
+            "<script>alert(1)</script>",
+            "../../etc/passwd",
+            "%s%s%s",
+            "長" * 5000,
+        ]
+    ),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.floats().map(str),
 )
@@ -61,9 +89,7 @@ def superuser_client(client, db):
 
 
 def admin_add_urls() -> list[str]:
-    return sorted(
-        f"admin:{model._meta.app_label}_{model._meta.model_name}_add" for model in admin.site._registry
-    )
+    return sorted(f"admin:{model._meta.app_label}_{model._meta.model_name}_add" for model in admin.site._registry)
 
 
 # --- every admin add form ------------------------------------------------------------------------------------
@@ -124,7 +150,9 @@ def test_a_bad_id_in_a_many_to_many_autocomplete_is_refused_with_a_message(mine,
     assert "courses" in response.context["adminform"].form.errors
 
 
-@pytest.mark.parametrize(("name", "field"), [("admin:training_trade_add", "special_operations"), ("admin:auth_group_add", "permissions")])
+@pytest.mark.parametrize(
+    ("name", "field"), [("admin:training_trade_add", "special_operations"), ("admin:auth_group_add", "permissions")]
+)
 def test_an_id_beyond_64_bits_in_a_many_to_many_field_is_refused_with_a_message(mine, superuser_client, name, field):
     # SQLite's driver cannot bind it: Django 5.2's `pk__in` check was an OverflowError (a 500), auth's admin too.
     response = superuser_client.post(reverse(name), {"code": "T9", "name": "x", field: ["9" * 40]})
@@ -135,8 +163,14 @@ def test_an_id_beyond_64_bits_in_a_many_to_many_field_is_refused_with_a_message(
 def class_form(**fields) -> dict:
     """Return the admin's add form for a training class, with these fields changed."""
     return {
-        "code": "K1", "name": "新班", "course": f.CourseFactory().pk, "kind": TrainingClass.Kind.UPSKILL,
-        "start": "2026-03-02", "end": "2026-03-13", "attendances-TOTAL_FORMS": "0", "attendances-INITIAL_FORMS": "0",
+        "code": "K1",
+        "name": "新班",
+        "course": f.CourseFactory().pk,
+        "kind": TrainingClass.Kind.UPSKILL,
+        "start": "2026-03-02",
+        "end": "2026-03-13",
+        "attendances-TOTAL_FORMS": "0",
+        "attendances-INITIAL_FORMS": "0",
         **fields,
     }
 
@@ -144,10 +178,15 @@ def class_form(**fields) -> dict:
 def test_a_bad_id_in_an_inline_autocomplete_is_refused_with_a_message(mine, superuser_client):
     response = superuser_client.post(
         reverse("admin:training_trainingclass_add"),
-        class_form(**{
-            "code": "K2", "attendances-TOTAL_FORMS": "1", "attendances-0-worker": "abc",
-            "attendances-0-theory_hours": "8", "attendances-0-practical_hours": "0",
-        }),
+        class_form(
+            **{
+                "code": "K2",
+                "attendances-TOTAL_FORMS": "1",
+                "attendances-0-worker": "abc",
+                "attendances-0-theory_hours": "8",
+                "attendances-0-practical_hours": "0",
+            }
+        ),
     )
     assert answered(response, 200)
     assert response.context["inline_admin_formsets"][0].formset.errors[0]["worker"]
@@ -189,13 +228,19 @@ DATE_HIERARCHIES = sorted(
 @pytest.mark.parametrize(("label", "field"), DATE_HIERARCHIES)
 def test_every_date_hierarchy_refuses_a_year_month_or_day_no_date_can_hold(mine, superuser_client, label, field):
     url = reverse(f"admin:{label.replace('.', '_')}_changelist")
-    for params in ({"year": "9" * 40}, {"year": "2026", "month": "9" * 40}, {"year": "2026", "month": "1", "day": "9" * 40}):
+    for params in (
+        {"year": "9" * 40},
+        {"year": "2026", "month": "9" * 40},
+        {"year": "2026", "month": "1", "day": "9" * 40},
+    ):
         response = superuser_client.get(url, {f"{field}__{part}": value for part, value in params.items()})
         assert response.status_code == 302 and response["Location"] == url + "?e=1", params
     assert superuser_client.get(url, {f"{field}__year": "2026", f"{field}__month": "9"}).status_code == 200
 
 
-@pytest.mark.parametrize("params", [{"hire_date__year": "9" * 40}, {"hire_date__year": "2026", "hire_date__day": "9" * 40}, {"unit": "abc"}])
+@pytest.mark.parametrize(
+    "params", [{"hire_date__year": "9" * 40}, {"hire_date__year": "2026", "hire_date__day": "9" * 40}, {"unit": "abc"}]
+)
 def test_an_export_with_a_filter_the_changelist_refuses_goes_back_to_the_list(mine, superuser_client, params):
     url = reverse("admin:training_worker_export") + "?" + urlencode(params)
     for response in (superuser_client.get(url), superuser_client.post(url, {"format": "0", "resource": "0"})):
@@ -213,10 +258,33 @@ def test_the_class_form_refuses_an_end_before_the_start(mine, superuser_client):
 
 
 @scaled(0.5)
-@given(params=st.dictionaries(st.sampled_from([
-    "q", "unit", "o", "p", "e", "all", "deleted", "due", "kind", "start__gte", "_to_field",
-    "hire_date__year", "hire_date__month", "hire_date__day", "issued_on__year", "issued_on__month", "issued_on__day",
-]), nasty, max_size=4))
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "q",
+                "unit",
+                "o",
+                "p",
+                "e",
+                "all",
+                "deleted",
+                "due",
+                "kind",
+                "start__gte",
+                "_to_field",
+                "hire_date__year",
+                "hire_date__month",
+                "hire_date__day",
+                "issued_on__year",
+                "issued_on__month",
+                "issued_on__day",
+            ]
+        ),
+        nasty,
+        max_size=4,
+    )
+)
 @example(params={"unit": "9" * 40})  # a unit id beyond 64 bits was an OverflowError on SQLite
 @example(params={"hire_date__year": "9" * 40, "issued_on__year": "9" * 40})  # Django 5.2: OverflowError
 def test_admin_changelist_filters_never_break(mine, superuser_client, params):
@@ -235,7 +303,11 @@ def test_the_login_form_refuses_nonsense_with_a_message(client, db, username, pa
     assert response.status_code == 400 or response.context["form"].errors
 
 
-@given(params=st.dictionaries(st.sampled_from(["q", "unit", "trade", "rank", "category", "status", "due", "o", "package"]), nasty, max_size=5))
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["q", "unit", "trade", "rank", "category", "status", "due", "o", "package"]), nasty, max_size=5
+    )
+)
 def test_the_unit_page_filters_never_break(mine, client, params):
     client.force_login(mine.leader.user)
     response = client.get(mine.dept.get_absolute_url(), params)
@@ -244,9 +316,11 @@ def test_the_unit_page_filters_never_break(mine, client, params):
 
 @given(params=st.dictionaries(st.sampled_from(["employee_no", "trade", "on"]), nasty, max_size=3))
 def test_the_api_answers_nonsense_with_json(mine, client, params):
-    from certifications import compliance
+    from certifications.clearance import facts as compliance
 
-    _token, raw = compliance.api_token_create(user=f.UserFactory(username="hr-api", role="training_department"), name="fuzz")
+    _token, raw = compliance.api_token_create(
+        user=f.UserFactory(username="hr-api", role="training_department"), name="fuzz"
+    )
     response = client.get(reverse("certifications:api-clearance"), params, headers={"Authorization": f"Token {raw}"})
     assert answered(response, 200, 400, 404)
     assert "error" in response.json() or "cleared" in response.json()
@@ -268,7 +342,9 @@ def test_the_roster_form_refuses_a_bad_date_with_a_message(mine, client, on):
     from tests.spreadsheet_builders import csv_bytes
 
     client.force_login(mine.leader.user)
-    upload = SimpleUploadedFile("roster.csv", csv_bytes([["工号", "工种"], [mine.classmate.employee_no, "综采维修电工"]]))
+    upload = SimpleUploadedFile(
+        "roster.csv", csv_bytes([["工号", "工种"], [mine.classmate.employee_no, "综采维修电工"]])
+    )
     response = client.post(reverse("certifications:roster-check"), {"file": upload, "on": on})
     assert answered(response, 200)
     assert response.status_code == 400 or (
@@ -278,5 +354,10 @@ def test_the_roster_form_refuses_a_bad_date_with_a_message(mine, client, on):
 
 def test_dates_far_outside_the_calendar_do_not_break_the_worker_page(mine, client):
     client.force_login(mine.trainee.user)
-    f.CertificateFactory(worker=mine.trainee, issued_on=dt.date(1, 1, 1), valid_until=dt.date(9999, 12, 31), next_review_due=dt.date(9999, 12, 31))
+    f.CertificateFactory(
+        worker=mine.trainee,
+        issued_on=dt.date(1, 1, 1),
+        valid_until=dt.date(9999, 12, 31),
+        next_review_due=dt.date(9999, 12, 31),
+    )
     assert client.get(reverse("certifications:me")).status_code == 200

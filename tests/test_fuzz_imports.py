@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -31,17 +30,32 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from certifications.imports import ResultsImportError, results_import
-from certifications.roster import roster_check
+from certifications.clearance.roster import roster_check
+from certifications.spreadsheets.results import ResultsImportError, results_import
+from core.spreadsheets import SpreadsheetError
 from tests import factories as f
 from tests.spreadsheet_builders import xlsx_with_sheet_xml
 from training import roles
-from training.spreadsheets import SpreadsheetError
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
-HEADERS = ["工号", "姓名", "理论成绩", "实操成绩", "考试日期", "考核编码", "课程", "工种", "等级", "日期", "备注", "次数", "名称", "代码"]
-FORMULAS = ["=1+1", "=HYPERLINK(\"http://evil\",\"x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "=A1/0", "\t=1"]
+HEADERS = [
+    "工号",
+    "姓名",
+    "理论成绩",
+    "实操成绩",
+    "考试日期",
+    "考核编码",
+    "课程",
+    "工种",
+    "等级",
+    "日期",
+    "备注",
+    "次数",
+    "名称",
+    "代码",
+]
+FORMULAS = ["=1+1", '=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "=A1/0", "\t=1"]
 
 # --- strategies -------------------------------------------------------------------------------------------
 
@@ -56,7 +70,7 @@ cell = st.one_of(
     st.booleans(),
     st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(9999, 12, 31)),
     st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31)),
-    st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**9, max_value=10**9),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-(10**9), max_value=10**9),
     huge_text,
 )
 rows = st.lists(st.lists(cell, max_size=12), max_size=12)
@@ -91,16 +105,16 @@ files = st.one_of(
     st.binary(max_size=200).map(lambda tail: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + tail),  # claims to be .xls
     rows.map(xlsx_of),
     st.tuples(rows.map(xlsx_of), st.floats(0, 1)).map(lambda p: p[0][: int(len(p[0]) * p[1])]),  # truncated
-    st.tuples(rows, st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-32", "latin-1", "shift_jis", "big5"])).map(
-        lambda p: csv_of(p[0], p[1])
-    ),
+    st.tuples(
+        rows, st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-32", "latin-1", "shift_jis", "big5"])
+    ).map(lambda p: csv_of(p[0], p[1])),
     st.tuples(rows.map(xlsx_of), st.integers(0, 10**6), st.binary(min_size=1, max_size=8)).map(lambda p: _flip(*p)),
 )
 
 
 def _flip(data: bytes, at: int, junk: bytes) -> bytes:
     at %= max(len(data), 1)
-    return data[:at] + junk + data[at + len(junk):]
+    return data[:at] + junk + data[at + len(junk) :]
 
 
 def zip_bomb(unpacked_bytes: int) -> bytes:
@@ -165,7 +179,11 @@ def test_the_import_results_command_fails_with_a_command_error_only(sitting, tmp
 
 @pytest.mark.parametrize("size", [1024 * 1024 + 1, 5 * 1024 * 1024])
 def test_a_zip_bomb_is_refused_by_the_size_limit(sitting, settings, size):
-    settings.KUANGJIANG = {**settings.KUANGJIANG, "UPLOAD_MAX_BYTES": 100 * 1024, "UPLOAD_MAX_UNCOMPRESSED_BYTES": 1024 * 1024}
+    settings.KUANGJIANG = {
+        **settings.KUANGJIANG,
+        "UPLOAD_MAX_BYTES": 100 * 1024,
+        "UPLOAD_MAX_UNCOMPRESSED_BYTES": 1024 * 1024,
+    }
     bomb = zip_bomb(size)
     assert len(bomb) < 100 * 1024  # small on disk: only the unpacked size gives it away
     before = row_counts()
@@ -202,7 +220,9 @@ def test_the_results_upload_page_answers_every_file_with_a_page(sitting, hr_clie
 @given(data=files, on=st.one_of(st.just(""), st.sampled_from(["2026-09-05", "2026-02-30", "x" * 300, "９９"])))
 def test_the_roster_check_answers_every_file_with_a_page(sitting, hr_client, data, on):
     before = row_counts()
-    response = hr_client.post(reverse("certifications:roster-check"), {"file": SimpleUploadedFile("roster.xlsx", data), "on": on})
+    response = hr_client.post(
+        reverse("certifications:roster-check"), {"file": SimpleUploadedFile("roster.xlsx", data), "on": on}
+    )
     assert response.status_code == 200
     assert row_counts() == before
     context = response.context
@@ -233,7 +253,9 @@ def test_the_check_roster_command_fails_with_a_command_error_only(sitting, tmp_p
 def admin_imports() -> list[str]:
     """Return the model label of every registered ModelAdmin with an import page."""
     return sorted(
-        model._meta.label_lower for model, model_admin in admin.site._registry.items() if hasattr(model_admin, "import_action")
+        model._meta.label_lower
+        for model, model_admin in admin.site._registry.items()
+        if hasattr(model_admin, "import_action")
     )
 
 
@@ -252,11 +274,15 @@ def scaled(fraction: float):
 @scaled(0.25)
 @given(data=files, format_index=st.sampled_from(["0", "1", "2"]))  # xlsx, xls, csv: a file may claim any
 @example(data=b"\n!", format_index="0")  # a blank line above a one-column sheet once read as a zero-column header
-def test_every_admin_import_answers_bad_files_with_a_page_and_writes_nothing(sitting, superuser_client, label, data, format_index):
+def test_every_admin_import_answers_bad_files_with_a_page_and_writes_nothing(
+    sitting, superuser_client, label, data, format_index
+):
     app_label, model_name = label.split(".")
     url = reverse(f"admin:{app_label}_{model_name}_import")
     before = row_counts()
-    response = superuser_client.post(url, {"import_file": SimpleUploadedFile("upload.xlsx", data), "format": format_index, "resource": "0"})
+    response = superuser_client.post(
+        url, {"import_file": SimpleUploadedFile("upload.xlsx", data), "format": format_index, "resource": "0"}
+    )
     assert response.status_code == 200
     assert row_counts() == before  # the first step is a dry run
     form = response.context.get("form")
@@ -265,7 +291,11 @@ def test_every_admin_import_answers_bad_files_with_a_page_and_writes_nothing(sit
 
 
 def test_the_admin_import_refuses_a_zip_bomb_with_a_message(sitting, superuser_client, settings):
-    settings.KUANGJIANG = {**settings.KUANGJIANG, "UPLOAD_MAX_BYTES": 100 * 1024, "UPLOAD_MAX_UNCOMPRESSED_BYTES": 1024 * 1024}
+    settings.KUANGJIANG = {
+        **settings.KUANGJIANG,
+        "UPLOAD_MAX_BYTES": 100 * 1024,
+        "UPLOAD_MAX_UNCOMPRESSED_BYTES": 1024 * 1024,
+    }
     if "training.worker" not in admin_imports():
         pytest.skip("the worker admin has no import")
     response = superuser_client.post(

@@ -10,11 +10,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from openpyxl import load_workbook
 
-from certifications.imports import ResultsImportError, results_import, results_parse
 from certifications.models import AssessmentResult
+from certifications.spreadsheets.results import ResultsImportError, results_import, results_parse
+from core.spreadsheets import SpreadsheetError
 from tests import factories as f
 from tests.spreadsheet_builders import csv_bytes, xlsx_bytes
-from training.spreadsheets import SpreadsheetError
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,10 @@ def messy_sheet():
 def test_it_imports_a_messy_exam_sheet(sitting):
     outcome = results_import(messy_sheet())
 
-    results = {(r.worker.employee_no, r.assessment.code): r for r in AssessmentResult.objects.select_related("worker", "assessment")}
+    results = {
+        (r.worker.employee_no, r.assessment.code): r
+        for r in AssessmentResult.objects.select_related("worker", "assessment")
+    }
     assert len(results) == 6
     assert results[("E001", "AT1")].score == Decimal("85")
     assert results[("E001", "AP1")].score == Decimal("90")
@@ -87,20 +90,32 @@ def test_it_records_a_changed_score_as_the_next_attempt(sitting):
 
 def test_it_finds_the_assessment_by_code_and_its_partner(sitting):
     results_import(xlsx_bytes([["工号", "姓名", "考核编码", "理论", "实操"], ["E001", "张三", "AT1", 70, 80]]))
-    assert set(AssessmentResult.objects.values_list("assessment__code", "score")) == {("AT1", Decimal("70")), ("AP1", Decimal("80"))}
+    assert set(AssessmentResult.objects.values_list("assessment__code", "score")) == {
+        ("AT1", Decimal("70")),
+        ("AP1", Decimal("80")),
+    }
 
 
 def test_it_finds_the_assessment_by_trade_rank_and_date(sitting):
     trade = f.TradeFactory(code="T9", name="井下电钳工", aliases="电钳工")
     rank = f.RankFactory(code="L4", name="中级工")
     f.AssessmentFactory(code="TT", course=None, trade=trade, rank=rank, kind="theory", held_on=DAY)
-    results_import(csv_bytes([["工号", "姓名", "工种", "等级", "理论成绩", "考试日期"], ["E002", "李四", "电钳工", "中级工", "66", "2026/9/5"]]))
+    results_import(
+        csv_bytes(
+            [
+                ["工号", "姓名", "工种", "等级", "理论成绩", "考试日期"],
+                ["E002", "李四", "电钳工", "中级工", "66", "2026/9/5"],
+            ]
+        )
+    )
     assert AssessmentResult.objects.get().assessment.code == "TT"
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_it_reads_csv_in_every_encoding_chinese_excel_writes(sitting, encoding):
-    data = csv_bytes([HEADER[1:] + ["课程"], ["E001", "张三", "80", "90", "2026-09-05", "", "", "C100"]], encoding=encoding)
+    data = csv_bytes(
+        [HEADER[1:] + ["课程"], ["E001", "张三", "80", "90", "2026-09-05", "", "", "C100"]], encoding=encoding
+    )
     results_import(data)
     assert AssessmentResult.objects.count() == 2
 
@@ -194,7 +209,9 @@ def test_the_command_dry_run_writes_nothing(sitting, tmp_path):
 
 def test_the_command_exits_non_zero_listing_bad_rows(sitting, tmp_path):
     path = tmp_path / "results.csv"
-    path.write_bytes(csv_bytes([["工号", "姓名", "课程", "理论成绩", "日期"], ["E404", "某某", "C100", "80", "2026-09-05"]]))
+    path.write_bytes(
+        csv_bytes([["工号", "姓名", "课程", "理论成绩", "日期"], ["E404", "某某", "C100", "80", "2026-09-05"]])
+    )
     err = StringIO()
     with pytest.raises(CommandError, match="Nothing imported"):
         call_command("import_results", str(path), stderr=err)
@@ -222,7 +239,7 @@ def test_the_template_has_the_columns_the_importer_reads(tmp_path, sitting):
 def test_the_rollup_runs_once_per_worker_after_commit(sitting, django_capture_on_commit_callbacks):
     calls = []
     fake = mock.Mock(ranks_recompute=lambda *, worker_ids: calls.append(sorted(worker_ids)))
-    with mock.patch("certifications.imports.importlib.import_module", return_value=fake):
+    with mock.patch("certifications.spreadsheets.results.importlib.import_module", return_value=fake):
         with django_capture_on_commit_callbacks(execute=True):
             results_import(messy_sheet())
     ids = sorted(w.pk for w in sitting["workers"])
@@ -231,9 +248,14 @@ def test_the_rollup_runs_once_per_worker_after_commit(sitting, django_capture_on
 
 def import_statements(rows) -> list[str]:
     """Import a sheet of (employee number, name) rows for C100 and return the SQL it sent."""
-    data = xlsx_bytes([["工号", "姓名", "课程", "理论成绩", "实操成绩", "日期"]] + [[no, name, "C100", 70, 80, "2026-09-05"] for no, name in rows])
+    data = xlsx_bytes(
+        [["工号", "姓名", "课程", "理论成绩", "实操成绩", "日期"]]
+        + [[no, name, "C100", 70, 80, "2026-09-05"] for no, name in rows]
+    )
     queries = []
-    with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)):
+    with connection.execute_wrapper(
+        lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)
+    ):
         results_import(data)
     return queries
 

@@ -43,7 +43,9 @@ def demo_db(demo, db):
 
 
 def test_a_second_run_changes_no_table(demo_db):
-    changed = {label: (n, demo_db["second"][label]) for label, n in demo_db["first"].items() if demo_db["second"][label] != n}
+    changed = {
+        label: (n, demo_db["second"][label]) for label, n in demo_db["first"].items() if demo_db["second"][label] != n
+    }
     assert changed == {}
 
 
@@ -121,7 +123,13 @@ def test_ranks_honours_mentoring_and_compliance_rules_are_there(demo_db):
 
 
 def test_the_demo_logins_have_their_roles(demo_db):
-    expected = {"hr": roles.HR, "officer": roles.OFFICER, "assessor": roles.ASSESSOR, "leader": roles.LEADER, "trainee": roles.TRAINEE}
+    expected = {
+        "hr": roles.HR,
+        "officer": roles.OFFICER,
+        "assessor": roles.ASSESSOR,
+        "leader": roles.LEADER,
+        "trainee": roles.TRAINEE,
+    }
     for username, group in expected.items():
         user = User.objects.get(username=username)
         assert list(user.groups.values_list("name", flat=True)) == [group]
@@ -144,7 +152,7 @@ def test_the_leader_leads_a_crew_of_the_first_longwall_team_and_the_trainee_work
 @pytest.mark.django_db
 def test_it_refuses_to_run_with_debug_off_unless_forced(settings, monkeypatch):
     calls = []
-    monkeypatch.setattr("training.management.commands.load_demo.demo_load", lambda **kw: calls.append(kw) or {})
+    monkeypatch.setattr("demo.management.commands.load_demo.demo_load", lambda **kw: calls.append(kw) or {})
     settings.DEBUG = False
     with pytest.raises(CommandError):
         call_command("load_demo", stdout=StringIO())

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from certifications.models import AssessmentResult, RankRecord
-from certifications.services import ranks_recompute
+from certifications.ranks.services import ranks_recompute
+from demo.scale import scale_load
 from training.models import Attendance, Worker
-from training.scale import scale_load
 
 pytestmark = pytest.mark.django_db
 

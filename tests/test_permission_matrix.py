@@ -36,9 +36,9 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
-from certifications import compliance
+from certifications.clearance import facts as compliance
 from certifications.models import ApiToken, ReminderLog
-from certifications.tasks import ledger_export_task
+from certifications.spreadsheets.tasks import ledger_export_task
 from tests import factories as f
 from tests.site_fixtures import build_mine
 from training import roles
@@ -97,6 +97,7 @@ ADMIN_NEVER = {
     "certifications.mentorship": "d",
 }
 
+
 # admin:<app>_<model>_<kind> → the permission it needs, how to request it, and what "allowed" answers.
 @dataclass(frozen=True)
 class Kind:
@@ -147,14 +148,18 @@ ADMIN_SITE: dict[str, dict[str, object]] = {
     "admin:app_list certifications": {**STAFF_ONLY, "officer": 404},
     "admin:app_list auth": {**STAFF_ONLY, "assessor": 404, "officer": 404, "hr": 404},
     "admin:jsi18n": STAFF_ONLY,
-    "admin:login": {**{r: 200 for r in ROLES}, **{r: "→admin:index" for r in STAFF}},
-    "admin:logout": {"anonymous": ADMIN_LOGIN, **{r: "→admin:index" for r in ROLES if r != "anonymous"}, **{r: 405 for r in STAFF}},
+    "admin:login": {**dict.fromkeys(ROLES, 200), **dict.fromkeys(STAFF, "→admin:index")},
+    "admin:logout": {
+        "anonymous": ADMIN_LOGIN,
+        **{r: "→admin:index" for r in ROLES if r != "anonymous"},
+        **dict.fromkeys(STAFF, 405),
+    },
     "admin:password_change": STAFF_ONLY,
     "admin:password_change_done": STAFF_ONLY,
     # The autocomplete behind AssessmentResult.worker: Django checks the view permission on workers.
     "admin:autocomplete": STAFF_ONLY,
     # "View on site" only redirects to the site page, which checks access itself.
-    "admin:view_on_site": {**STAFF_ONLY, **{r: 302 for r in STAFF}},
+    "admin:view_on_site": {**STAFF_ONLY, **dict.fromkeys(STAFF, 302)},
     "admin:auth_user_password_change": {**STAFF_ONLY, "assessor": 403, "officer": 403, "hr": 403},
 }
 
@@ -162,19 +167,36 @@ ADMIN_SITE: dict[str, dict[str, object]] = {
 # --- the site, the API, exports and imports -------------------------------------------------------------
 
 HR_ONLY_404 = {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "hr": 200, "superuser": 200}
-HR_OR_LEADER_403 = {"anonymous": LOGIN, **{r: 403 for r in ROLES if r != "anonymous"}, "hr": 200, "superuser": 200, "leader": 200}
-TOKEN_DECIDES = lambda status: {r: status for r in ROLES}  # noqa: E731 — the session plays no part
+HR_OR_LEADER_403 = {
+    "anonymous": LOGIN,
+    **{r: 403 for r in ROLES if r != "anonymous"},
+    "hr": 200,
+    "superuser": 200,
+    "leader": 200,
+}
+TOKEN_DECIDES = lambda status: dict.fromkeys(ROLES, status)  # noqa: E731 — the session plays no part
 
 SITE: dict[str, dict[str, object]] = {
     "home": {
-        "anonymous": LOGIN, "trainee": "→/me/", "leader": "→/units/ZC1/", "assessor": "→/admin/", "officer": "→/admin/",
-        "hr": "→/dashboard/", "superuser": "→/dashboard/", "no role": 200,
+        "anonymous": LOGIN,
+        "trainee": "→/me/",
+        "leader": "→/units/ZC1/",
+        "assessor": "→/admin/",
+        "officer": "→/admin/",
+        "hr": "→/dashboard/",
+        "superuser": "→/dashboard/",
+        "no role": 200,
     },
     "login": {"anonymous": 200, **{r: "→/" for r in ROLES if r != "anonymous"}},
-    "logout": {**{r: 405 for r in ROLES}, "anonymous": LOGIN},  # POST only
-    "set_language": {r: "→/" for r in ROLES},  # GET just redirects; POST sets the language
+    "logout": {**dict.fromkeys(ROLES, 405), "anonymous": LOGIN},  # POST only
+    "set_language": dict.fromkeys(ROLES, "→/"),  # GET just redirects; POST sets the language
     "javascript-catalog": {"anonymous": LOGIN, **{r: 200 for r in ROLES if r != "anonymous"}},
-    "certifications:me": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "trainee": 200, "leader": 200},
+    "certifications:me": {
+        "anonymous": LOGIN,
+        **{r: 404 for r in ROLES if r != "anonymous"},
+        "trainee": 200,
+        "leader": 200,
+    },
     "certifications:worker-detail own": {**HR_ONLY_404, "trainee": 200, "leader": 200},
     "certifications:worker-detail classmate": {**HR_ONLY_404, "leader": 200},
     "certifications:worker-detail outsider": HR_ONLY_404,
@@ -183,13 +205,40 @@ SITE: dict[str, dict[str, object]] = {
     "certifications:dashboard": HR_ONLY_404,
     "certifications:roster-check": HR_OR_LEADER_403,
     "certifications:forecast-xlsx": HR_OR_LEADER_403,
-    "certifications:results-import": {"anonymous": LOGIN, **{r: 403 for r in ROLES if r != "anonymous"}, "hr": 200, "superuser": 200},
+    "certifications:results-import": {
+        "anonymous": LOGIN,
+        **{r: 403 for r in ROLES if r != "anonymous"},
+        "hr": 200,
+        "superuser": 200,
+    },
     # POST: starts an export of what the user may see (a trainee: their own record) → its progress page.
-    "certifications:ledger-export": {"anonymous": LOGIN, **{r: "→progress" for r in ROLES if r != "anonymous"}, "assessor": 403, "officer": 403, "no role": 403},
-    "certifications:ledger-export another unit": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "assessor": 403, "officer": 403, "no role": 403, "hr": "→progress", "superuser": "→progress"},
+    "certifications:ledger-export": {
+        "anonymous": LOGIN,
+        **{r: "→progress" for r in ROLES if r != "anonymous"},
+        "assessor": 403,
+        "officer": 403,
+        "no role": 403,
+    },
+    "certifications:ledger-export another unit": {
+        "anonymous": LOGIN,
+        **{r: 404 for r in ROLES if r != "anonymous"},
+        "assessor": 403,
+        "officer": 403,
+        "no role": 403,
+        "hr": "→progress",
+        "superuser": "→progress",
+    },
     # An export HR started: nobody else may follow or download it.
-    "certifications:ledger-export-progress": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "hr": 200},
-    "certifications:ledger-export-download": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "hr": 200},
+    "certifications:ledger-export-progress": {
+        "anonymous": LOGIN,
+        **{r: 404 for r in ROLES if r != "anonymous"},
+        "hr": 200,
+    },
+    "certifications:ledger-export-download": {
+        "anonymous": LOGIN,
+        **{r: 404 for r in ROLES if r != "anonymous"},
+        "hr": 200,
+    },
     "certifications:api-clearance no token": TOKEN_DECIDES(401),
     "certifications:api-clearance wrong token": TOKEN_DECIDES(401),
     "certifications:api-clearance HR token": TOKEN_DECIDES(200),
@@ -215,10 +264,9 @@ class World:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     private = tmp_path_factory.mktemp("private")
-    with django_db_blocker.unblock(), override_settings(PRIVATE_UPLOAD_ROOT=private):
-        with transaction.atomic():
-            yield _build_world()
-            transaction.set_rollback(True)
+    with django_db_blocker.unblock(), override_settings(PRIVATE_UPLOAD_ROOT=private), transaction.atomic():
+        yield _build_world()
+        transaction.set_rollback(True)
 
 
 def _build_world() -> World:
@@ -255,7 +303,9 @@ def _build_world() -> World:
         "training.packagecourse": line,
         "training.worker": m.classmate,
         "training.workertrade": f.WorkerTradeFactory(worker=m.classmate, trade=trade),
-        "training.awayperiod": m.classmate.away_periods.create(start=dt.date(2025, 1, 1), end=dt.date(2025, 3, 1), reason="病假"),
+        "training.awayperiod": m.classmate.away_periods.create(
+            start=dt.date(2025, 1, 1), end=dt.date(2025, 3, 1), reason="病假"
+        ),
         "training.trainingclass": training_class,
         "training.attendance": f.AttendanceFactory(training_class=training_class, worker=m.classmate),
         "certifications.assessment examined": examined,
@@ -273,14 +323,22 @@ def _build_world() -> World:
         "certifications.mentorship": f.MentorshipFactory(apprentice=m.classmate, mentor=m.leader),
         "certifications.compliancerule": compliance_rule(),
         "certifications.reminderlog": ReminderLog.objects.create(
-            sent_on=dt.date(2026, 3, 1), recipient="leader@example.com", worker=m.classmate, item_key="cert:1",
-            bucket="30", due_on=dt.date(2026, 4, 1),
+            sent_on=dt.date(2026, 3, 1),
+            recipient="leader@example.com",
+            worker=m.classmate,
+            item_key="cert:1",
+            bucket="30",
+            due_on=dt.date(2026, 4, 1),
         ),
         "auth.user": users["no role"],
         "auth.group": Group.objects.get(name=roles.TRAINEE),
         "django_tasks_database.dbtaskresult": DBTaskResult.objects.create(
-            args_kwargs={"args": [], "kwargs": {}}, task_path="certifications.tasks.ledger_export_task",
-            backend_name="default", run_after=get_date_max(), exception_class_path="", traceback="",
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path="certifications.spreadsheets.tasks.ledger_export_task",
+            backend_name="default",
+            run_after=get_date_max(),
+            exception_class_path="",
+            traceback="",
         ),
     }
     # An export HR started (tasks run on the spot in the test settings).
@@ -371,11 +429,19 @@ def test_every_row_declares_every_role():
 @pytest.mark.django_db
 def test_the_admin_table_is_what_the_role_groups_grant():
     """The groups the migrations create give exactly the model permissions this table expects."""
-    group_of = {"trainee": roles.TRAINEE, "leader": roles.LEADER, "assessor": roles.ASSESSOR, "officer": roles.OFFICER, "hr": roles.HR}
+    group_of = {
+        "trainee": roles.TRAINEE,
+        "leader": roles.LEADER,
+        "assessor": roles.ASSESSOR,
+        "officer": roles.OFFICER,
+        "hr": roles.HR,
+    }
     letter = {"view": "v", "add": "a", "change": "c", "delete": "d", "import": "i"}
     for role, group_name in group_of.items():
         granted: dict[str, set[str]] = {}
-        for app_label, codename in Group.objects.get(name=group_name).permissions.values_list("content_type__app_label", "codename"):
+        for app_label, codename in Group.objects.get(name=group_name).permissions.values_list(
+            "content_type__app_label", "codename"
+        ):
             action, _sep, model = codename.partition("_")
             if action in letter:
                 granted.setdefault(f"{app_label}.{model}", set()).add(letter[action])
@@ -473,8 +539,12 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
         "certifications:worker-detail outsider": m.outsider.get_absolute_url(),
         "certifications:unit-detail own": m.dept.get_absolute_url(),
         "certifications:unit-detail other": m.other_dept.get_absolute_url(),
-        "certifications:ledger-export-progress": reverse("certifications:ledger-export-progress", args=[world.hr_export_id]),
-        "certifications:ledger-export-download": reverse("certifications:ledger-export-download", args=[world.hr_export_id]),
+        "certifications:ledger-export-progress": reverse(
+            "certifications:ledger-export-progress", args=[world.hr_export_id]
+        ),
+        "certifications:ledger-export-download": reverse(
+            "certifications:ledger-export-download", args=[world.hr_export_id]
+        ),
         "admin:app_list training": reverse("admin:app_list", args=["training"]),
         "admin:app_list certifications": reverse("admin:app_list", args=["certifications"]),
         "admin:app_list auth": reverse("admin:app_list", args=["auth"]),
@@ -491,7 +561,9 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
         return "post", reverse("certifications:ledger-export"), {"unit": m.other_dept.code}, {}
     if row.startswith("certifications:api-clearance"):
         token = {
-            "no token": None, "wrong token": "not-a-token", "HR token": world.hr_token,
+            "no token": None,
+            "wrong token": "not-a-token",
+            "HR token": world.hr_token,
             "token of a user no longer allowed": world.stale_token,
         }[row.split(" ", 1)[1]]
         return "get", api, api_query, ({"Authorization": f"Token {token}"} if token else {})
@@ -520,7 +592,9 @@ def test_a_trainee_exporting_the_ledger_gets_their_own_record_only(world):
     response = client.post(reverse("certifications:ledger-export"), follow=True)
     download = response.context["progress"]["download"]
     workbook = load_workbook(io.BytesIO(b"".join(client.get(download).streaming_content)), read_only=True)
-    text = " ".join(str(cell) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for cell in row if cell)
+    text = " ".join(
+        str(cell) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for cell in row if cell
+    )
     assert world.mine.trainee.employee_no in text
     for other in (world.mine.classmate, world.mine.leader, world.mine.outsider):
         assert other.employee_no not in text and other.name not in text
@@ -551,7 +625,9 @@ def test_a_trainee_cannot_reach_any_admin_export(world, model, route):
 def test_a_trainee_gets_nobody_else_from_the_api_even_with_their_session(world):
     client = client_for(world, "trainee")
     for employee_no in (world.mine.trainee.employee_no, world.mine.classmate.employee_no):
-        response = client.get(reverse("certifications:api-clearance"), {"employee_no": employee_no, "trade": "综采维修电工"})
+        response = client.get(
+            reverse("certifications:api-clearance"), {"employee_no": employee_no, "trade": "综采维修电工"}
+        )
         assert response.status_code == 401
 
 
@@ -559,7 +635,14 @@ def test_a_trainee_gets_nobody_else_from_the_api_even_with_their_session(world):
 
 
 def result_form(world: World, assessment, **extra) -> dict:
-    return {"assessment": assessment.pk, "worker": world.mine.outsider.pk, "attempt": 1, "score": "88", "remarks": "", **extra}
+    return {
+        "assessment": assessment.pk,
+        "worker": world.mine.outsider.pk,
+        "attempt": 1,
+        "score": "88",
+        "remarks": "",
+        **extra,
+    }
 
 
 @pytest.mark.django_db
@@ -567,7 +650,9 @@ def test_an_assessor_records_a_result_for_a_sitting_they_examine(world):
     from certifications.models import AssessmentResult
 
     examined = world.objects["certifications.assessment examined"]
-    response = client_for(world, "assessor").post(reverse("admin:certifications_assessmentresult_add"), result_form(world, examined))
+    response = client_for(world, "assessor").post(
+        reverse("admin:certifications_assessmentresult_add"), result_form(world, examined)
+    )
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     assert AssessmentResult.objects.filter(assessment=examined, worker=world.mine.outsider).exists()
 
@@ -578,7 +663,9 @@ def test_an_assessor_cannot_record_a_result_for_another_examiners_sitting(world)
 
     other = world.objects["certifications.assessment not examined"]
     before = AssessmentResult.all_objects.count()
-    response = client_for(world, "assessor").post(reverse("admin:certifications_assessmentresult_add"), result_form(world, other))
+    response = client_for(world, "assessor").post(
+        reverse("admin:certifications_assessmentresult_add"), result_form(world, other)
+    )
     assert response.status_code == 200
     assert "assessment" in response.context["adminform"].form.errors
     assert AssessmentResult.all_objects.count() == before
@@ -588,8 +675,12 @@ def test_an_assessor_cannot_record_a_result_for_another_examiners_sitting(world)
 def test_an_assessor_cannot_change_another_examiners_result(world):
     result = world.objects["certifications.assessmentresult not examined"]
     url = reverse("admin:certifications_assessmentresult_change", args=[result.pk])
-    response = client_for(world, "assessor").post(url, result_form(world, result.assessment, worker=result.worker_id, score="10", change_reason="x"))
-    assert response.status_code in (302, 403) and response.get("Location", "") != reverse("admin:certifications_assessmentresult_changelist")
+    response = client_for(world, "assessor").post(
+        url, result_form(world, result.assessment, worker=result.worker_id, score="10", change_reason="x")
+    )
+    assert response.status_code in (302, 403) and response.get("Location", "") != reverse(
+        "admin:certifications_assessmentresult_changelist"
+    )
     result.refresh_from_db()
     assert result.score != 10
 
@@ -599,7 +690,9 @@ def test_an_assessor_cannot_move_their_result_to_another_examiners_sitting(world
     result = world.objects["certifications.assessmentresult examined"]
     other = world.objects["certifications.assessment not examined"]
     url = reverse("admin:certifications_assessmentresult_change", args=[result.pk])
-    response = client_for(world, "assessor").post(url, result_form(world, other, worker=result.worker_id, change_reason="moved"))
+    response = client_for(world, "assessor").post(
+        url, result_form(world, other, worker=result.worker_id, change_reason="moved")
+    )
     assert response.status_code == 200 and "assessment" in response.context["adminform"].form.errors
     result.refresh_from_db()
     assert result.assessment_id != other.pk
@@ -607,6 +700,9 @@ def test_an_assessor_cannot_move_their_result_to_another_examiners_sitting(world
 
 @pytest.mark.django_db
 def test_the_assessment_autocomplete_offers_an_assessor_only_their_sittings(world):
-    url = reverse("admin:autocomplete") + "?app_label=certifications&model_name=assessmentresult&field_name=assessment&term="
+    url = (
+        reverse("admin:autocomplete")
+        + "?app_label=certifications&model_name=assessmentresult&field_name=assessment&term="
+    )
     found = {int(item["id"]) for item in client_for(world, "assessor").get(url).json()["results"]}
     assert found == {world.objects["certifications.assessment examined"].pk}

@@ -27,7 +27,12 @@ def production_env(**extra) -> dict[str, str]:
 
 def run_manage(*args, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=production_env(**env), capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=production_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -79,7 +84,9 @@ def test_production_uses_secure_cookies_hsts_and_whitenoise():
 
 
 def test_hosts_and_trusted_origins_come_from_the_environment():
-    values = production_settings(ALLOWED_HOSTS="mine.example.cn, 10.0.0.5", CSRF_TRUSTED_ORIGINS="https://mine.example.cn")
+    values = production_settings(
+        ALLOWED_HOSTS="mine.example.cn, 10.0.0.5", CSRF_TRUSTED_ORIGINS="https://mine.example.cn"
+    )
     assert values["ALLOWED_HOSTS"] == ["mine.example.cn", "10.0.0.5"]
     assert values["CSRF_TRUSTED_ORIGINS"] == ["https://mine.example.cn"]
 

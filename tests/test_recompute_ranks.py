@@ -1,6 +1,5 @@
 """`manage.py recompute_ranks`: what it prints, dry runs, idempotence and its query count."""
 
-import datetime as dt
 from decimal import Decimal
 from io import StringIO
 

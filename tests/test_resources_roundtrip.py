@@ -7,12 +7,23 @@ import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
 
-from certifications import resources as cr
 from certifications.models import AssessmentResult, Certificate, Honour, RankRecord
+from certifications.spreadsheets import resources as cr
+from core import importexport
 from tests import factories as f
 from tests.spreadsheet_builders import xlsx_bytes
 from training import resources as tr
-from training.models import Attendance, Catalog, Course, PackageCourse, TrainingClass, TrainingPackage, Unit, Worker, WorkerTrade
+from training.models import (
+    Attendance,
+    Catalog,
+    Course,
+    PackageCourse,
+    TrainingClass,
+    TrainingPackage,
+    Unit,
+    Worker,
+    WorkerTrade,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +44,9 @@ def data():
     worker = f.WorkerFactory(employee_no="E001", name="张三", unit=crew, underground_start=dt.date(2016, 1, 1))
     other = f.WorkerFactory(employee_no="E002", name="李四", unit=crew, is_team_leader=True)
     f.WorkerTradeFactory(worker=worker, trade=trade)
-    f.WorkerTradeFactory(worker=worker, trade=trade2, is_primary=False, started_on=dt.date(2019, 5, 6), ended_on=dt.date(2021, 1, 1))
+    f.WorkerTradeFactory(
+        worker=worker, trade=trade2, is_primary=False, started_on=dt.date(2019, 5, 6), ended_on=dt.date(2021, 1, 1)
+    )
     klass = f.TrainingClassFactory(code="K1", course=course, organiser=crew)
     f.AttendanceFactory(training_class=klass, worker=worker, remarks="-半天")
     f.AttendanceFactory(training_class=klass, worker=other, theory_hours=Decimal("7.5"))
@@ -42,7 +55,16 @@ def data():
     f.ResultFactory(assessment=assessment, worker=other, score=None, absent=True)
     f.RankRecordFactory(worker=worker, trade=trade, rank=ladder[0], certificate_no="Y123")
     f.CertificateFactory(worker=worker, number="T1", special_operation=so, remarks="@home")
-    f.CertificateFactory(worker=other, kind="skill_level", number="S2", special_operation=None, trade=trade, rank=ladder[0], valid_until=None, next_review_due=None)
+    f.CertificateFactory(
+        worker=other,
+        kind="skill_level",
+        number="S2",
+        special_operation=None,
+        trade=trade,
+        rank=ladder[0],
+        valid_until=None,
+        next_review_due=None,
+    )
     f.HonourFactory(worker=worker)
 
 
@@ -77,7 +99,7 @@ def as_file(resource_class, fmt):
 
 
 @pytest.mark.parametrize("resource_class, model", RESOURCES, ids=[r[0].__name__ for r in RESOURCES])
-@pytest.mark.parametrize("fmt", [tr.XLSX, tr.CSV], ids=["xlsx", "csv"])
+@pytest.mark.parametrize("fmt", [importexport.XLSX, importexport.CSV], ids=["xlsx", "csv"])
 def test_an_exported_file_imports_back_changing_nothing(data, resource_class, model, fmt):
     before = snapshot(model)
     trades_before = snapshot(WorkerTrade)
@@ -116,7 +138,7 @@ def test_a_roster_imports_workers_with_their_trades(data):
         ],
         merges=["A1:H1"],
     )
-    dataset = tr.XLSX().create_dataset(sheet)
+    dataset = importexport.XLSX().create_dataset(sheet)
     result = tr.WorkerResource().import_data(dataset, dry_run=False, rollback_on_validation_errors=True)
     assert not result.has_errors() and not result.has_validation_errors(), [r.error_dict for r in result.invalid_rows]
     new = Worker.objects.get(employee_no="E010")
@@ -128,7 +150,7 @@ def test_a_roster_imports_workers_with_their_trades(data):
 
 def test_a_bad_row_refuses_the_whole_import_with_its_row_and_reason(data):
     before = Worker.objects.count()
-    dataset = tr.XLSX().create_dataset(
+    dataset = importexport.XLSX().create_dataset(
         xlsx_bytes(
             [
                 ["Employee number", "Name", "Unit", "Personnel category", "Hire date", "Status", "Trades"],
@@ -147,8 +169,9 @@ def test_a_bad_row_refuses_the_whole_import_with_its_row_and_reason(data):
 
 
 def test_a_repeated_key_in_one_file_is_an_error(data):
-    dataset = tr.CSV().create_dataset(
-        "课程编码,名称\n".encode() + b"Course code,Title,Theory hours,Practical hours,Delivery,Description,Active\nX1,a,1,1,Classroom,,Yes\nX1,b,1,1,Classroom,,Yes\n"
+    dataset = importexport.CSV().create_dataset(
+        "课程编码,名称\n".encode()
+        + b"Course code,Title,Theory hours,Practical hours,Delivery,Description,Active\nX1,a,1,1,Classroom,,Yes\nX1,b,1,1,Classroom,,Yes\n"
     )
     result = tr.CourseResource().import_data(dataset, dry_run=True)
     assert result.has_validation_errors()
@@ -157,10 +180,14 @@ def test_a_repeated_key_in_one_file_is_an_error(data):
 def test_import_queries_do_not_grow_with_the_rows(data):
     def count(n, offset):
         rows = [["Employee number", "Name", "Unit", "Personnel category", "Hire date", "Status", "Trades"]]
-        rows += [[f"N{offset + i:05d}", f"工人{i}", "C1", "Other staff", "2020-01-01", "Active", "T1*"] for i in range(n)]
-        dataset = tr.XLSX().create_dataset(xlsx_bytes(rows))
+        rows += [
+            [f"N{offset + i:05d}", f"工人{i}", "C1", "Other staff", "2020-01-01", "Active", "T1*"] for i in range(n)
+        ]
+        dataset = importexport.XLSX().create_dataset(xlsx_bytes(rows))
         queries = []
-        with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)):
+        with connection.execute_wrapper(
+            lambda execute, sql, params, many, context: queries.append(sql) or execute(sql, params, many, context)
+        ):
             result = tr.WorkerResource().import_data(dataset, dry_run=False, rollback_on_validation_errors=True)
         assert not result.has_validation_errors() and not result.has_errors()
         return sum(1 for sql in queries if not sql.lstrip().upper().startswith("INSERT"))

@@ -74,14 +74,18 @@ def test_special_operation_records_are_never_kept_shorter_and_retention_ends_on_
 
 def test_the_retention_years_come_from_settings(settings, db):
     settings.KUANGJIANG = {**settings.KUANGJIANG, "RETENTION_YEARS": 10}
-    attendance = AttendanceFactory(training_class=TrainingClassFactory(start=dt.date(2020, 3, 2), end=dt.date(2020, 3, 13)))
+    attendance = AttendanceFactory(
+        training_class=TrainingClassFactory(start=dt.date(2020, 3, 2), end=dt.date(2020, 3, 13))
+    )
     assert record_retention_ends(attendance) == dt.date(2030, 3, 13)
 
 
 @pytest.mark.django_db
 def test_a_special_operation_worker_s_attendance_is_kept_six_years():
     worker = WorkerFactory(category=PersonnelCategory.SPECIAL_OPERATION)
-    attendance = AttendanceFactory(worker=worker, training_class=TrainingClassFactory(start=dt.date(2020, 3, 2), end=dt.date(2020, 3, 13)))
+    attendance = AttendanceFactory(
+        worker=worker, training_class=TrainingClassFactory(start=dt.date(2020, 3, 2), end=dt.date(2020, 3, 13))
+    )
     assert record_retention_ends(attendance) == dt.date(2026, 3, 13)
 
 
@@ -158,7 +162,9 @@ def test_restoring_is_refused_when_a_live_duplicate_took_its_place(hr_user):
     record_soft_delete(instance=attendance, user=hr_user, reason="wrong hours")
     AttendanceFactory(training_class=attendance.training_class, worker=attendance.worker)
     with pytest.raises(ValidationError):
-        record_restore(instance=Attendance.all_objects.get(pk=attendance.pk), user=hr_user, reason="was right after all")
+        record_restore(
+            instance=Attendance.all_objects.get(pk=attendance.pk), user=hr_user, reason="was right after all"
+        )
     assert Attendance.all_objects.get(pk=attendance.pk).is_deleted
 
 
@@ -175,7 +181,9 @@ def test_a_restored_record_is_live_again_and_history_says_why(hr_user):
 def test_a_deleted_worker_s_employee_number_cannot_be_reused(hr_user):
     worker = WorkerFactory(employee_no="E900001")
     record_soft_delete(instance=worker, user=hr_user, reason="left before starting")
-    twin = Worker(employee_no="E900001", name="李四", unit=worker.unit, category=worker.category, hire_date=worker.hire_date)
+    twin = Worker(
+        employee_no="E900001", name="李四", unit=worker.unit, category=worker.category, hire_date=worker.hire_date
+    )
     with pytest.raises(ValidationError) as error:
         twin.full_clean()
     assert "employee_no" in error.value.message_dict
@@ -191,7 +199,9 @@ def test_a_soft_deleted_award_does_not_block_a_new_award(hr_user):
 
 @pytest.mark.django_db
 def test_a_record_is_purged_only_after_it_was_deleted_and_its_retention_ended(hr_user):
-    attendance = AttendanceFactory(training_class=TrainingClassFactory(start=dt.date(2020, 3, 2), end=dt.date(2020, 3, 13)))
+    attendance = AttendanceFactory(
+        training_class=TrainingClassFactory(start=dt.date(2020, 3, 2), end=dt.date(2020, 3, 13))
+    )
     with time_machine.travel(dt.datetime(2023, 3, 12, 12, 0), tick=False):
         with pytest.raises(ValidationError):
             record_purge(instance=attendance, user=hr_user, reason="retention over")
@@ -210,9 +220,13 @@ def test_a_record_is_purged_only_after_it_was_deleted_and_its_retention_ended(hr
 def test_history_rows_are_kept_with_the_user_who_changed_a_score():
     user = UserFactory()
     result = ResultFactory(score=Decimal("58"))
-    from certifications.audit import with_reason
+    from core.history import with_reason
 
     result.score = Decimal("62")
     with_reason(result, "re-marked after appeal", user=user).save()
     latest = result.history.first()
-    assert (latest.score, latest.history_user, latest.history_change_reason) == (Decimal("62"), user, "re-marked after appeal")
+    assert (latest.score, latest.history_user, latest.history_change_reason) == (
+        Decimal("62"),
+        user,
+        "re-marked after appeal",
+    )

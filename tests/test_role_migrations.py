@@ -56,12 +56,19 @@ def declared(role: str) -> set[tuple[str, str]]:
 
 def test_a_database_migrated_before_a_role_change_gets_it_from_the_sync_migrations(tmp_path):
     env = {
-        **os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings.base",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}", "LOG_LEVEL": "WARNING",
+        **os.environ,
+        "DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+        "LOG_LEVEL": "WARNING",
     }
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps([GRANTED_SINCE_0004, CREATED_SINCE_0004])],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     groups = json.loads(result.stdout.strip().splitlines()[-1])
     hr_before = {tuple(p) for p in groups["before"][roles.HR]}

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import Workbook, load_workbook
 
-from certifications.roster import Verdict, roster_check, roster_xlsx
+from certifications.clearance.roster import Verdict, roster_check, roster_xlsx
 from tests.compliance_builders import TODAY, cleared_electrician, electrician_trade
 from tests.factories import UnitFactory, UserFactory, WorkerFactory
 
@@ -136,7 +136,9 @@ def test_the_command_explains_an_unreadable_file(tmp_path):
 
 
 def test_a_roster_checks_in_a_fixed_number_of_queries_per_date(people, django_assert_max_num_queries):
-    data = xlsx([["工号", "工种", "日期"], *[["E1", "综采维修电工", "2026-03-10"]] * 50, *[["E2", "电钳工", "2026-03-11"]] * 50])
+    data = xlsx(
+        [["工号", "工种", "日期"], *[["E1", "综采维修电工", "2026-03-10"]] * 50, *[["E2", "电钳工", "2026-03-11"]] * 50]
+    )
     with django_assert_max_num_queries(2 + 2 * 12):
         rows = roster_check(data)
     assert len(rows) == 100

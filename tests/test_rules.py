@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from certifications.rules import (
+from certifications.ranks.rules import (
     AttendanceRow,
     AttendedCourse,
     AwardRow,
@@ -28,7 +28,12 @@ from certifications.rules import (
 )
 
 ON = dt.date(2026, 6, 1)
-L5, L4, L3, L2 = (RankInfo(1, "L5", "初级工", 10), RankInfo(2, "L4", "中级工", 20), RankInfo(3, "L3", "高级工", 30), RankInfo(4, "L2", "技师", 40))
+L5, L4, L3, L2 = (
+    RankInfo(1, "L5", "初级工", 10),
+    RankInfo(2, "L4", "中级工", 20),
+    RankInfo(3, "L3", "高级工", 30),
+    RankInfo(4, "L2", "技师", 40),
+)
 LINE_A = PackageLine(101, "C101", "综采设备维护", D("24"), D("16"), True)
 LINE_B = PackageLine(102, "C102", "液压系统", D("8"), D("0"), True)
 ELECTIVE_1 = PackageLine(201, "C201", "电气识图", D("8"), D("0"), False)
@@ -51,7 +56,7 @@ def rules(rank=L4, **overrides):
 def inputs(*rule_sets, awarded=(AwardRow(1, dt.date(2020, 1, 1), 900),), lines=None, **kw):
     by_rank = {}
     for rule_set in rule_sets:
-        by_rank.setdefault(rule_set.rank_id, ()) 
+        by_rank.setdefault(rule_set.rank_id, ())
         by_rank[rule_set.rank_id] += (rule_set,)
     return WorkerTradeInputs(
         worker_id=1,
@@ -71,7 +76,11 @@ def result(id, kind="theory", score="75", held_on=dt.date(2026, 4, 1), attempt=1
 
 def attend(id, course=LINE_A, theory=None, practical=None, start=dt.date(2026, 3, 2)):
     return AttendanceRow(
-        id, course.course_id, start, course.theory_hours if theory is None else D(theory), course.practical_hours if practical is None else D(practical)
+        id,
+        course.course_id,
+        start,
+        course.theory_hours if theory is None else D(theory),
+        course.practical_hours if practical is None else D(practical),
     )
 
 
@@ -127,7 +136,11 @@ def test_a_mandatory_course_needs_its_theory_and_practical_hours():
 def test_hours_are_summed_over_classes():
     data = inputs(
         rules(require_package=True),
-        attendance=(attend(1, LINE_A, theory="12", practical="16"), attend(2, LINE_A, theory="12", practical="0"), attend(3, LINE_B)),
+        attendance=(
+            attend(1, LINE_A, theory="12", practical="16"),
+            attend(2, LINE_A, theory="12", practical="0"),
+            attend(3, LINE_B),
+        ),
     )
     explanation = evaluate(data, ON)
     assert explanation.next_step.met
@@ -135,12 +148,17 @@ def test_hours_are_summed_over_classes():
 
 
 def test_a_class_that_has_not_started_does_not_count():
-    data = inputs(rules(require_package=True), attendance=(attend(1, LINE_A, start=ON + dt.timedelta(days=1)), attend(2, LINE_B)))
+    data = inputs(
+        rules(require_package=True), attendance=(attend(1, LINE_A, start=ON + dt.timedelta(days=1)), attend(2, LINE_B))
+    )
     assert requirement(evaluate(data, ON), Kind.COURSE).status == Status.UNMET
 
 
 def test_electives_need_at_least_n_completed():
-    base = inputs(rules(require_package=True, min_electives=2), attendance=(attend(1, ELECTIVE_1), attend(2, ELECTIVE_2, practical="7")))
+    base = inputs(
+        rules(require_package=True, min_electives=2),
+        attendance=(attend(1, ELECTIVE_1), attend(2, ELECTIVE_2, practical="7")),
+    )
     electives = requirement(evaluate(base, ON), Kind.ELECTIVES)
     assert (electives.status, electives.required, electives.actual) == (Status.UNMET, D(2), D(1))
     done = replace(base, attendance=base.attendance + (attend(3, ELECTIVE_2, theory="0", practical="1"),))
@@ -155,7 +173,9 @@ def test_electives_do_not_appear_when_the_package_is_not_required():
 # --- exams -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("score", "status"), [("59.5", Status.UNMET), ("60", Status.MET), ("60.0", Status.MET), ("100", Status.MET)])
+@pytest.mark.parametrize(
+    ("score", "status"), [("59.5", Status.UNMET), ("60", Status.MET), ("60.0", Status.MET), ("100", Status.MET)]
+)
 def test_the_theory_pass_mark_is_inclusive(score, status):
     data = inputs(rules(require_theory=True), results=(result(5, score=score),))
     theory = requirement(evaluate(data, ON), Kind.THEORY)
@@ -188,7 +208,10 @@ def test_an_absent_worker_has_failed_that_attempt():
 def test_the_latest_counting_result_decides():
     data = inputs(
         rules(require_theory=True, resit_limit=3),
-        results=(result(5, score="90", held_on=dt.date(2025, 1, 1)), result(6, score="40", held_on=dt.date(2026, 1, 1), attempt=2)),
+        results=(
+            result(5, score="90", held_on=dt.date(2025, 1, 1)),
+            result(6, score="40", held_on=dt.date(2026, 1, 1), attempt=2),
+        ),
     )
     assert requirement(evaluate(data, ON), Kind.THEORY).status == Status.UNMET
 
@@ -196,7 +219,10 @@ def test_the_latest_counting_result_decides():
 def test_a_resit_within_the_limit_counts():
     data = inputs(
         rules(require_theory=True),
-        results=(result(5, score="50", held_on=dt.date(2026, 1, 1)), result(6, score="70", held_on=dt.date(2026, 2, 1), attempt=2)),
+        results=(
+            result(5, score="50", held_on=dt.date(2026, 1, 1)),
+            result(6, score="70", held_on=dt.date(2026, 2, 1), attempt=2),
+        ),
     )
     theory = requirement(evaluate(data, ON), Kind.THEORY)
     assert theory.status == Status.MET
@@ -204,9 +230,16 @@ def test_a_resit_within_the_limit_counts():
 
 
 def test_after_the_resit_limit_a_new_attempt_counts_only_after_retraining():
-    fails = (result(5, score="50", held_on=dt.date(2026, 1, 1)), result(6, score=None, held_on=dt.date(2026, 2, 1), attempt=2))
+    fails = (
+        result(5, score="50", held_on=dt.date(2026, 1, 1)),
+        result(6, score=None, held_on=dt.date(2026, 2, 1), attempt=2),
+    )
     third = result(7, score="85", held_on=dt.date(2026, 4, 1), attempt=3)
-    untrained = inputs(rules(require_theory=True), results=fails + (third,), attendance=(attend(1, LINE_A, start=dt.date(2026, 1, 15)),))
+    untrained = inputs(
+        rules(require_theory=True),
+        results=fails + (third,),
+        attendance=(attend(1, LINE_A, start=dt.date(2026, 1, 15)),),
+    )
     theory = requirement(evaluate(untrained, ON), Kind.THEORY)
     assert theory.status == Status.UNMET
     assert "retrain" in theory.detail and "2026-02-01" in theory.detail
@@ -220,7 +253,10 @@ def test_after_the_resit_limit_a_new_attempt_counts_only_after_retraining():
 
 
 def test_retraining_on_the_day_of_the_failed_attempt_is_not_after_it():
-    fails = (result(5, score="50", held_on=dt.date(2026, 1, 1)), result(6, score="50", held_on=dt.date(2026, 2, 1), attempt=2))
+    fails = (
+        result(5, score="50", held_on=dt.date(2026, 1, 1)),
+        result(6, score="50", held_on=dt.date(2026, 2, 1), attempt=2),
+    )
     data = inputs(
         rules(require_theory=True),
         results=fails + (result(7, score="85", held_on=dt.date(2026, 4, 1), attempt=3),),
@@ -232,13 +268,18 @@ def test_retraining_on_the_day_of_the_failed_attempt_is_not_after_it():
 def test_a_resit_limit_of_zero_means_retraining_after_the_first_failure():
     data = inputs(
         rules(require_theory=True, resit_limit=0),
-        results=(result(5, score="50", held_on=dt.date(2026, 1, 1)), result(6, score="85", held_on=dt.date(2026, 2, 1), attempt=2)),
+        results=(
+            result(5, score="50", held_on=dt.date(2026, 1, 1)),
+            result(6, score="85", held_on=dt.date(2026, 2, 1), attempt=2),
+        ),
     )
     assert requirement(evaluate(data, ON), Kind.THEORY).status == Status.UNMET
 
 
 def test_a_passed_exam_lapses_after_its_validity():
-    data = inputs(rules(require_theory=True, exam_valid_months=12), results=(result(5, score="90", held_on=dt.date(2025, 6, 1)),))
+    data = inputs(
+        rules(require_theory=True, exam_valid_months=12), results=(result(5, score="90", held_on=dt.date(2025, 6, 1)),)
+    )
     assert requirement(evaluate(data, dt.date(2026, 6, 1)), Kind.THEORY).status == Status.MET
     lapsed = requirement(evaluate(data, dt.date(2026, 6, 2)), Kind.THEORY)
     assert lapsed.status == Status.UNMET
@@ -271,7 +312,10 @@ def test_the_composite_weighs_theory_and_practical():
 
 def test_a_composite_needs_both_scores():
     rule_set = rules(theory_weight=D("40"), practical_weight=D("60"), composite_pass_mark=D("60"))
-    assert requirement(evaluate(inputs(rule_set, results=(result(5, score="100"),)), ON), Kind.COMPOSITE).status == Status.UNMET
+    assert (
+        requirement(evaluate(inputs(rule_set, results=(result(5, score="100"),)), ON), Kind.COMPOSITE).status
+        == Status.UNMET
+    )
 
 
 # --- time at level ---------------------------------------------------------------------
@@ -355,7 +399,11 @@ def test_the_ladder_is_unmet_when_the_rank_below_is_not_earned():
 
 
 def test_direct_entry_skips_the_ladder():
-    data = inputs(rules(L4, require_theory=True), rules(L3, require_practical=True, allow_direct_entry=True), results=(result(5, "practical", rank=L3),))
+    data = inputs(
+        rules(L4, require_theory=True),
+        rules(L3, require_practical=True, allow_direct_entry=True),
+        results=(result(5, "practical", rank=L3),),
+    )
     step = evaluate(data, ON).steps[1]
     assert step.met
     assert rank_reached(data, ON) == L3.id
@@ -366,12 +414,24 @@ def test_direct_entry_skips_the_ladder():
 
 def test_the_rule_set_in_force_on_the_date_applies():
     old = rules(years_at_previous_rank=D("4"), years_in_trade=D("6"), name="2018 标准")
-    new = rules(id=21, years_at_previous_rank=D("3"), years_in_trade=D("5"), name="2022 新标准", effective_from=dt.date(2022, 1, 1))
+    new = rules(
+        id=21,
+        years_at_previous_rank=D("3"),
+        years_in_trade=D("5"),
+        name="2022 新标准",
+        effective_from=dt.date(2022, 1, 1),
+    )
     data = inputs(old, new, awarded=(AwardRow(1, dt.date(2019, 6, 1)),), started_on=dt.date(2019, 1, 1))
     in_2021 = evaluate(data, dt.date(2021, 12, 31)).next_step
-    assert (in_2021.rule_set_name, requirement(evaluate(data, dt.date(2021, 12, 31)), Kind.TIME).met_on) == ("2018 标准", dt.date(2023, 6, 1))
+    assert (in_2021.rule_set_name, requirement(evaluate(data, dt.date(2021, 12, 31)), Kind.TIME).met_on) == (
+        "2018 标准",
+        dt.date(2023, 6, 1),
+    )
     in_2022 = evaluate(data, dt.date(2022, 1, 1)).next_step
-    assert (in_2022.rule_set_name, requirement(evaluate(data, dt.date(2022, 1, 1)), Kind.TIME).met_on) == ("2022 新标准", dt.date(2022, 6, 1))
+    assert (in_2022.rule_set_name, requirement(evaluate(data, dt.date(2022, 1, 1)), Kind.TIME).met_on) == (
+        "2022 新标准",
+        dt.date(2022, 6, 1),
+    )
     assert evaluate(data, dt.date(2017, 12, 31)).next_step.requirements[0].kind == Kind.RULES
 
 
@@ -380,9 +440,16 @@ def test_the_rule_set_in_force_on_the_date_applies():
 
 def test_every_requirement_together():
     rule_set = rules(
-        require_package=True, min_electives=1, require_theory=True, require_practical=True,
-        theory_weight=D("40"), practical_weight=D("60"), composite_pass_mark=D("65"),
-        years_at_previous_rank=D("4"), years_in_trade=D("6"), exam_valid_months=12,
+        require_package=True,
+        min_electives=1,
+        require_theory=True,
+        require_practical=True,
+        theory_weight=D("40"),
+        practical_weight=D("60"),
+        composite_pass_mark=D("65"),
+        years_at_previous_rank=D("4"),
+        years_in_trade=D("6"),
+        exam_valid_months=12,
     )
     data = inputs(
         rule_set,
@@ -391,7 +458,14 @@ def test_every_requirement_together():
     )
     step = evaluate(data, ON).next_step
     assert [r.kind for r in step.requirements] == [
-        Kind.LADDER, Kind.COURSE, Kind.COURSE, Kind.ELECTIVES, Kind.THEORY, Kind.PRACTICAL, Kind.COMPOSITE, Kind.TIME
+        Kind.LADDER,
+        Kind.COURSE,
+        Kind.COURSE,
+        Kind.ELECTIVES,
+        Kind.THEORY,
+        Kind.PRACTICAL,
+        Kind.COMPOSITE,
+        Kind.TIME,
     ]
     assert step.met
     assert step.progress == 1.0

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 from hypothesis import given
 from hypothesis import strategies as st
 
-from certifications.rules import (
+from certifications.ranks.rules import (
     AttendanceRow,
     AttendedCourse,
     AwardRow,
@@ -23,7 +23,12 @@ from certifications.rules import (
     rank_reached,
 )
 
-LADDER = (RankInfo(1, "L5", "初级工", 10), RankInfo(2, "L4", "中级工", 20), RankInfo(3, "L3", "高级工", 30), RankInfo(4, "L2", "技师", 40))
+LADDER = (
+    RankInfo(1, "L5", "初级工", 10),
+    RankInfo(2, "L4", "中级工", 20),
+    RankInfo(3, "L3", "高级工", 30),
+    RankInfo(4, "L2", "技师", 40),
+)
 ORDER = {r.id: r.order for r in LADDER}
 LINES = {
     rank.id: (
@@ -77,18 +82,44 @@ def worker_inputs(draw):
             found[rule_set.effective_from] = rule_set  # one version per date, as in the database
         by_rank[rank.id] = tuple(found.values())
     attendance = tuple(
-        AttendanceRow(i + 1, draw(st.sampled_from(COURSES)), draw(dates), draw(st.sampled_from([D("0"), D("4"), D("8")])), draw(st.sampled_from([D("0"), D("8")])))
+        AttendanceRow(
+            i + 1,
+            draw(st.sampled_from(COURSES)),
+            draw(dates),
+            draw(st.sampled_from([D("0"), D("4"), D("8")])),
+            draw(st.sampled_from([D("0"), D("8")])),
+        )
         for i in range(draw(st.integers(0, 8)))
     )
     results = tuple(
-        ResultRow(i + 1, draw(st.sampled_from([1, 2, 3, 4])), draw(st.sampled_from(["theory", "practical"])), draw(dates), draw(st.integers(1, 3)), draw(scores))
+        ResultRow(
+            i + 1,
+            draw(st.sampled_from([1, 2, 3, 4])),
+            draw(st.sampled_from(["theory", "practical"])),
+            draw(dates),
+            draw(st.integers(1, 3)),
+            draw(scores),
+        )
         for i in range(draw(st.integers(0, 12)))
     )
-    reviews = tuple(ReviewRow(i + 1, draw(st.sampled_from([3, 4])), draw(dates), draw(st.booleans())) for i in range(draw(st.integers(0, 2))))
-    awarded = tuple(AwardRow(rank_id, draw(dates), 100 + rank_id) for rank_id in draw(st.sets(st.sampled_from([1, 2]), max_size=2)))
+    reviews = tuple(
+        ReviewRow(i + 1, draw(st.sampled_from([3, 4])), draw(dates), draw(st.booleans()))
+        for i in range(draw(st.integers(0, 2)))
+    )
+    awarded = tuple(
+        AwardRow(rank_id, draw(dates), 100 + rank_id) for rank_id in draw(st.sets(st.sampled_from([1, 2]), max_size=2))
+    )
     return WorkerTradeInputs(
-        worker_id=1, trade_id=1, started_on=draw(dates), ladder=LADDER, rule_sets=by_rank, package_lines=LINES,
-        awarded=awarded, attendance=attendance, results=results, reviews=reviews,
+        worker_id=1,
+        trade_id=1,
+        started_on=draw(dates),
+        ladder=LADDER,
+        rule_sets=by_rank,
+        package_lines=LINES,
+        awarded=awarded,
+        attendance=attendance,
+        results=results,
+        reviews=reviews,
     )
 
 
@@ -117,7 +148,9 @@ def test_evaluation_is_deterministic_and_ignores_the_order_rows_were_inserted(da
     assert rank_reached(reordered, ON) == rank_reached(data, ON)
 
 
-@given(worker_inputs(), st.sampled_from([1, 2, 3, 4]), st.sampled_from(["theory", "practical"]), dates, st.integers(1, 3))
+@given(
+    worker_inputs(), st.sampled_from([1, 2, 3, 4]), st.sampled_from(["theory", "practical"]), dates, st.integers(1, 3)
+)
 def test_adding_a_passing_result_never_lowers_a_rank(data, rank_id, kind, held_on, attempt):
     passing = ResultRow(999, rank_id, kind, held_on, attempt, D("100"))
     more = replace(data, results=data.results + (passing,))

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from certifications import selectors, services
 from certifications.models import RankRecord
-from certifications.rules import Kind, Status
+from certifications.progress import figures
+from certifications.ranks import inputs as selectors
+from certifications.ranks import services
+from certifications.ranks.rules import Kind, Status
 from tests.factories import (
     AssessmentFactory,
     AttendanceFactory,
@@ -25,7 +27,9 @@ pytestmark = pytest.mark.django_db
 
 
 def earn(setup, worker, theory="75", practical="80"):
-    attendance = AttendanceFactory(training_class=setup.training_class, worker=worker, theory_hours=8, practical_hours=8)
+    attendance = AttendanceFactory(
+        training_class=setup.training_class, worker=worker, theory_hours=8, practical_hours=8
+    )
     theory_result = ResultFactory(assessment=setup.theory, worker=worker, score=Decimal(theory))
     practical_result = ResultFactory(assessment=setup.practical, worker=worker, score=Decimal(practical))
     return attendance, theory_result, practical_result
@@ -41,7 +45,12 @@ def test_it_explains_what_a_worker_lacks_for_the_next_rank(django_assert_max_num
     assert explanations[0].held_rank_name == "初级工"
     assert step.rank_name == "中级工"
     statuses = {r.kind: r.status for r in step.requirements}
-    assert statuses == {Kind.LADDER: Status.MET, Kind.COURSE: Status.UNMET, Kind.THEORY: Status.UNMET, Kind.PRACTICAL: Status.UNMET}
+    assert statuses == {
+        Kind.LADDER: Status.MET,
+        Kind.COURSE: Status.UNMET,
+        Kind.THEORY: Status.UNMET,
+        Kind.PRACTICAL: Status.UNMET,
+    }
 
 
 def test_the_selector_query_count_does_not_grow_with_results(django_assert_num_queries):
@@ -60,7 +69,12 @@ def test_in_confirm_mode_an_earned_rank_waits_for_hr(settings):
     report = services.ranks_recompute(worker_ids=[worker.pk], on=ON)
     assert report.pending == 1
     record = RankRecord.objects.get(worker=worker, rank=setup.ranks[1])
-    assert (record.status, record.source, record.awarded_on, record.rule_set) == ("pending", "engine", None, setup.rule_set)
+    assert (record.status, record.source, record.awarded_on, record.rule_set) == (
+        "pending",
+        "engine",
+        None,
+        setup.rule_set,
+    )
     assert record.evidence["results"] == sorted([theory.pk, practical.pk])
     assert record.evidence["attendance"] == [attendance.pk]
     assert record.evidence["rule_set"]["name"] == "2018 标准"
@@ -103,7 +117,13 @@ def test_in_auto_mode_every_rank_earned_today_is_awarded(settings):
     settings.KUANGJIANG = {**settings.KUANGJIANG, "RANK_AWARD_MODE": "auto"}
     setup = trade_setup()
     worker = WorkerTradeFactory(trade=setup.trade).worker  # no rank yet; 初级工 needs one year in the trade
-    RuleSetFactory(package=setup.ranks[0].packages.get(), require_package=False, require_theory=False, require_practical=False, years_in_trade=Decimal("1"))
+    RuleSetFactory(
+        package=setup.ranks[0].packages.get(),
+        require_package=False,
+        require_theory=False,
+        require_practical=False,
+        years_in_trade=Decimal("1"),
+    )
     earn(setup, worker)
     report = services.ranks_recompute(worker_ids=[worker.pk], on=ON)
     assert [c.rank_name for c in report.changes] == ["初级工", "中级工"]
@@ -134,7 +154,9 @@ def test_recording_a_result_re_evaluates_the_worker_after_commit(settings, djang
     AttendanceFactory(training_class=setup.training_class, worker=worker, theory_hours=8, practical_hours=8)
     ResultFactory(assessment=setup.theory, worker=worker, score=Decimal("60"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        result = services.result_record(assessment=setup.practical, worker=worker, score=Decimal("61"), recorded_by=None)
+        result = services.result_record(
+            assessment=setup.practical, worker=worker, score=Decimal("61"), recorded_by=None
+        )
     assert result.attempt == 1
     assert not RankRecord.objects.filter(status="pending").exists()
     assert len(callbacks) == 1
@@ -154,7 +176,9 @@ def test_recording_attendance_and_a_review_schedule_a_re_evaluation(django_captu
     setup = trade_setup()
     worker = worker_in(setup)
     with django_capture_on_commit_callbacks() as callbacks:
-        services.attendance_record(training_class=setup.training_class, worker=worker, theory_hours=Decimal("8"), practical_hours=Decimal("8"))
+        services.attendance_record(
+            training_class=setup.training_class, worker=worker, theory_hours=Decimal("8"), practical_hours=Decimal("8")
+        )
         services.review_record(worker=worker, trade=setup.trade, rank=setup.ranks[1], held_on=ON, passed=True)
     assert len(callbacks) == 2
 
@@ -225,7 +249,11 @@ def test_the_loader_sums_each_course_s_attendance_up_to_the_date():
 
     (course,) = selectors.rollup_inputs_load(worker_ids=[worker.pk], on=ON)[(worker.pk, setup.trade.pk)].attendance
 
-    assert (course.course_id, course.theory_hours, course.practical_hours) == (setup.course.pk, Decimal("8.5"), Decimal("8"))
+    assert (course.course_id, course.theory_hours, course.practical_hours) == (
+        setup.course.pk,
+        Decimal("8.5"),
+        Decimal("8"),
+    )
     assert sorted(course.ids) == sorted([first.pk, second.pk])
     assert sorted(course.starts) == [dt.date(2026, 3, 2), dt.date(2026, 5, 4)]
     assert course.last_start == dt.date(2026, 5, 4)
@@ -234,10 +262,14 @@ def test_the_loader_sums_each_course_s_attendance_up_to_the_date():
 def test_the_loader_leaves_out_results_of_ranks_held_and_results_after_the_date():
     setup = trade_setup()
     worker = worker_in(setup)  # holds 初级工 since 2020
-    lower = AssessmentFactory(kind="theory", course=None, trade=setup.trade, rank=setup.ranks[0], held_on=dt.date(2019, 4, 1))
+    lower = AssessmentFactory(
+        kind="theory", course=None, trade=setup.trade, rank=setup.ranks[0], held_on=dt.date(2019, 4, 1)
+    )
     ResultFactory(assessment=lower, worker=worker, score=Decimal("90"))
     wanted = ResultFactory(assessment=setup.theory, worker=worker, score=Decimal("70"))
-    after = AssessmentFactory(kind="practical", course=None, trade=setup.trade, rank=setup.ranks[1], held_on=dt.date(2026, 8, 1))
+    after = AssessmentFactory(
+        kind="practical", course=None, trade=setup.trade, rank=setup.ranks[1], held_on=dt.date(2026, 8, 1)
+    )
     ResultFactory(assessment=after, worker=worker, score=Decimal("70"))
     newcomer = WorkerTradeFactory(trade=setup.trade).worker  # holds no rank
     unheld = ResultFactory(assessment=lower, worker=newcomer, score=Decimal("90"))
@@ -262,9 +294,11 @@ def test_a_recompute_leaves_the_garbage_collector_as_it_found_it():
         gc.enable()
 
 
-def test_new_awards_queue_fresh_dashboard_figures_after_commit_and_no_awards_do_not(monkeypatch, django_capture_on_commit_callbacks):
+def test_new_awards_queue_fresh_dashboard_figures_after_commit_and_no_awards_do_not(
+    monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
-    monkeypatch.setattr(services, "dashboard_figures_invalidate", lambda: queued.append(True))
+    monkeypatch.setattr(figures, "dashboard_figures_invalidate", lambda: queued.append(True))
     setup = trade_setup()
     worker = worker_in(setup)
     with django_capture_on_commit_callbacks(execute=True):

@@ -21,11 +21,15 @@ def crew():
 
 
 def preview(client, rows, fmt=0):
-    return client.post(IMPORT_URL, {"format": fmt, "resource": 0, "import_file": SimpleUploadedFile("roster.xlsx", xlsx_bytes(rows))})
+    return client.post(
+        IMPORT_URL, {"format": fmt, "resource": 0, "import_file": SimpleUploadedFile("roster.xlsx", xlsx_bytes(rows))}
+    )
 
 
 def test_hr_previews_a_roster_then_confirms_it(hr_client, crew):
-    response = preview(hr_client, [["花名册"], HEADER, ["E100", "赵一", "C1", "Other staff", "2020-01-01", "Active", "T1*"]])
+    response = preview(
+        hr_client, [["花名册"], HEADER, ["E100", "赵一", "C1", "Other staff", "2020-01-01", "Active", "T1*"]]
+    )
     assert response.status_code == 200
     result = response.context["result"]
     assert [row.import_type for row in result.rows] == ["new"]
@@ -37,7 +41,14 @@ def test_hr_previews_a_roster_then_confirms_it(hr_client, crew):
 
 
 def test_the_preview_shows_each_bad_row_with_its_number_and_reason(hr_client, crew):
-    response = preview(hr_client, [HEADER, ["E101", "钱二", "C1", "Other staff", "2020-01-01", "Active", ""], ["E102", "孙三", "NOPE", "Other staff", "2020-01-01", "Active", ""]])
+    response = preview(
+        hr_client,
+        [
+            HEADER,
+            ["E101", "钱二", "C1", "Other staff", "2020-01-01", "Active", ""],
+            ["E102", "孙三", "NOPE", "Other staff", "2020-01-01", "Active", ""],
+        ],
+    )
     result = response.context["result"]
     assert result.has_validation_errors() and "confirm_form" not in response.context
     assert [row.number for row in result.invalid_rows] == [2]
@@ -53,6 +64,7 @@ def test_a_confirm_that_meets_an_invalid_row_imports_nothing(hr_client, crew):
     assert cache.get(stored_key) is not None
     f.UnitFactory(code="C2")
     from training.models import Unit
+
     Unit.objects.filter(code="C1").update(code="C9")
     hr_client.post("/admin/training/worker/process_import/", confirm)
     assert Worker.objects.count() == 0
@@ -78,12 +90,18 @@ def test_the_changelists_carry_the_spreadsheet_buttons(hr_client, crew):
     assert "Import exam results" in hr_client.get("/admin/certifications/assessmentresult/").content.decode()
 
 
-def test_a_confirmed_import_queues_fresh_dashboard_figures_and_a_refused_one_does_not(hr_client, crew, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_confirmed_import_queues_fresh_dashboard_figures_and_a_refused_one_does_not(
+    hr_client, crew, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
-    monkeypatch.setattr("certifications.figures.dashboard_figures_invalidate", lambda: queued.append(True))
+    monkeypatch.setattr("certifications.progress.figures.dashboard_figures_invalidate", lambda: queued.append(True))
     bad = preview(hr_client, [HEADER, ["E105", "周五", "NOPE", "Other staff", "2020-01-01", "Active", ""]])
     assert "confirm_form" not in bad.context
-    confirm = preview(hr_client, [HEADER, ["E104", "吴六", "C1", "Other staff", "2020-01-01", "Active", ""]]).context["confirm_form"].initial
+    confirm = (
+        preview(hr_client, [HEADER, ["E104", "吴六", "C1", "Other staff", "2020-01-01", "Active", ""]])
+        .context["confirm_form"]
+        .initial
+    )
     assert queued == []
     with django_capture_on_commit_callbacks(execute=True):
         hr_client.post("/admin/training/worker/process_import/", confirm)

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.spreadsheet_builders import csv_bytes, xlsx_bytes
-from training.spreadsheets import (
+from core.spreadsheets import (
     ABSENT,
     SpreadsheetError,
     escape_formula,
@@ -17,12 +16,25 @@ from training.spreadsheets import (
     parse_score,
     unescape_formula,
 )
+from tests.spreadsheet_builders import csv_bytes, xlsx_bytes
 
 
 @pytest.mark.parametrize(
     "value",
-    ["2026-09-05", "2026/9/5", "2026.9.5", "2026年9月5日", "２０２６年９月５日", " 2026-9-5 ", "20260905",
-     46270, 46270.0, "46270", dt.datetime(2026, 9, 5, 0, 0), dt.date(2026, 9, 5)],
+    [
+        "2026-09-05",
+        "2026/9/5",
+        "2026.9.5",
+        "2026年9月5日",
+        "２０２６年９月５日",
+        " 2026-9-5 ",
+        "20260905",
+        46270,
+        46270.0,
+        "46270",
+        dt.datetime(2026, 9, 5, 0, 0),
+        dt.date(2026, 9, 5),
+    ],
 )
 def test_it_reads_every_date_form_the_mine_writes(value):
     assert parse_date(value) == dt.date(2026, 9, 5)
@@ -36,8 +48,18 @@ def test_it_refuses_what_is_not_a_date(value):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("85", Decimal("85")), ("８５", Decimal("85")), (" 59.5 ", Decimal("59.5")), ("72分", Decimal("72")), (90, Decimal("90")),
-     (88.5, Decimal("88.5")), ("缺考", ABSENT), ("缺", ABSENT), ("", None), (None, None)],
+    [
+        ("85", Decimal("85")),
+        ("８５", Decimal("85")),
+        (" 59.5 ", Decimal("59.5")),
+        ("72分", Decimal("72")),
+        (90, Decimal("90")),
+        (88.5, Decimal("88.5")),
+        ("缺考", ABSENT),
+        ("缺", ABSENT),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_it_reads_scores_and_absence(value, expected):
     assert parse_score(value) == expected
@@ -66,10 +88,20 @@ def test_escaping_round_trips_any_text(text):
 
 def test_it_finds_a_two_row_header_under_a_merged_title():
     data = xlsx_bytes(
-        [["成绩表"], ["工号", "姓名", "成绩", None], [None, None, "理论", "实操"], ["E1", "张三", 80, 90], ["制表：李四"]],
+        [
+            ["成绩表"],
+            ["工号", "姓名", "成绩", None],
+            [None, None, "理论", "实操"],
+            ["E1", "张三", 80, 90],
+            ["制表：李四"],
+        ],
         merges=["A1:D1", "C2:D2", "A2:A3", "B2:B3"],
     )
-    table = find_table(data, {"employee_no": ["工号"], "name": ["姓名"], "theory": ["理论"], "practical": ["实操"]}, required=["employee_no"])
+    table = find_table(
+        data,
+        {"employee_no": ["工号"], "name": ["姓名"], "theory": ["理论"], "practical": ["实操"]},
+        required=["employee_no"],
+    )
     assert table.columns == {"employee_no": 0, "name": 1, "theory": 2, "practical": 3}
     assert list(table.rows) == [(4, ["E1", "张三", 80, 90])]
 

@@ -14,12 +14,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
-from certifications.imports import results_import
+from certifications.spreadsheets.results import results_import
+from core import spreadsheets
+from core.spreadsheets import SpreadsheetError, find_header_generic, find_table
 from tests import factories as f
 from tests.spreadsheet_builders import csv_bytes, xlsx_bytes, xlsx_with_sheet_xml
 from tests.test_fuzz_imports import row_counts
-from training import spreadsheets
-from training.spreadsheets import SpreadsheetError, find_header_generic, find_table
 
 LIMIT = 50
 HEADER = ["工号", "姓名", "考核编码", "理论成绩"]
@@ -129,7 +129,10 @@ def test_the_results_import_refuses_too_many_rows_and_writes_nothing(limit, sitt
 
 
 def test_the_admin_import_refuses_too_many_rows_with_the_message_and_writes_nothing(limit, sitting, hr_client):
-    rows = [["Code", "Title", "Theory hours", "Practical hours"], *([f"K{n:03d}", "课程", 8, 8] for n in range(1, limit + 1))]
+    rows = [
+        ["Code", "Title", "Theory hours", "Practical hours"],
+        *([f"K{n:03d}", "课程", 8, 8] for n in range(1, limit + 1)),
+    ]
     before = row_counts()
     response = hr_client.post(
         reverse("admin:training_course_import"),

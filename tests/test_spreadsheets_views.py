@@ -33,7 +33,10 @@ def upload(client, rows, name="results.xlsx"):
 
 
 def test_hr_previews_then_confirms_an_exam_sheet(hr_client, sitting):
-    response = upload(hr_client, [["成绩单"], ["工号", "姓名", "课程", "理论成绩", "日期"], ["E001", "张三", "C100", "９０", "2026年9月5日"]])
+    response = upload(
+        hr_client,
+        [["成绩单"], ["工号", "姓名", "课程", "理论成绩", "日期"], ["E001", "张三", "C100", "９０", "2026年9月5日"]],
+    )
     assert response.status_code == 200
     assert response.context["outcome"].rows[0].state == "new"
     assert AssessmentResult.objects.count() == 0
@@ -43,14 +46,18 @@ def test_hr_previews_then_confirms_an_exam_sheet(hr_client, sitting):
 
 
 def test_the_preview_lists_bad_rows_and_offers_no_confirm(hr_client, sitting):
-    response = upload(hr_client, [["工号", "姓名", "课程", "理论成绩", "日期"], ["E404", "某", "C100", 90, "2026-09-05"]])
+    response = upload(
+        hr_client, [["工号", "姓名", "课程", "理论成绩", "日期"], ["E404", "某", "C100", 90, "2026-09-05"]]
+    )
     assert "Row 2: employee number E404 does not exist." in response.content.decode()
     assert "token" not in response.context or not response.context["token"]
     assert AssessmentResult.objects.count() == 0
 
 
 def test_a_file_that_is_not_a_spreadsheet_gets_one_clear_message(hr_client, sitting):
-    response = hr_client.post(reverse("certifications:results-import"), {"file": SimpleUploadedFile("x.xlsx", b"\x00\x01garbage")})
+    response = hr_client.post(
+        reverse("certifications:results-import"), {"file": SimpleUploadedFile("x.xlsx", b"\x00\x01garbage")}
+    )
     assert "not a spreadsheet" in response.content.decode()
 
 
@@ -60,7 +67,9 @@ def test_only_hr_may_import_results(client, sitting):
 
 
 def test_a_confirm_token_belongs_to_the_user_who_uploaded(hr_client, client, sitting):
-    token = upload(hr_client, [["工号", "姓名", "课程", "理论成绩", "日期"], ["E001", "张三", "C100", 90, "2026-09-05"]]).context["token"]
+    token = upload(
+        hr_client, [["工号", "姓名", "课程", "理论成绩", "日期"], ["E001", "张三", "C100", 90, "2026-09-05"]]
+    ).context["token"]
     other = f.UserFactory(username="hr2", role="training_department")
     client.force_login(other)
     client.post(reverse("certifications:results-import"), {"token": token})
@@ -96,7 +105,11 @@ def test_a_crew_leader_cannot_export_another_unit(client, sitting):
 
 
 def test_a_confirmed_upload_is_recorded_in_the_history_under_the_user_and_file_name(hr_client, hr_user, sitting):
-    token = upload(hr_client, [["工号", "姓名", "课程", "理论成绩", "日期"], ["E001", "张三", "C100", 90, "2026-09-05"]], name="九月.xlsx").context["token"]
+    token = upload(
+        hr_client,
+        [["工号", "姓名", "课程", "理论成绩", "日期"], ["E001", "张三", "C100", 90, "2026-09-05"]],
+        name="九月.xlsx",
+    ).context["token"]
     hr_client.post(reverse("certifications:results-import"), {"token": token})
     history = AssessmentResult.history.get()
     assert (history.history_user_id, history.history_change_reason) == (hr_user.pk, "import 九月.xlsx")

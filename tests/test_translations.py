@@ -56,13 +56,32 @@ def test_every_string_in_the_code_is_in_the_catalogue(tmp_path):
     shutil.copytree(
         ROOT,
         copy,
-        ignore=shutil.ignore_patterns(".venv", ".git", "var", "test-artifacts", "staticfiles", "*.sqlite3", "__pycache__"),
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "var", "test-artifacts", "staticfiles", "*.sqlite3", "__pycache__"
+        ),
     )
     subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete", "-v0", "-i", "tests/*", "-i", "bench/*"],
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "--no-obsolete",
+            "-v0",
+            "-i",
+            "tests/*",
+            "-i",
+            "bench/*",
+        ],
         cwd=copy,
         check=True,
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "config.settings.base", "DATABASE_URL": "sqlite:///:memory:"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DEBUG": "1",
+            "DJANGO_SETTINGS_MODULE": "config.settings.base",
+            "DATABASE_URL": "sqlite:///:memory:",
+        },
     )
     missing = [msgid for msgid, msgstr, _ in po_entries(copy / "locale/zh_Hans/LC_MESSAGES/django.po") if not msgstr]
     assert missing == [], f"{len(missing)} strings lack a Chinese text, e.g. {missing[:20]}"

@@ -20,7 +20,6 @@ from tests.factories import (
 from tests.site_fixtures import TODAY, build_mine
 
 
-
 @pytest.fixture
 def mine(db, today):
     return build_mine()
@@ -34,15 +33,25 @@ def test_the_dashboard_rolls_each_unit_up_over_its_subtree(hr_client, mine):
     ladder = make_ladder()
     trade = TradeFactory()
     this_year = TrainingClassFactory(start=dt.date(2026, 3, 1))
-    AttendanceFactory(worker=mine.trainee, training_class=this_year, theory_hours=Decimal("16"), practical_hours=Decimal("8"))
-    AttendanceFactory(worker=mine.classmate, training_class=this_year, theory_hours=Decimal("4"), practical_hours=Decimal("0"))
+    AttendanceFactory(
+        worker=mine.trainee, training_class=this_year, theory_hours=Decimal("16"), practical_hours=Decimal("8")
+    )
+    AttendanceFactory(
+        worker=mine.classmate, training_class=this_year, theory_hours=Decimal("4"), practical_hours=Decimal("0")
+    )
     ResultFactory(worker=mine.trainee, score=Decimal("80"))
     ResultFactory(worker=mine.classmate, score=Decimal("40"))
     RankRecordFactory(worker=mine.trainee, trade=trade, rank=ladder[2])  # 高级工: high skill
     RankRecordFactory(worker=mine.classmate, trade=trade, rank=ladder[0])
-    RankRecordFactory(worker=mine.leader, trade=trade, rank=ladder[3], status=RankRecord.Status.PENDING, awarded_on=None)
-    CertificateFactory(worker=mine.trainee, next_review_due=TODAY + dt.timedelta(days=25), valid_until=dt.date(2030, 1, 1))
-    CertificateFactory(worker=mine.outsider, next_review_due=TODAY + dt.timedelta(days=75), valid_until=dt.date(2030, 1, 1))
+    RankRecordFactory(
+        worker=mine.leader, trade=trade, rank=ladder[3], status=RankRecord.Status.PENDING, awarded_on=None
+    )
+    CertificateFactory(
+        worker=mine.trainee, next_review_due=TODAY + dt.timedelta(days=25), valid_until=dt.date(2030, 1, 1)
+    )
+    CertificateFactory(
+        worker=mine.outsider, next_review_due=TODAY + dt.timedelta(days=75), valid_until=dt.date(2030, 1, 1)
+    )
 
     response = hr_client.get(reverse("certifications:dashboard"))
     assert response.status_code == 200
@@ -91,7 +100,7 @@ def large_mine(mine, monkeypatch):
     """Treat the test mine as large enough for the figures computed in the background."""
     from django.core.cache import cache
 
-    monkeypatch.setattr("certifications.figures.CACHE_FROM_WORKERS", 1)
+    monkeypatch.setattr("certifications.progress.figures.CACHE_FROM_WORKERS", 1)
     cache.clear()
     yield mine
     cache.clear()
@@ -127,7 +136,9 @@ def test_a_small_mine_computes_figures_on_every_visit(hr_client, mine):
     assert "Recompute now" not in response.content.decode()
     WorkerFactory(unit=mine.other_crew)
     again = hr_client.get(url)
-    assert stats_by_code(again)[mine.other_crew.code].workers == stats_by_code(response)[mine.other_crew.code].workers + 1
+    assert (
+        stats_by_code(again)[mine.other_crew.code].workers == stats_by_code(response)[mine.other_crew.code].workers + 1
+    )
 
 
 def test_the_cached_dashboard_reads_fewer_queries_than_the_first_visit(hr_client, large_mine):
@@ -152,7 +163,9 @@ def test_a_cached_visit_reads_no_figures_from_the_workforce(hr_client, large_min
         assert hr_client.get(url).status_code == 200
 
 
-def test_a_large_mine_says_when_its_first_figures_are_not_ready_and_queues_one_computation(hr_client, large_mine, settings):
+def test_a_large_mine_says_when_its_first_figures_are_not_ready_and_queues_one_computation(
+    hr_client, large_mine, settings
+):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     from django_tasks import default_task_backend
 
@@ -177,15 +190,17 @@ def test_figures_from_an_earlier_day_are_recomputed(hr_client, large_mine, monke
 def test_a_results_import_queues_fresh_figures(large_mine, django_capture_on_commit_callbacks):
     from django.core.cache import cache
 
-    from certifications import figures
-    from certifications.imports import results_import
+    from certifications.progress import figures
+    from certifications.spreadsheets.results import results_import
     from tests.factories import AssessmentFactory, CourseFactory
     from tests.spreadsheet_builders import csv_bytes
 
     before = figures.dashboard_figures_refresh(on=TODAY)
     course = CourseFactory(code="C100")
     AssessmentFactory(code="AT1", course=course, kind="theory", held_on=TODAY)
-    sheet = csv_bytes([["课程", "工号", "姓名", "理论成绩", "考试日期"], ["C100", "100001", "王强", "85", TODAY.isoformat()]])
+    sheet = csv_bytes(
+        [["课程", "工号", "姓名", "理论成绩", "考试日期"], ["C100", "100001", "王强", "85", TODAY.isoformat()]]
+    )
     with django_capture_on_commit_callbacks(execute=True):
         results_import(sheet)
     after = cache.get(figures.CACHE_KEY)
@@ -197,7 +212,7 @@ def test_the_refresh_command_computes_and_keeps_the_figures(large_mine, capsys):
     from django.core.cache import cache
     from django.core.management import call_command
 
-    from certifications import figures
+    from certifications.progress import figures
 
     call_command("refresh_dashboard")
     assert "Dashboard figures for 4 workers computed" in capsys.readouterr().out
@@ -205,7 +220,7 @@ def test_the_refresh_command_computes_and_keeps_the_figures(large_mine, capsys):
 
 
 def test_a_mine_with_many_units_lists_its_top_levels_and_every_unit_on_request(hr_client, mine, monkeypatch):
-    monkeypatch.setattr("certifications.progress.DASHBOARD_UNIT_ROWS", 3)
+    monkeypatch.setattr("certifications.progress.pages.DASHBOARD_UNIT_ROWS", 3)
     url = reverse("certifications:dashboard")
     response = hr_client.get(url)
     assert [s.unit.code for s in response.context["unit_rows"]] == ["MINE", "ZC1", "JJ2"]
@@ -229,7 +244,7 @@ def test_workers_whose_requirement_is_zero_count_once_at_their_hours(hr_client, 
 
 
 def test_levels_that_fit_keep_the_top_two_levels_and_stop_before_the_limit():
-    from certifications.progress import levels_that_fit
+    from certifications.progress.pages import levels_that_fit
 
     assert levels_that_fit([0, 1, 1, 2, 2], 5) is None  # everything fits
     assert levels_that_fit([0, 1, 1, 2, 2], 3) == 1

@@ -26,7 +26,6 @@ from tests.site_fixtures import TODAY, build_mine
 from training.models import Worker, WorkerTrade
 
 
-
 @pytest.fixture
 def mine(db, today):
     return build_mine()
@@ -38,10 +37,18 @@ def package(mine):
     ladder = make_ladder()
     trade = TradeFactory(code="ZCWXDG", name="综采维修电工")
     package = PackageFactory(trade=trade, rank=ladder[2])
-    c1 = PackageCourseFactory(package=package, course=CourseFactory(code="C1", title="综采设备维护"),
-                              theory_hours=Decimal("24"), practical_hours=Decimal("16")).course
-    c2 = PackageCourseFactory(package=package, course=CourseFactory(code="C2", title="电气安全"),
-                              theory_hours=Decimal("8"), practical_hours=Decimal("0")).course
+    c1 = PackageCourseFactory(
+        package=package,
+        course=CourseFactory(code="C1", title="综采设备维护"),
+        theory_hours=Decimal("24"),
+        practical_hours=Decimal("16"),
+    ).course
+    c2 = PackageCourseFactory(
+        package=package,
+        course=CourseFactory(code="C2", title="电气安全"),
+        theory_hours=Decimal("8"),
+        practical_hours=Decimal("0"),
+    ).course
     for worker in (mine.trainee, mine.classmate, mine.leader):
         WorkerTradeFactory(worker=worker, trade=trade)
         RankRecordFactory(worker=worker, trade=trade, rank=ladder[1])
@@ -54,9 +61,15 @@ def leader_client(client, mine):
 
 
 def test_a_leader_sees_every_worker_of_their_subtree_with_rank_hours_and_due_certificates(client, mine, package):
-    CertificateFactory(worker=mine.classmate, next_review_due=TODAY + dt.timedelta(days=20), valid_until=dt.date(2029, 1, 1))
-    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(start=dt.date(2026, 2, 1)),
-                      theory_hours=Decimal("12"), practical_hours=Decimal("10"))
+    CertificateFactory(
+        worker=mine.classmate, next_review_due=TODAY + dt.timedelta(days=20), valid_until=dt.date(2029, 1, 1)
+    )
+    AttendanceFactory(
+        worker=mine.trainee,
+        training_class=TrainingClassFactory(start=dt.date(2026, 2, 1)),
+        theory_hours=Decimal("12"),
+        practical_hours=Decimal("10"),
+    )
     response = leader_client(client, mine).get(reverse("certifications:unit-detail", args=["ZC1"]))
     assert response.status_code == 200
     rows = {row.worker.employee_no: row for row in response.context["page"].rows}
@@ -91,8 +104,18 @@ def test_the_unit_table_sorts_by_hours_both_ways(client, mine, package):
 def test_the_skills_matrix_marks_each_cell_done_in_progress_missing_or_failed(client, mine, package):
     pkg, trade, c1, c2 = package
     # trainee: c1 done, c2 half; theory passed, practical failed
-    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(course=c1), theory_hours=Decimal("24"), practical_hours=Decimal("16"))
-    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(course=c2), theory_hours=Decimal("4"), practical_hours=Decimal("0"))
+    AttendanceFactory(
+        worker=mine.trainee,
+        training_class=TrainingClassFactory(course=c1),
+        theory_hours=Decimal("24"),
+        practical_hours=Decimal("16"),
+    )
+    AttendanceFactory(
+        worker=mine.trainee,
+        training_class=TrainingClassFactory(course=c2),
+        theory_hours=Decimal("4"),
+        practical_hours=Decimal("0"),
+    )
     theory = AssessmentFactory(course=None, trade=trade, rank=pkg.rank, kind=Assessment.Kind.THEORY)
     practical = AssessmentFactory(course=None, trade=trade, rank=pkg.rank, kind=Assessment.Kind.PRACTICAL)
     ResultFactory(worker=mine.trainee, assessment=theory, score=Decimal("78"))
@@ -138,7 +161,7 @@ def _count(client, url):
 
 
 # Session, user, access checks, navigation, filter choices, the page count, the roll-up (ten) and the page's
-# own reads, plus the clearance column (certifications.compliance.load_facts: eleven); a leader's crew takes 42.
+# own reads, plus the clearance column (certifications.clearance.facts.load_facts: eleven); a leader's crew takes 42.
 # With more than one page, one more query counts the candidates for the skills matrix's default package.
 UNIT_PAGE_MAX_QUERIES = 43
 
@@ -177,7 +200,9 @@ def test_a_unit_of_five_hundred_workers_renders(client, mine, package, hr_client
     # 501 workers: six pages of a hundred, the last with one.
     assert len(response.context["page"].rows) == 100
     assert response.context["paginated"].paginator.count == 501
-    assert response.content.decode().count('<th scope="row">') >= 199  # the table and the matrix (one worker has no trade)
+    assert (
+        response.content.decode().count('<th scope="row">') >= 199
+    )  # the table and the matrix (one worker has no trade)
     last_count, last = _count(hr_client, url + "?page=6")
     assert last_count == count
     assert len(last.context["page"].rows) == 1
@@ -185,7 +210,8 @@ def test_a_unit_of_five_hundred_workers_renders(client, mine, package, hr_client
 
 def _crew_of(mine, trade, n):
     workers = Worker.objects.bulk_create(
-        WorkerFactory.build(employee_no=f"7{i:05d}", name=f"工人{i:03d}", unit=mine.other_crew, user=None) for i in range(n)
+        WorkerFactory.build(employee_no=f"7{i:05d}", name=f"工人{i:03d}", unit=mine.other_crew, user=None)
+        for i in range(n)
     )
     WorkerTrade.objects.bulk_create(
         WorkerTrade(worker=w, trade=trade, is_primary=True, started_on=dt.date(2015, 3, 1)) for w in workers
@@ -211,7 +237,9 @@ def test_page_links_keep_the_filters_the_sort_and_the_package(hr_client, mine, p
     assert len(response.context["page"].matrix.rows) == 100
 
 
-def test_a_page_of_a_large_unit_takes_as_many_queries_as_the_first(hr_client, mine, package, django_assert_max_num_queries):
+def test_a_page_of_a_large_unit_takes_as_many_queries_as_the_first(
+    hr_client, mine, package, django_assert_max_num_queries
+):
     _pkg, trade, _c1, _c2 = package
     url = reverse("certifications:unit-detail", args=["JJ2-1"])
     _crew_of(mine, trade, 20)
@@ -257,14 +285,16 @@ def test_a_large_units_package_list_and_default_package_come_from_the_cache_on_t
 ):
     pkg, trade, _c1, _c2 = package
     _crew_of(mine, trade, 150)
-    monkeypatch.setattr("certifications.progress.MATRIX_CACHE_FROM_WORKERS", 100)
+    monkeypatch.setattr("certifications.progress.pages.MATRIX_CACHE_FROM_WORKERS", 100)
     url = reverse("certifications:unit-detail", args=["JJ2-1"])
     first, response = _count(hr_client, url)
     second, again = _count(hr_client, url + "?page=2")
     # The package list and the default package's grouped count are not read again.
     assert second == first - 2
     assert again.context["page"].matrix.package.pk == response.context["page"].matrix.package.pk == pkg.pk
-    assert [p.pk for p in again.context["page"].matrix.packages] == [p.pk for p in response.context["page"].matrix.packages]
+    assert [p.pk for p in again.context["page"].matrix.packages] == [
+        p.pk for p in response.context["page"].matrix.packages
+    ]
     # The package list belongs to the units; other filters are other candidates, counted afresh.
     filtered, _ = _count(hr_client, url + "?q=%E5%B7%A5%E4%BA%BA")
     assert filtered == first - 1
@@ -279,8 +309,10 @@ def test_a_unit_below_the_cache_threshold_reads_its_packages_on_every_visit(hr_c
     assert second == first
 
 
-def test_a_large_subtree_offers_its_top_units_in_the_filter_and_still_accepts_any_of_them(hr_client, mine, package, monkeypatch):
-    monkeypatch.setattr("certifications.progress.DASHBOARD_UNIT_ROWS", 3)
+def test_a_large_subtree_offers_its_top_units_in_the_filter_and_still_accepts_any_of_them(
+    hr_client, mine, package, monkeypatch
+):
+    monkeypatch.setattr("certifications.progress.pages.DASHBOARD_UNIT_ROWS", 3)
     url = reverse("certifications:unit-detail", args=[mine.mine.code])
     offered = [label for _pk, label in hr_client.get(url).context["filter"].form.fields["unit"].widget.choices][1:]
     assert offered == [str(u) for u in (mine.mine, mine.dept, mine.other_dept)]

@@ -6,8 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from certifications import progress, rules
 from certifications.models import ComplianceRule, RankRecord
+from certifications.progress import pages as progress
+from certifications.ranks import rules
 from tests.factories import (
     AssessmentFactory,
     AttendanceFactory,
@@ -21,7 +22,6 @@ from tests.factories import (
     make_ladder,
 )
 from tests.site_fixtures import TODAY, build_mine, explanation
-
 
 
 @pytest.fixture
@@ -39,7 +39,9 @@ def trade(mine):
 @pytest.fixture
 def explained(monkeypatch, mine, trade):
     exp = explanation(mine.trainee, trade)
-    monkeypatch.setattr(progress, "worker_explanations", lambda *, worker, on: [exp] if worker.pk == mine.trainee.pk else [])
+    monkeypatch.setattr(
+        progress, "worker_explanations", lambda *, worker, on: [exp] if worker.pk == mine.trainee.pk else []
+    )
     return exp
 
 
@@ -49,7 +51,9 @@ def req(kind, status, label, required=None, actual=None, **kw):
 
 class TestRequirementWords:
     def test_a_passed_exam_reads_score_at_or_above_the_pass_mark(self):
-        text = progress.requirement_text(req(rules.Kind.THEORY, rules.Status.MET, "Theory exam", Decimal("60"), Decimal("78.0")))
+        text = progress.requirement_text(
+            req(rules.Kind.THEORY, rules.Status.MET, "Theory exam", Decimal("60"), Decimal("78.0"))
+        )
         assert text == "Theory exam 78 ≥ 60 ✓"
 
     def test_a_failed_exam_reads_below_the_pass_mark_with_the_resits_left(self):
@@ -60,8 +64,15 @@ class TestRequirementWords:
 
     def test_the_engines_own_detail_replaces_the_resit_wording(self):
         text = progress.requirement_text(
-            req(rules.Kind.PRACTICAL, rules.Status.UNMET, "Practical exam", Decimal("60"), Decimal("55"),
-                resits_left=0, detail="re-sits used up: retrain")
+            req(
+                rules.Kind.PRACTICAL,
+                rules.Status.UNMET,
+                "Practical exam",
+                Decimal("60"),
+                Decimal("55"),
+                resits_left=0,
+                detail="re-sits used up: retrain",
+            )
         )
         assert text == "Practical exam 55 < 60 — re-sits used up: retrain ✗"
 
@@ -70,12 +81,18 @@ class TestRequirementWords:
         assert text == "Theory exam not taken yet (pass mark 60) ✗"
 
     def test_a_course_reads_hours_done_of_hours_required(self):
-        text = progress.requirement_text(req(rules.Kind.COURSE, rules.Status.UNMET, "综采设备维护", Decimal("40"), Decimal("24")))
+        text = progress.requirement_text(
+            req(rules.Kind.COURSE, rules.Status.UNMET, "综采设备维护", Decimal("40"), Decimal("24"))
+        )
         assert text == "综采设备维护 24/40 hours ✗"
 
     def test_time_at_level_names_the_date_it_is_met(self):
-        met = progress.requirement_text(req(rules.Kind.TIME, rules.Status.MET, "Time at level", met_on=dt.date(2027, 3, 1)))
-        later = progress.requirement_text(req(rules.Kind.TIME, rules.Status.PENDING, "Time at level", met_on=dt.date(2027, 3, 1)))
+        met = progress.requirement_text(
+            req(rules.Kind.TIME, rules.Status.MET, "Time at level", met_on=dt.date(2027, 3, 1))
+        )
+        later = progress.requirement_text(
+            req(rules.Kind.TIME, rules.Status.PENDING, "Time at level", met_on=dt.date(2027, 3, 1))
+        )
         assert met == "Time at level met on 2027-03-01 ✓"
         assert later == "Time at level will be met on 2027-03-01 ◐"
 
@@ -86,18 +103,24 @@ class TestAnnualHours:
 
     def test_a_rule_for_the_category_beats_a_rule_for_everyone(self):
         found = progress.annual_hours_required(
-            [self.rule(effective_from=dt.date(2025, 1, 1), annual_hours=Decimal("20")),
-             self.rule(effective_from=dt.date(2020, 1, 1), category="safety_manager", annual_hours=Decimal("16"))],
-            category="safety_manager", on=TODAY,
+            [
+                self.rule(effective_from=dt.date(2025, 1, 1), annual_hours=Decimal("20")),
+                self.rule(effective_from=dt.date(2020, 1, 1), category="safety_manager", annual_hours=Decimal("16")),
+            ],
+            category="safety_manager",
+            on=TODAY,
         )
         assert found == Decimal("16")
 
     def test_a_rule_not_yet_in_force_is_ignored_and_the_latest_wins(self):
         found = progress.annual_hours_required(
-            [self.rule(effective_from=dt.date(2018, 1, 1), annual_hours=Decimal("20")),
-             self.rule(effective_from=dt.date(2024, 1, 1), annual_hours=Decimal("24")),
-             self.rule(effective_from=dt.date(2027, 1, 1), annual_hours=Decimal("40"))],
-            category="other", on=TODAY,
+            [
+                self.rule(effective_from=dt.date(2018, 1, 1), annual_hours=Decimal("20")),
+                self.rule(effective_from=dt.date(2024, 1, 1), annual_hours=Decimal("24")),
+                self.rule(effective_from=dt.date(2027, 1, 1), annual_hours=Decimal("40")),
+            ],
+            category="other",
+            on=TODAY,
         )
         assert found == Decimal("24")
 
@@ -121,10 +144,18 @@ def test_a_trainee_sees_their_rank_and_every_requirement_for_the_next(client, mi
 
 def test_the_worker_page_shows_hours_this_year_against_the_requirement(client, mine, trade, today):
     ComplianceRule.objects.create(name="2018", effective_from=dt.date(2018, 1, 1), annual_hours=Decimal("20"))
-    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(start=dt.date(2026, 3, 2)),
-                      theory_hours=Decimal("8"), practical_hours=Decimal("4"))
-    AttendanceFactory(worker=mine.trainee, training_class=TrainingClassFactory(start=dt.date(2025, 3, 2), end=dt.date(2025, 3, 5)),
-                      theory_hours=Decimal("30"), practical_hours=Decimal("0"))
+    AttendanceFactory(
+        worker=mine.trainee,
+        training_class=TrainingClassFactory(start=dt.date(2026, 3, 2)),
+        theory_hours=Decimal("8"),
+        practical_hours=Decimal("4"),
+    )
+    AttendanceFactory(
+        worker=mine.trainee,
+        training_class=TrainingClassFactory(start=dt.date(2025, 3, 2), end=dt.date(2025, 3, 5)),
+        theory_hours=Decimal("30"),
+        practical_hours=Decimal("0"),
+    )
     client.force_login(mine.trainee.user)
     page = client.get(reverse("certifications:me")).context["page"]
     assert page.hours_this_year == Decimal("12")
@@ -135,8 +166,11 @@ def test_the_worker_page_shows_hours_this_year_against_the_requirement(client, m
 
 def test_the_worker_page_draws_the_score_history_and_escapes_names(client, mine, today):
     for i, score in enumerate(["55", "78"]):
-        ResultFactory(worker=mine.trainee, score=Decimal(score),
-                      assessment=AssessmentFactory(name='<script>alert("x")</script>', held_on=dt.date(2026, 1 + i, 10)))
+        ResultFactory(
+            worker=mine.trainee,
+            score=Decimal(score),
+            assessment=AssessmentFactory(name='<script>alert("x")</script>', held_on=dt.date(2026, 1 + i, 10)),
+        )
     client.force_login(mine.trainee.user)
     html = client.get(reverse("certifications:me")).content.decode()
     assert "<svg" in html and 'role="img"' in html
@@ -146,7 +180,9 @@ def test_the_worker_page_draws_the_score_history_and_escapes_names(client, mine,
 
 
 def test_the_worker_page_counts_days_to_review_and_builds_a_timeline(client, mine, trade, today):
-    CertificateFactory(worker=mine.trainee, next_review_due=TODAY + dt.timedelta(days=45), valid_until=dt.date(2029, 5, 5))
+    CertificateFactory(
+        worker=mine.trainee, next_review_due=TODAY + dt.timedelta(days=45), valid_until=dt.date(2029, 5, 5)
+    )
     HonourFactory(worker=mine.trainee, title="矿级技术能手", awarded_on=dt.date(2025, 9, 1))
     rank = make_ladder()[1]
     RankRecordFactory(worker=mine.trainee, trade=trade, rank=rank, awarded_on=dt.date(2022, 6, 1))
@@ -162,7 +198,9 @@ def test_the_worker_page_counts_days_to_review_and_builds_a_timeline(client, min
 
 
 def test_a_pending_award_is_shown_as_awaiting_hr(client, mine, trade, today):
-    RankRecordFactory(worker=mine.trainee, trade=trade, rank=make_ladder()[0], status=RankRecord.Status.PENDING, awarded_on=None)
+    RankRecordFactory(
+        worker=mine.trainee, trade=trade, rank=make_ladder()[0], status=RankRecord.Status.PENDING, awarded_on=None
+    )
     client.force_login(mine.trainee.user)
     assert "awaiting HR approval" in client.get(reverse("certifications:me")).content.decode()
 
@@ -177,9 +215,15 @@ def test_a_user_without_a_worker_gets_404_on_me(client, db):
 def _fill_history(worker, trade, n, *, ranks=True):
     ladder = make_ladder()
     for i in range(n):
-        course_class = TrainingClassFactory(start=dt.date(2026, 1, 1) + dt.timedelta(days=i), end=dt.date(2026, 1, 1) + dt.timedelta(days=i))
+        course_class = TrainingClassFactory(
+            start=dt.date(2026, 1, 1) + dt.timedelta(days=i), end=dt.date(2026, 1, 1) + dt.timedelta(days=i)
+        )
         AttendanceFactory(worker=worker, training_class=course_class)
-        ResultFactory(worker=worker, assessment=AssessmentFactory(course=course_class.course, held_on=course_class.start), score=Decimal(50 + i % 50))
+        ResultFactory(
+            worker=worker,
+            assessment=AssessmentFactory(course=course_class.course, held_on=course_class.start),
+            score=Decimal(50 + i % 50),
+        )
         CertificateFactory(worker=worker)
         HonourFactory(worker=worker)
     if ranks:
@@ -195,12 +239,14 @@ def _count_queries(client, url):
 
 
 # Session, user, access checks, navigation, the roll-up (ten), the page (eight) and the clearance card
-# (certifications.compliance.load_facts: eleven): fixed, whatever the history.
+# (certifications.clearance.facts.load_facts: eleven): fixed, whatever the history.
 WORKER_PAGE_MAX_QUERIES = 34
 
 
 @pytest.mark.parametrize("rows", [3, 30])
-def test_the_worker_page_makes_a_constant_number_of_queries(client, mine, trade, today, rows, django_assert_max_num_queries):
+def test_the_worker_page_makes_a_constant_number_of_queries(
+    client, mine, trade, today, rows, django_assert_max_num_queries
+):
     _fill_history(mine.trainee, trade, rows)
     client.force_login(mine.trainee.user)
     with django_assert_max_num_queries(WORKER_PAGE_MAX_QUERIES):

@@ -7,33 +7,19 @@ from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from certifications.access import descendant_unit_ids
-from certifications.admin_rollup import RollupInlinesMixin, RuleSetInline, evaluate_selected_workers, evaluation_html
-from certifications.admin_compliance import WorkerClearanceFilter
-from certifications.services import worker_reevaluate_after_save
-from certifications.models import AssessmentResult, Certificate, RankRecord
-
-from .admin_mixins import (
-    CheckedAutocompleteSelect,
+from core.admin_guard import CheckedAutocompleteSelect
+from core.importexport import LedgerExportAdminMixin, SpreadsheetAdminMixin
+from core.signals import evidence_changed
+from training.access import descendant_unit_ids
+from training.admin_mixins import (
+    EvidenceInlinesMixin,
     InputGuardMixin,
     ReasonForChangeAdminMixin,
     ReasonForChangeInlineMixin,
     SoftDeleteAdminMixin,
     SoftDeleteInlineMixin,
 )
-from .resources import (
-    AttendanceResource,
-    CatalogResource,
-    CourseResource,
-    LedgerExportAdminMixin,
-    PackageCourseResource,
-    PackageResource,
-    SpreadsheetAdminMixin,
-    TrainingClassResource,
-    UnitResource,
-    WorkerResource,
-)
-from .models import (
+from training.models import (
     Attendance,
     AwayPeriod,
     Catalog,
@@ -43,10 +29,18 @@ from .models import (
     SpecialOperation,
     Trade,
     TrainingClass,
-    TrainingPackage,
     Unit,
-    Worker,
     WorkerTrade,
+)
+from training.resources import (
+    AttendanceResource,
+    CatalogResource,
+    CourseResource,
+    PackageCourseResource,
+    PackageResource,
+    TrainingClassResource,
+    UnitResource,
+    WorkerResource,
 )
 
 WORKER_SEARCH = ("worker__employee_no", "worker__name", "worker__name_pinyin")
@@ -245,15 +239,16 @@ class PackageCourseInline(EditableInline):
     list_select_related = ("package__trade", "package__rank")
 
 
-@admin.register(TrainingPackage)
 class TrainingPackageAdmin(InputGuardMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
+    """A package and its courses. certifications/admin.py registers it with the rank rule sets inline."""
+
     resource_classes = [PackageResource]
     list_display = ("code", "name", "trade", "rank", "catalog", "course_count", "theory_hours", "practical_hours")
     list_select_related = ("trade", "rank", "catalog")
     list_filter = ("trade", "rank", "catalog", "trade__discipline")
     search_fields = ("code", "name", "trade__name", "lines__course__code")
     autocomplete_fields = ("trade", "rank", "catalog")
-    inlines = (PackageCourseInline, RuleSetInline)
+    inlines = (PackageCourseInline,)
 
     def get_queryset(self, request):
         return (
@@ -305,66 +300,49 @@ class AwayPeriodInline(EditableInline):
     list_select_related = ("worker",)
 
 
-class RankRecordInline(RecordInline):
-    model = RankRecord
-    fields = ("trade", "rank", "status", "source", "awarded_on", "certificate_no")
-    readonly_fields = fields
-    list_select_related = ("worker", "trade", "rank")
-    verbose_name_plural = _("skill ranks")
-
-
-class CertificateInline(RecordInline):
-    model = Certificate
-    fields = ("kind", "number", "special_operation", "rank", "issued_on", "valid_until", "next_review_due", "status")
-    readonly_fields = fields
-    list_select_related = ("special_operation", "rank")
-
-
-class ResultInline(RecordInline):
-    model = AssessmentResult
-    fields = ("assessment", "attempt", "score", "absent", "remarks")
-    readonly_fields = fields
-    list_select_related = ("worker", "assessment")
-
-
-@admin.register(Worker)
 class WorkerAdmin(InputGuardMixin, LedgerExportAdminMixin, SoftDeleteAdminMixin, SimpleHistoryAdmin):
+    """
+    A worker, their trades and time away. certifications/admin.py registers it
+    with their ranks, certificates and results and the roll-up's evaluation.
+    """
+
     resource_classes = [WorkerResource]
     list_display = (
-        "employee_no", "name", "unit", "category", "primary_trade", "top_rank", "is_team_leader", "hire_date", "status",
+        "employee_no",
+        "name",
+        "unit",
+        "category",
+        "primary_trade",
+        "is_team_leader",
+        "hire_date",
+        "status",
     )
     list_display_links = ("employee_no", "name")
     list_select_related = ("unit",)
     list_filter = (
-        UnitTreeFilter, WorkerClearanceFilter, "category", "status", "is_team_leader",
+        UnitTreeFilter,
+        "category",
+        "status",
+        "is_team_leader",
         ("worker_trades__trade", admin.RelatedFieldListFilter),
-        ("rank_records__rank", admin.RelatedFieldListFilter), "hire_date",
+        ("rank_records__rank", admin.RelatedFieldListFilter),
+        "hire_date",
     )
     date_hierarchy = "hire_date"
     search_fields = ("employee_no", "name", "name_pinyin")
     autocomplete_fields = ("unit",)
-    readonly_fields = ("name_pinyin", "evaluation")
-    actions = (evaluate_selected_workers,)
+    readonly_fields = ("name_pinyin",)
     fieldsets = (
         (None, {"fields": ("employee_no", "name", "name_pinyin", "unit", "category", "is_team_leader", "status")}),
         (_("Dates"), {"fields": ("hire_date", "underground_start", "appointed_on")}),
         (_("Login"), {"fields": ("user",)}),
-        (_("Skill ranks: evaluation"), {"fields": ("evaluation",)}),
     )
-    inlines = (WorkerTradeInline, AwayPeriodInline, RankRecordInline, CertificateInline, ResultInline)
+    inlines = (WorkerTradeInline, AwayPeriodInline)
     ordering = ("employee_no",)
 
     def get_queryset(self, request):
         primary = WorkerTrade.objects.filter(worker=OuterRef("pk"), is_primary=True)
-        awarded = RankRecord.objects.filter(worker=OuterRef("pk"), status=RankRecord.Status.AWARDED)
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                primary_trade_name=Subquery(primary.values("trade__name")[:1]),
-                top_rank_name=Subquery(awarded.order_by("-rank__order").values("rank__name")[:1]),
-            )
-        )
+        return super().get_queryset(request).annotate(primary_trade_name=Subquery(primary.values("trade__name")[:1]))
 
     def get_inlines(self, request, obj):
         # A worker being added has no records yet; the read-only lists only make sense on a saved worker.
@@ -372,17 +350,9 @@ class WorkerAdmin(InputGuardMixin, LedgerExportAdminMixin, SoftDeleteAdminMixin,
             return [inline for inline in self.inlines if not issubclass(inline, RecordInline)]
         return self.inlines
 
-    @admin.display(description=_("evaluation"))
-    def evaluation(self, obj):
-        return evaluation_html(obj)
-
     @admin.display(description=_("primary trade"), ordering="primary_trade_name")
     def primary_trade(self, obj):
         return obj.primary_trade_name or "—"
-
-    @admin.display(description=_("highest rank"), ordering="top_rank_name")
-    def top_rank(self, obj):
-        return obj.top_rank_name or "—"
 
 
 @admin.register(WorkerTrade)
@@ -428,7 +398,7 @@ class AttendanceInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, Editab
 
 
 @admin.register(TrainingClass)
-class TrainingClassAdmin(InputGuardMixin, RollupInlinesMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
+class TrainingClassAdmin(InputGuardMixin, EvidenceInlinesMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     resource_classes = [TrainingClassResource]
     list_display = ("code", "name", "course", "kind", "start", "end", "organiser", "enrolled", "capacity", "venue")
     list_select_related = ("course", "organiser")
@@ -437,7 +407,7 @@ class TrainingClassAdmin(InputGuardMixin, RollupInlinesMixin, SpreadsheetAdminMi
     search_fields = ("code", "name", "course__code", "course__title", "venue", "instructors")
     autocomplete_fields = ("course", "organiser")
     inlines = (AttendanceInline,)
-    rollup_parent_fields = ("course", "start")
+    evidence_parent_fields = ("course", "start")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(enrolled=Count("attendances"))
@@ -448,10 +418,19 @@ class TrainingClassAdmin(InputGuardMixin, RollupInlinesMixin, SpreadsheetAdminMi
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
+class AttendanceAdmin(
+    InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin
+):
     resource_classes = [AttendanceResource]
     list_display = (
-        "worker", "employee_no", "unit", "training_class", "class_start", "theory_hours", "practical_hours", "remarks",
+        "worker",
+        "employee_no",
+        "unit",
+        "training_class",
+        "class_start",
+        "theory_hours",
+        "practical_hours",
+        "remarks",
     )
     list_select_related = ("worker__unit", "training_class")
     list_filter = (WorkerUnitFilter, "training_class__kind", "training_class__start")
@@ -462,7 +441,8 @@ class AttendanceAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMix
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         hours_changed = change and {"theory_hours", "practical_hours"} & set(form.changed_data)
-        worker_reevaluate_after_save(worker_id=obj.worker_id, corrected=("attendance", obj.pk) if hours_changed else None, user=request.user)
+        corrected = [(obj.worker_id, "attendance", obj.pk, "")] if hours_changed else []
+        evidence_changed.send(sender=Attendance, worker_ids={obj.worker_id}, corrected=corrected, user=request.user)
 
     @admin.display(description=_("employee number"), ordering="worker__employee_no")
     def employee_no(self, obj):
@@ -475,21 +455,3 @@ class AttendanceAdmin(InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMix
     @admin.display(description=_("start date"), ordering="training_class__start")
     def class_start(self, obj):
         return obj.training_class.start
-
-
-# Admins of other apps --------------------------------------------------------------------------------------
-
-
-def _guard_other_apps_admins() -> None:
-    """
-    Give the admins registered before ours (Django's users and groups, django-tasks' results) the same
-    guards: auth's permission pickers are many-to-many fields, and SQLite could not bind a 40-digit id there.
-    """
-    for model, model_admin in list(admin.site._registry.items()):
-        if not isinstance(model_admin, InputGuardMixin):
-            guarded = type(type(model_admin).__name__, (InputGuardMixin, type(model_admin)), {"__module__": __name__})
-            admin.site.unregister(model)
-            admin.site.register(model, guarded)
-
-
-_guard_other_apps_admins()

@@ -6,154 +6,23 @@ rows, restore) for records under legal retention. The model admins in
 training/admin.py and certifications/admin.py mix these in.
 """
 
-import datetime as dt
-import functools
-
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import widgets
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, router
-from django.db.models import IntegerField
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from certifications.audit import with_reason
-
-from .retention import record_restore, record_soft_delete
+from core.history import with_reason
+from training.retention import record_restore, record_soft_delete
 
 REASON_FIELD = "change_reason"
 
 
-# Bad input: an answer, never a server error ------------------------------------------------------------
-
-
-def field_can_hold(field, value, using: str | None = None) -> bool:
-    """Return True when `value` converts to `field`'s type and, for an integer, fits the database's column."""
-    try:
-        number = field.to_python(value)
-    except ValidationError:
-        return False
-    if isinstance(field, IntegerField) and number is not None:  # AutoField and BigAutoField too
-        connection = connections[using or router.db_for_read(field.model)]
-        low, high = connection.ops.integer_field_range(field.get_internal_type())
-        return (low is None or number >= low) and (high is None or number <= high)
-    return True
-
-
-class SubmittedIdsCheckedMixin:
-    """
-    Render only the submitted ids the related field can hold. Django 5.2's
-    AutocompleteSelect.optgroups filters `<to_field>__in` with the raw submitted
-    values, so re-rendering a form after a validation error raised ValueError for
-    "abc" (and OverflowError on SQLite for an id beyond 64 bits) instead of
-    showing the field's "Select a valid choice" error.
-    """
-
-    def optgroups(self, name, value, attr=None):
-        remote_opts = self.field.remote_field.model._meta
-        to_field = remote_opts.get_field(getattr(self.field.remote_field, "field_name", remote_opts.pk.attname))
-        empty = self.choices.field.empty_values  # Django's optgroups leaves these out itself
-        value = [v for v in value if str(v) in empty or field_can_hold(to_field, v, self.db)]
-        return super().optgroups(name, value, attr)
-
-
-class CheckedAutocompleteSelect(SubmittedIdsCheckedMixin, widgets.AutocompleteSelect):
-    pass
-
-
-class CheckedAutocompleteSelectMultiple(SubmittedIdsCheckedMixin, widgets.AutocompleteSelectMultiple):
-    pass
-
-
-class CheckedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """
-    Refuse an id the column cannot hold before Django 5.2 queries `pk__in` with
-    it: SQLite's driver cannot bind an integer beyond 64 bits (OverflowError, a
-    500, in every many-to-many field of the admin, auth's permission pickers too).
-    """
-
-    def _check_values(self, value):
-        key = self.to_field_name or "pk"
-        field = self.queryset.model._meta.pk if key == "pk" else self.queryset.model._meta.get_field(key)
-        for pk in value if isinstance(value, (list, tuple)) else ():
-            if str(pk) not in self.empty_values and not field_can_hold(field, pk, self.queryset.db):
-                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk})
-        return super()._check_values(value)
-
-
-def date_hierarchy_check(params: dict[str, list[str]], field_path: str) -> None:
-    """
-    Raise IncorrectLookupParameters for a date-hierarchy drill-down no date can
-    hold. Django 5.2 turns `<field>__year/__month/__day` into datetimes catching
-    ValueError only, and computes the range's end outside its try: a 40-digit
-    year was an OverflowError, year 9999 a ValueError, both a 500 (Django
-    ticket #37357, fixed after 5.2). Same arithmetic as ChangeList.get_filters.
-    """
-    year = params.get(f"{field_path}__year")
-    if year is None:
-        return
-    month = params.get(f"{field_path}__month")
-    day = params.get(f"{field_path}__day")
-    try:
-        start = dt.datetime(int(year[-1]), int(month[-1] if month is not None else 1), int(day[-1] if day is not None else 1))
-        if day:
-            end = start + dt.timedelta(days=1)
-        elif month:
-            end = (start + dt.timedelta(days=32)).replace(day=1)
-        else:
-            end = start.replace(year=start.year + 1)
-        if settings.USE_TZ:
-            # The database gets these in UTC: 1 January of year 1 in Asia/Shanghai is still year 0 there.
-            for moment in (start, end):
-                timezone.make_aware(moment).astimezone(dt.timezone.utc)
-    except (ValueError, OverflowError) as exc:
-        raise IncorrectLookupParameters(exc) from exc
-
-
-class DateHierarchyCheckedChangeList:
-    def get_filters(self, request):
-        if self.date_hierarchy:
-            date_hierarchy_check(self.get_filters_params(), self.date_hierarchy)
-        return super().get_filters(request)
-
-
-@functools.cache
-def date_hierarchy_checked(changelist_class: type[ChangeList]) -> type[ChangeList]:
-    if issubclass(changelist_class, DateHierarchyCheckedChangeList):
-        return changelist_class
-    return type(f"Checked{changelist_class.__name__}", (DateHierarchyCheckedChangeList, changelist_class), {})
-
-
-class InputGuardMixin:
-    """
-    For every ModelAdmin and inline (tests/test_admin.py walks the registry;
-    training/admin.py re-registers Django's own admins with it): a non-numeric
-    or out-of-range id in a related field gets the field's error, and a
-    date-hierarchy year, month or day no date can hold gets Django's answer to
-    a bad lookup (a redirect to ?e=1).
-    """
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = CheckedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = CheckedAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
-        kwargs.setdefault("form_class", CheckedModelMultipleChoiceField)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def get_changelist(self, request, **kwargs):
-        return date_hierarchy_checked(super().get_changelist(request, **kwargs))
+from core.admin_guard import InputGuardMixin  # noqa: F401
+from core.signals import evidence_changed
 
 # The recorded values whose change needs a reason, per model; None: any change does.
 REASON_REQUIRED_FOR: dict[str, tuple[str, ...] | None] = {
@@ -161,8 +30,17 @@ REASON_REQUIRED_FOR: dict[str, tuple[str, ...] | None] = {
     "training.attendance": ("theory_hours", "practical_hours", "training_class", "worker"),
     "certifications.rankrecord": ("worker", "trade", "rank", "status", "awarded_on", "certificate_no"),
     "certifications.certificate": (
-        "kind", "number", "worker", "special_operation", "trade", "rank", "issued_on", "valid_until",
-        "next_review_due", "extended_review_approved", "status",
+        "kind",
+        "number",
+        "worker",
+        "special_operation",
+        "trade",
+        "rank",
+        "issued_on",
+        "valid_until",
+        "next_review_due",
+        "extended_review_approved",
+        "status",
     ),
     "certifications.certificatereview": ("certificate", "reviewed_on", "outcome", "training_hours"),
     "certifications.comprehensivereview": ("worker", "trade", "rank", "held_on", "passed"),
@@ -359,7 +237,9 @@ class SoftDeleteAdminMixin:
                 except ValidationError as error:
                     refused.append(f"{obj}: {' '.join(error.messages)}")
             if restored:
-                self.message_user(request, gettext("Restored %(count)d records.") % {"count": restored}, messages.SUCCESS)
+                self.message_user(
+                    request, gettext("Restored %(count)d records.") % {"count": restored}, messages.SUCCESS
+                )
             for line in refused:
                 self.message_user(request, line, messages.ERROR)
             return None
@@ -397,3 +277,54 @@ class RetainedAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Inline evidence: tell the roll-up ---------------------------------------------------------------
+
+
+# The rows the roll-up rests on: evidence kind and the fields whose change can undo an award.
+EVIDENCE = {
+    "certifications.assessmentresult": ("results", {"score", "absent", "attempt", "assessment", "worker"}),
+    "training.attendance": ("attendance", {"theory_hours", "practical_hours", "training_class", "worker"}),
+    "certifications.comprehensivereview": ("reviews", {"passed", "held_on", "trade", "rank", "worker"}),
+}
+
+
+class EvidenceInlinesMixin:
+    """
+    For admins whose inlines record results, attendance or reviews (a sitting's
+    results, a class's attendance): the model admins' save_model hooks do not run
+    for inline rows, so re-evaluate every worker the formset touched, once, after
+    commit. Changing the parent's dates or subject (`evidence_parent_fields`)
+    touches every worker on it.
+    """
+
+    evidence_parent_fields: tuple[str, ...] = ()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        workers, corrected = set(), []
+        for formset in formsets:
+            found = EVIDENCE.get(formset.model._meta.label_lower)
+            if found is None:
+                continue
+            kind, watched = found
+            if change and set(self.evidence_parent_fields) & set(form.changed_data):
+                workers.update(formset.get_queryset().values_list("worker_id", flat=True))
+            for obj in formset.new_objects:
+                workers.add(obj.worker_id)
+            for obj, fields in formset.changed_objects:
+                workers.add(obj.worker_id)
+                if watched & set(fields):
+                    reason = gettext("%(kind)s #%(id)s corrected in the admin") % {"kind": kind, "id": obj.pk}
+                    corrected.append((obj.worker_id, kind, obj.pk, reason))
+            for obj in formset.deleted_objects:
+                workers.add(obj.worker_id)
+                reason = gettext("%(kind)s #%(id)s deleted in the admin") % {"kind": kind, "id": obj.pk}
+                corrected.append((obj.worker_id, kind, obj.pk, reason))
+            # A row moved to another worker leaves the first one to re-evaluate too.
+            for row in formset.forms:
+                if "worker" in row.changed_data and row.initial.get("worker"):
+                    workers.add(int(row.initial["worker"]))
+        if workers:
+            evidence_changed.send(sender=type(self), worker_ids=workers, corrected=corrected, user=request.user)

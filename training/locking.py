@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from .models import Worker
+from training.models import Worker
 
 
 def workers_lock(*, worker_ids=None, unit_ids=None) -> int:
@@ -23,4 +23,10 @@ def workers_lock(*, worker_ids=None, unit_ids=None) -> int:
         queryset = queryset.filter(pk__in=list(worker_ids))
     if unit_ids is not None:
         queryset = queryset.filter(unit_id__in=list(unit_ids))
-    return sum(1 for _pk in queryset.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True).iterator(chunk_size=10000))
+    return sum(
+        1
+        for _pk in queryset.select_for_update(no_key=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=10000)
+    )

@@ -11,12 +11,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
-
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from .softdelete import SoftDeletable
-from .text import pinyin_key
+from core.text import pinyin_key
+from training.softdelete import SoftDeletable
 
 HOURS = {"max_digits": 6, "decimal_places": 1, "default": Decimal("0"), "validators": [MinValueValidator(0)]}
 
@@ -51,9 +51,7 @@ class Unit(models.Model):
         verbose_name_plural = _("organisation units")
         ordering = ["sort_order", "code"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind="mine") | Q(parent__isnull=False), name="unit_only_mine_is_root"
-            ),
+            models.CheckConstraint(condition=Q(kind="mine") | Q(parent__isnull=False), name="unit_only_mine_is_root"),
         ]
 
     def __str__(self):
@@ -103,10 +101,15 @@ class Rank(models.Model):
         _("order"), unique=True, help_text=_("Position on the ladder; higher is more senior.")
     )
     national_level = models.PositiveSmallIntegerField(
-        _("national level"), null=True, blank=True, help_text=_("5 = 五级/初级工 … 1 = 一级/高级技师; empty for ranks outside the five national levels.")
+        _("national level"),
+        null=True,
+        blank=True,
+        help_text=_("5 = 五级/初级工 … 1 = 一级/高级技师; empty for ranks outside the five national levels."),
     )
     high_skill = models.BooleanField(
-        _("high-skill talent"), default=False, help_text=_("Counts towards the share of high-skill talent (三级 and above).")
+        _("high-skill talent"),
+        default=False,
+        help_text=_("Counts towards the share of high-skill talent (三级 and above)."),
     )
 
     class Meta:
@@ -133,7 +136,10 @@ class Trade(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
     aliases = models.CharField(
-        _("other names"), max_length=255, blank=True, help_text=_("Comma-separated names used in old spreadsheets, e.g. 电钳工.")
+        _("other names"),
+        max_length=255,
+        blank=True,
+        help_text=_("Comma-separated names used in old spreadsheets, e.g. 电钳工."),
     )
     discipline = models.CharField(_("discipline"), max_length=20, choices=Discipline.choices)
     category = models.CharField(_("personnel category"), max_length=20, choices=PersonnelCategory.choices)
@@ -230,7 +236,9 @@ class TrainingPackage(models.Model):
     catalog = models.ForeignKey(
         Catalog, verbose_name=_("catalog"), null=True, blank=True, on_delete=models.SET_NULL, related_name="packages"
     )
-    courses = models.ManyToManyField(Course, through="PackageCourse", verbose_name=_("courses"), related_name="packages")
+    courses = models.ManyToManyField(
+        Course, through="PackageCourse", verbose_name=_("courses"), related_name="packages"
+    )
 
     class Meta:
         verbose_name = _("training package")
@@ -251,7 +259,9 @@ class TrainingPackage(models.Model):
 class PackageCourse(models.Model):
     """One course of a package with the hours the package requires of it."""
 
-    package = models.ForeignKey(TrainingPackage, verbose_name=_("package"), on_delete=models.CASCADE, related_name="lines")
+    package = models.ForeignKey(
+        TrainingPackage, verbose_name=_("package"), on_delete=models.CASCADE, related_name="lines"
+    )
     course = models.ForeignKey(Course, verbose_name=_("course"), on_delete=models.PROTECT, related_name="package_lines")
     theory_hours = models.DecimalField(_("theory hours required"), **HOURS)
     practical_hours = models.DecimalField(_("practical hours required"), **HOURS)
@@ -291,7 +301,10 @@ class Worker(SoftDeletable):
     hire_date = models.DateField(_("hire date"))
     underground_start = models.DateField(_("underground since"), null=True, blank=True)
     appointed_on = models.DateField(
-        _("appointed on"), null=True, blank=True, help_text=_("For principals and safety managers: date of appointment.")
+        _("appointed on"),
+        null=True,
+        blank=True,
+        help_text=_("For principals and safety managers: date of appointment."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     user = models.OneToOneField(
@@ -367,11 +380,10 @@ class WorkerTrade(models.Model):
         ordering = ["worker", "-is_primary", "trade__code"]
         constraints = [
             models.UniqueConstraint(fields=["worker", "trade"], name="worker_trade_once"),
-            models.UniqueConstraint(
-                fields=["worker"], condition=Q(is_primary=True), name="worker_one_primary_trade"
-            ),
+            models.UniqueConstraint(fields=["worker"], condition=Q(is_primary=True), name="worker_one_primary_trade"),
             models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")), name="worker_trade_end_after_start"
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="worker_trade_end_after_start",
             ),
         ]
 
@@ -401,7 +413,12 @@ class TrainingClass(models.Model):
     instructors = models.CharField(_("instructors"), max_length=200, blank=True)
     capacity = models.PositiveIntegerField(_("capacity"), default=40)
     organiser = models.ForeignKey(
-        Unit, verbose_name=_("organising unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="classes"
+        Unit,
+        verbose_name=_("organising unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="classes",
     )
 
     class Meta:
@@ -442,7 +459,9 @@ class Attendance(SoftDeletable):
         indexes = [models.Index(fields=["worker", "training_class"], name="attendance_worker_class")]
         constraints = [
             models.UniqueConstraint(
-                fields=["training_class", "worker"], condition=Q(deleted_at__isnull=True), name="attendance_once_per_class"
+                fields=["training_class", "worker"],
+                condition=Q(deleted_at__isnull=True),
+                name="attendance_once_per_class",
             ),
             models.CheckConstraint(
                 condition=Q(theory_hours__gte=0) & Q(practical_hours__gte=0), name="attendance_hours_not_negative"

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certifications.audit import with_reason
+from core.history import with_reason
 
 SPECIAL_OPERATION = "special_operation"
 
@@ -146,7 +146,9 @@ def record_purge(*, instance, user, reason: str) -> None:
     """Remove a soft-deleted record from the database once its retention period has ended."""
     reason = _reason_or_error(reason)
     if instance.deleted_at is None:
-        raise ValidationError(_("Mark %(record)s deleted before purging it.") % {"record": instance}, code="not_deleted")
+        raise ValidationError(
+            _("Mark %(record)s deleted before purging it.") % {"record": instance}, code="not_deleted"
+        )
     assert_purgeable(instance)
     with_reason(instance, _("Purged after retention: %(reason)s") % {"reason": reason}, user=user)
     instance.delete()

@@ -25,27 +25,66 @@ VIEW = ("view",)
 # app_label.model → actions, per role. Crew leaders and trainees use the site, not the admin.
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     HR: {
-        **{f"training.{m}": ALL for m in (
-            "unit", "specialoperation", "rank", "trade", "course", "catalog", "trainingpackage",
-            "worker", "trainingclass", "attendance", "packagecourse",
-        )},
+        **{
+            f"training.{m}": ALL
+            for m in (
+                "unit",
+                "specialoperation",
+                "rank",
+                "trade",
+                "course",
+                "catalog",
+                "trainingpackage",
+                "worker",
+                "trainingclass",
+                "attendance",
+                "packagecourse",
+            )
+        },
         **{f"training.{m}": ("add", "change", "delete", "view") for m in ("workertrade", "awayperiod")},
-        **{f"certifications.{m}": ALL for m in (
-            "assessment", "assessmentresult", "rankrecord", "certificate", "certificatereview", "honour",
-            "mentorship", "comprehensivereview",
-        )},
-        **{f"certifications.{m}": ("add", "change", "delete", "view") for m in ("ruleset", "compliancerule", "apitoken")},
+        **{
+            f"certifications.{m}": ALL
+            for m in (
+                "assessment",
+                "assessmentresult",
+                "rankrecord",
+                "certificate",
+                "certificatereview",
+                "honour",
+                "mentorship",
+                "comprehensivereview",
+            )
+        },
+        **{
+            f"certifications.{m}": ("add", "change", "delete", "view")
+            for m in ("ruleset", "compliancerule", "apitoken")
+        },
         "certifications.reminderlog": VIEW,
     },
     # Officers run the catalogue, classes and attendance (sign-in sheets arrive as spreadsheets, hence import);
     # packages are HR's: officers read them.
     OFFICER: {
-        **{f"training.{m}": ("add", "change", "view", "import") for m in (
-            "course", "catalog", "trainingclass", "attendance",
-        )},
-        **{f"training.{m}": VIEW for m in (
-            "unit", "trade", "rank", "worker", "trainingpackage", "packagecourse", "workertrade",
-        )},
+        **{
+            f"training.{m}": ("add", "change", "view", "import")
+            for m in (
+                "course",
+                "catalog",
+                "trainingclass",
+                "attendance",
+            )
+        },
+        **{
+            f"training.{m}": VIEW
+            for m in (
+                "unit",
+                "trade",
+                "rank",
+                "worker",
+                "trainingpackage",
+                "packagecourse",
+                "workertrade",
+            )
+        },
     },
     # Assessors record results; the admin limits them to the assessments they examine
     # (certifications/admin.py), and they cannot import (the importer is not scoped per examiner).

@@ -34,7 +34,7 @@ class SoftDeleteQuerySet(models.QuerySet):
 
     def delete(self):
         # A bulk delete would skip the retention check: go through training.retention instead.
-        from .retention import assert_purgeable
+        from training.retention import assert_purgeable
 
         for instance in self:
             assert_purgeable(instance)
@@ -81,7 +81,7 @@ class SoftDeletable(models.Model):
 
     def delete(self, *args, **kwargs):
         # Records under retention are never removed outright: see training.retention.record_soft_delete.
-        from .retention import assert_purgeable
+        from training.retention import assert_purgeable
 
         assert_purgeable(self)
         return super().delete(*args, **kwargs)

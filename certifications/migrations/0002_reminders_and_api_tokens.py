@@ -7,50 +7,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('certifications', '0001_initial'),
-        ('training', '0002_role_groups'),
+        ("certifications", "0001_initial"),
+        ("training", "0002_role_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Who uses it, e.g. 调度系统.', max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(editable=False, help_text='The first characters, to tell tokens apart.', max_length=8, verbose_name='prefix')),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True, verbose_name='hash')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created at')),
-                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='last used at')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='acts as user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(help_text="Who uses it, e.g. 调度系统.", max_length=100, verbose_name="name"),
+                ),
+                (
+                    "prefix",
+                    models.CharField(
+                        editable=False,
+                        help_text="The first characters, to tell tokens apart.",
+                        max_length=8,
+                        verbose_name="prefix",
+                    ),
+                ),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True, verbose_name="hash")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
+                ),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="last used at"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="acts as user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'verbose_name_plural': 'API tokens',
-                'ordering': ['-created_at'],
-                'permissions': [('use_clearance_api', 'Can query the clearance API')],
+                "verbose_name": "API token",
+                "verbose_name_plural": "API tokens",
+                "ordering": ["-created_at"],
+                "permissions": [("use_clearance_api", "Can query the clearance API")],
             },
         ),
         migrations.CreateModel(
-            name='ReminderLog',
+            name="ReminderLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recipient', models.EmailField(max_length=254, verbose_name='recipient')),
-                ('item_key', models.CharField(help_text='What fell due, e.g. cert:12:review:2026-05-05.', max_length=120, verbose_name='item')),
-                ('bucket', models.CharField(choices=[('overdue', 'Overdue'), ('30', 'Due within 30 days'), ('60', 'Due within 60 days'), ('90', 'Due within 90 days')], max_length=10, verbose_name='due bucket')),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('sent_on', models.DateField(verbose_name='sent on')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('worker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='training.worker', verbose_name='worker')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("recipient", models.EmailField(max_length=254, verbose_name="recipient")),
+                (
+                    "item_key",
+                    models.CharField(
+                        help_text="What fell due, e.g. cert:12:review:2026-05-05.", max_length=120, verbose_name="item"
+                    ),
+                ),
+                (
+                    "bucket",
+                    models.CharField(
+                        choices=[
+                            ("overdue", "Overdue"),
+                            ("30", "Due within 30 days"),
+                            ("60", "Due within 60 days"),
+                            ("90", "Due within 90 days"),
+                        ],
+                        max_length=10,
+                        verbose_name="due bucket",
+                    ),
+                ),
+                ("due_on", models.DateField(verbose_name="due on")),
+                ("sent_on", models.DateField(verbose_name="sent on")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at")),
+                (
+                    "worker",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="training.worker",
+                        verbose_name="worker",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reminder sent',
-                'verbose_name_plural': 'reminders sent',
-                'ordering': ['-sent_on', 'recipient'],
-                'constraints': [models.UniqueConstraint(fields=('recipient', 'item_key', 'bucket'), name='reminder_once_per_bucket')],
+                "verbose_name": "reminder sent",
+                "verbose_name_plural": "reminders sent",
+                "ordering": ["-sent_on", "recipient"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("recipient", "item_key", "bucket"), name="reminder_once_per_bucket")
+                ],
             },
         ),
     ]

@@ -4,8 +4,8 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from certifications import access
-from certifications.progress import requirement_text
+from certifications.progress.pages import requirement_text
+from training import access
 
 register = template.Library()
 

@@ -37,7 +37,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.apps.KuangjiangAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,8 +50,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks",
     "django_tasks_db",
+    "core",
     "training",
     "certifications",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -160,7 +162,7 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 # Uploads carry personal data: kept in the never-served cache between preview and confirm, for an hour at most.
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "training.resources.PrivateCacheStorage"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "core.importexport.PrivateCacheStorage"
 
 # django-tasks: background jobs stored in the database; `manage.py db_worker` runs them.
 TASKS = {

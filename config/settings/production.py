@@ -4,8 +4,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F401,F403
-from .base import LOGGING, SECRET_KEY, STORAGES, env_bool, env_list
+from config.settings.base import *  # noqa: F401,F403
+from config.settings.base import LOGGING, SECRET_KEY, STORAGES, env_bool, env_list
 
 DEBUG = False
 

@@ -11,7 +11,14 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _unavailable(reason: str):
@@ -34,10 +41,16 @@ def role_groups(transactional_db):
     from training.roles import ROLE_PERMISSIONS
 
     for role, table in ROLE_PERMISSIONS.items():
-        wanted = {(model.split(".")[0], f"{action}_{model.split('.')[1]}") for model, actions in table.items() for action in actions}
+        wanted = {
+            (model.split(".")[0], f"{action}_{model.split('.')[1]}")
+            for model, actions in table.items()
+            for action in actions
+        }
         group, _created = Group.objects.get_or_create(name=role)
         group.permissions.set(
-            p for p in Permission.objects.select_related("content_type") if (p.content_type.app_label, p.codename) in wanted
+            p
+            for p in Permission.objects.select_related("content_type")
+            if (p.content_type.app_label, p.codename) in wanted
         )
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from certifications import progress
+from certifications.progress import pages as progress
 from tests.browser.conftest import shot
 from tests.factories import RankRecordFactory, TradeFactory, WorkerTradeFactory, make_ladder
 from tests.site_fixtures import build_mine, explanation
@@ -27,7 +27,9 @@ def mine(monkeypatch):
     RankRecordFactory(worker=mine.trainee, trade=trade, rank=make_ladder()[1])
     hand_built = explanation(mine.trainee, trade)
     # The roll-up is tested on its own; here the page must show whatever it explains.
-    monkeypatch.setattr(progress, "worker_explanations", lambda *, worker, on: [hand_built] if worker.pk == mine.trainee.pk else [])
+    monkeypatch.setattr(
+        progress, "worker_explanations", lambda *, worker, on: [hand_built] if worker.pk == mine.trainee.pk else []
+    )
     return mine
 
 
@@ -51,7 +53,9 @@ def test_a_leader_opens_the_skills_matrix_on_a_phone(mine, live_server, browser)
 
     pkg = PackageFactory(trade=mine.trainee.worker_trades.get().trade, rank=make_ladder()[2])
     PackageCourseFactory(package=pkg, course=CourseFactory(title="综采设备维护"))
-    context = browser.new_context(locale="en-US", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        locale="en-US", viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     try:
         log_in(page, live_server, "leader")

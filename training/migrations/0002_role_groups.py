@@ -20,8 +20,9 @@ def create_groups(apps, schema_editor):
             codenames += [(app_label, f"{action}_{model}") for action in actions]
         perms = [
             perm
-            for perm in Permission.objects.filter(content_type__app_label__in={a for a, _ in codenames})
-            .select_related("content_type")
+            for perm in Permission.objects.filter(content_type__app_label__in={a for a, _ in codenames}).select_related(
+                "content_type"
+            )
             if (perm.content_type.app_label, perm.codename) in set(codenames)
         ]
         group.permissions.set(perms)

@@ -10,15 +10,19 @@ role_groups = import_module("training.migrations.0002_role_groups")
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0005_sync_role_permissions_api_tokens'),
+        ("training", "0005_sync_role_permissions_api_tokens"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='packagecourse',
-            options={'default_permissions': ('add', 'change', 'delete', 'view', 'import'), 'ordering': ['package', 'sort_order', 'course__code'], 'verbose_name': 'package course', 'verbose_name_plural': 'package courses'},
+            name="packagecourse",
+            options={
+                "default_permissions": ("add", "change", "delete", "view", "import"),
+                "ordering": ["package", "sort_order", "course__code"],
+                "verbose_name": "package course",
+                "verbose_name_plural": "package courses",
+            },
         ),
         migrations.RunPython(role_groups.create_groups, migrations.RunPython.noop),
     ]

@@ -4,8 +4,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certifications.roster import roster_check, roster_xlsx
-from training.spreadsheets import SpreadsheetError, read_bytes
+from certifications.clearance.roster import roster_check, roster_xlsx
+from core.spreadsheets import SpreadsheetError, read_bytes
 
 
 class Command(BaseCommand):

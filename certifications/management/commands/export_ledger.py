@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certifications.ledger import ledger_export
+from certifications.spreadsheets.ledger import ledger_export
 from training.models import Unit
 
 

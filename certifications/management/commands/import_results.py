@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certifications.imports import ResultsImportError, results_import, results_template
-from training.spreadsheets import SpreadsheetError
+from certifications.spreadsheets.results import ResultsImportError, results_import, results_template
+from core.spreadsheets import SpreadsheetError
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from certifications.access import unit_subtree_ids
-from certifications.services import ranks_recompute
+from certifications.ranks.services import ranks_recompute
+from training.access import unit_subtree_ids
 from training.models import Unit
 
 

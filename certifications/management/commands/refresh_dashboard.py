@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from certifications.figures import dashboard_figures_refresh
+from certifications.progress.figures import dashboard_figures_refresh
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 
-from certifications.compliance import reminders_send
+from certifications.clearance.facts import reminders_send
 
 
 class Command(BaseCommand):

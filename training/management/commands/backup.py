@@ -13,7 +13,13 @@ from django.db import connection
 def pg_env(settings_dict) -> dict[str, str]:
     """Return the libpq environment that points pg_dump/pg_restore at this database."""
     env = {**os.environ}
-    for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD"), ("NAME", "PGDATABASE")):
+    for key, var in (
+        ("HOST", "PGHOST"),
+        ("PORT", "PGPORT"),
+        ("USER", "PGUSER"),
+        ("PASSWORD", "PGPASSWORD"),
+        ("NAME", "PGDATABASE"),
+    ):
         if settings_dict.get(key):
             env[var] = str(settings_dict[key])
     return env
@@ -50,7 +56,9 @@ class Command(BaseCommand):
             if name == ":memory:" or "mode=memory" in name:
                 raise CommandError("An in-memory database cannot be backed up.")
             pages = sqlite_backup(name, file)
-            self.stdout.write(f"Backed up {name} to {file} ({pages} pages). Restore: stop the server, then `manage.py restore {file}`.")
+            self.stdout.write(
+                f"Backed up {name} to {file} ({pages} pages). Restore: stop the server, then `manage.py restore {file}`."
+            )
         elif connection.vendor == "postgresql":
             if shutil.which("pg_dump") is None:
                 raise CommandError(

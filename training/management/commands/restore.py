@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from .backup import pg_env
+from training.management.commands.backup import pg_env
 
 
 class Command(BaseCommand):
@@ -32,7 +32,15 @@ class Command(BaseCommand):
             dst.close()
         elif connection.vendor == "postgresql":
             completed = subprocess.run(
-                ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={target}", str(file)],
+                [
+                    "pg_restore",
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    f"--dbname={target}",
+                    str(file),
+                ],
                 env=pg_env(connection.settings_dict),
                 capture_output=True,
                 text=True,

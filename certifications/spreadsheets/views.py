@@ -1,0 +1,171 @@
+"""
+Admin pages for spreadsheets: the exam-results import (upload → preview →
+confirm) and the background ledger export (start → progress → download).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from certifications.spreadsheets.results import ResultsImportError, results_import, results_parse
+from certifications.spreadsheets.tasks import (
+    export_storage,
+    exports_clean_up,
+    ledger_export_task,
+    progress_get,
+    progress_set,
+)
+from core.spreadsheets import SpreadsheetError, read_bytes
+from training import access
+
+UPLOAD_TTL = 3600
+
+
+class ResultsUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Exam results sheet (.xlsx, .xls or .csv)"))
+
+
+def _upload_key(token: str) -> str:
+    return f"kuangjiang:results-upload:{token}"
+
+
+@permission_required("certifications.import_assessmentresult", raise_exception=True)
+def results_import_view(request):
+    """Upload an exam-centre sheet, show the dry run row by row, then apply it on confirm."""
+    context = {**admin.site.each_context(request), "title": _("Import exam results")}
+    if request.method == "POST" and "token" in request.POST:
+        return _results_confirm(request, context)
+    form = ResultsUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = read_bytes(form.cleaned_data["file"])
+            outcome = results_parse(data, user=request.user)
+        except SpreadsheetError as exc:
+            form.add_error("file", str(exc))
+        else:
+            context["outcome"] = outcome
+            context["has_errors"] = any(row.errors for row in outcome.rows)
+            if not context["has_errors"] and outcome.to_create:
+                # The upload carries personal data: kept in the (private) cache for an hour, for this user only.
+                token = secrets.token_urlsafe(24)
+                cache.set(
+                    _upload_key(token),
+                    {"user_id": request.user.pk, "data": data, "name": form.cleaned_data["file"].name},
+                    UPLOAD_TTL,
+                )
+                context["token"] = token
+    context["form"] = form
+    return TemplateResponse(request, "certifications/spreadsheets/results_import.html", context)
+
+
+def _results_confirm(request, context):
+    key = _upload_key(request.POST["token"])
+    stored = cache.get(key)
+    if not stored or stored["user_id"] != request.user.pk:
+        messages.error(request, _("The upload has expired; upload the file again."))
+        return redirect("certifications:results-import")
+    cache.delete(key)
+    try:
+        outcome = results_import(stored["data"], user=request.user, filename=stored.get("name", ""))
+    except (ResultsImportError, SpreadsheetError) as exc:
+        messages.error(request, _("Nothing imported: %(reason)s") % {"reason": exc})
+        return redirect("certifications:results-import")
+    messages.success(
+        request,
+        _("Imported %(results)s result(s) for %(workers)s worker(s).")
+        % {"results": len(outcome.to_create), "workers": len(outcome.worker_ids)},
+    )
+    return redirect("admin:certifications_assessmentresult_changelist")
+
+
+@require_POST
+def ledger_export_start(request):
+    """Start the ledger export in the background for what this user may see."""
+    unit_code = request.POST.get("unit") or None
+    if unit_code:
+        access.unit_for_user_or_404(request.user, unit_code)
+    elif not access.is_hr(request.user) and access.led_unit(request.user) is not None:
+        unit_code = access.led_unit(request.user).code
+    year = request.POST.get("year") or None
+    try:
+        year = int(year) if year else None
+    except ValueError:
+        year = None
+    exports_clean_up()
+    result = ledger_export_task.enqueue(user_id=request.user.pk, unit_code=unit_code, year=year)
+    # The worker may not have started yet: record the owner now so the progress page can be shown.
+    if progress_get(result.id) is None:
+        progress_set(result.id, user_id=request.user.pk, state="queued", done=0, total=0)
+    return redirect("certifications:ledger-export-progress", result_id=result.id)
+
+
+def _owned(request, result_id: str) -> dict:
+    record = progress_get(result_id)
+    if record is None or record.get("user_id") != request.user.pk:
+        raise Http404("No such export.")
+    return record
+
+
+def ledger_export_progress(request, result_id: str):
+    """Show the export's progress (JSON for the page's poller), then the download link."""
+    record = _owned(request, result_id)
+    total = record.get("total") or 0
+    payload = {
+        "state": record.get("state"),
+        "done": record.get("done", 0),
+        "total": total,
+        "download": reverse("certifications:ledger-export-download", args=[result_id])
+        if record.get("state") == "done"
+        else None,
+    }
+    if request.GET.get("format") == "json":
+        return JsonResponse(payload)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Training ledger export"),
+        "progress": payload,
+        "result_id": result_id,
+    }
+    return TemplateResponse(request, "certifications/spreadsheets/ledger_progress.html", context)
+
+
+def ledger_export_download(request, result_id: str):
+    """Send the finished workbook, to the user who started it only."""
+    record = _owned(request, result_id)
+    if record.get("state") != "done":
+        raise Http404("Not ready.")
+    storage = export_storage()
+    try:
+        handle = storage.open(record["path"], "rb")
+    except FileNotFoundError:
+        raise Http404("The file has expired.") from None
+    return FileResponse(handle, as_attachment=True, filename="培训台账.xlsx")
+
+
+def can_export_ledger(user) -> bool:
+    return user.is_authenticated and (access.is_hr(user) or access.led_unit(user) is not None)
+
+
+def ledger_start_allowed(view):
+    def wrapped(request, *args, **kwargs):
+        if not can_export_ledger(request.user) and not access.user_worker(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+ledger_export_start = ledger_start_allowed(ledger_export_start)

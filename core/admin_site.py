@@ -1,0 +1,34 @@
+"""
+The one admin site: its titles, and the input guard (core.admin_guard) on every
+ModelAdmin and inline registered with it, ours and other apps' alike (Django's
+users and groups, django-tasks' results), whatever order the apps load in.
+"""
+
+import functools
+
+from django.contrib import admin
+
+from core.admin_guard import InputGuardMixin
+
+
+@functools.cache
+def guarded(admin_class: type) -> type:
+    """Return `admin_class` with InputGuardMixin first in its bases, and its inlines guarded too."""
+    attrs = {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__}
+    inlines = getattr(admin_class, "inlines", None)
+    if inlines:
+        attrs["inlines"] = [guarded(inline) for inline in inlines]
+    if issubclass(admin_class, InputGuardMixin):
+        if not inlines or all(a is b for a, b in zip(attrs["inlines"], inlines)):
+            return admin_class
+        return type(admin_class.__name__, (admin_class,), attrs)
+    return type(admin_class.__name__, (InputGuardMixin, admin_class), attrs)
+
+
+class KuangjiangAdminSite(admin.AdminSite):
+    site_header = "Kuangjiang 矿匠"
+    site_title = "Kuangjiang 矿匠"
+    index_title = "Kuangjiang 矿匠"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        super().register(model_or_iterable, guarded(admin_class or admin.ModelAdmin), **options)

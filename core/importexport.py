@@ -1,0 +1,448 @@
+"""
+The django-import-export glue every spreadsheet admin shares: widgets that read
+messy cells, a resource base that preloads its lookups (a fixed number of
+queries per import), formats that read any .xlsx/.xls/.csv the way the results
+import does, private temporary storage, a size-limited form and an
+all-or-nothing confirm. Formula-like text is escaped on export
+(core.spreadsheets.escape_formula) and unescaped on import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django import forms as _forms
+from django.contrib import messages as _messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
+from import_export.forms import ImportForm
+from import_export.instance_loaders import BaseInstanceLoader
+from import_export.tmp_storages import CacheStorage
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from core.signals import figures_stale
+from core.spreadsheets import (
+    SpreadsheetError,
+    cell_text,
+    escape_formula,
+    find_header_generic,
+    parse_date,
+    read_bytes,
+    unescape_formula,
+    upload_max_bytes,
+)
+from core.text import normalise_text
+
+# --- widgets ------------------------------------------------------------------------------------------
+
+
+class TextWidget(widgets.CharWidget):
+    """Text: full-width folded, trimmed, formula escape undone."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value is None:
+            return ""
+        return unescape_formula(cell_text(value))
+
+
+class DateWidget(widgets.Widget):
+    """A date in any form the mine writes (2026-09-05, 2026/9/5, 2026年9月5日, an Excel date)."""
+
+    def clean(self, value, row=None, **kwargs):
+        return parse_date(value)
+
+    def render(self, value, obj=None, **kwargs):
+        return value.isoformat() if isinstance(value, dt.date) else ""
+
+
+class DecimalWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        if not text:
+            return None
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise ValueError(_("“%(value)s” is not a number.") % {"value": text}) from None
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class IntegerWidget(DecimalWidget):
+    def clean(self, value, row=None, **kwargs):
+        number = super().clean(value)
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            raise ValueError(_("“%(value)s” is not a whole number.") % {"value": value})
+        return int(number)
+
+
+class YesNoWidget(widgets.Widget):
+    """A tick: written as the translated Yes/No, read from yes/no/是/否/1/0/true/false/√."""
+
+    TRUE = {"1", "yes", "y", "true", "是", "√", "✓", "x"}
+    FALSE = {"", "0", "no", "n", "false", "否", "×"}
+
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value).lower()
+        if text in self.TRUE or text == str(_("Yes")).lower():
+            return True
+        if text in self.FALSE or text == str(_("No")).lower():
+            return False
+        raise ValueError(_("“%(value)s” is neither yes nor no.") % {"value": value})
+
+    def render(self, value, obj=None, **kwargs):
+        return str(_("Yes")) if value else str(_("No"))
+
+
+class ChoiceWidget(widgets.Widget):
+    """A choice written as its label (in the current language), read from the label in any language or the stored value."""
+
+    def __init__(self, choices, **kwargs):
+        self.choices = choices
+        super().__init__(**kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        text = cell_text(value)
+        if not text:
+            return ""
+        for key, label in self.choices:
+            if text.lower() in {str(key).lower(), force_str(label).lower()}:
+                return key
+            for language in ("en", "zh-hans"):
+                with translation.override(language):
+                    if text == force_str(label):
+                        return key
+        raise ValueError(
+            _("“%(value)s” is not one of: %(choices)s.")
+            % {"value": text, "choices": ", ".join(force_str(label) for _key, label in self.choices)}
+        )
+
+    def render(self, value, obj=None, **kwargs):
+        return force_str(dict(self.choices).get(value, value or ""))
+
+
+class CodeWidget(widgets.ForeignKeyWidget):
+    """A foreign key by its natural key, looked up in a dict loaded once per import."""
+
+    def __init__(self, model, field="code", **kwargs):
+        super().__init__(model, field, **kwargs)
+        self._cache = None
+
+    def lookup(self):
+        if self._cache is None:
+            self._cache = {str(getattr(obj, self.field)).upper(): obj for obj in self.model._default_manager.all()}
+        return self._cache
+
+    def clean(self, value, row=None, **kwargs):
+        key = cell_text(value)
+        if not key:
+            return None
+        try:
+            return self.lookup()[unescape_formula(key).upper()]
+        except KeyError:
+            raise ValueError(
+                _("%(model)s “%(key)s” does not exist.")
+                % {"model": force_str(self.model._meta.verbose_name), "key": key}
+            ) from None
+
+
+# --- loading and saving ---------------------------------------------------------------------------------
+
+
+class PreloadedInstanceLoader(BaseInstanceLoader):
+    """Load every existing row the file could match in one query, keyed by all import id fields."""
+
+    def __init__(self, resource, dataset=None):
+        super().__init__(resource, dataset)
+        self.id_fields = [resource.fields[name] for name in resource.get_import_id_fields()]
+        self.instances = {}
+        for instance in resource.get_queryset():
+            self.instances[self.key_of_instance(instance)] = instance
+        resource.after_preload(self.instances.values())
+
+    def key_of_instance(self, instance):
+        return tuple(_key(f.get_value(instance)) for f in self.id_fields)
+
+    def get_instance(self, row):
+        try:
+            key = tuple(_key(f.clean(row)) for f in self.id_fields)
+        except (ValueError, KeyError):
+            return None
+        return self.instances.get(key)
+
+
+def _key(value):
+    if isinstance(value, str):
+        return value.upper()
+    if hasattr(value, "pk"):
+        return (type(value).__name__, value.pk)
+    return value
+
+
+class KuangjiangResource(resources.ModelResource):
+    """The common behaviour of every import/export resource (see the module docstring)."""
+
+    class Meta:
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+        use_bulk = True
+        batch_size = None
+        use_transactions = True
+        instance_loader_class = PreloadedInstanceLoader
+        store_instance = True
+
+    def before_import(self, dataset, **kwargs):
+        # Accept the headers in either language, whichever the exporting user had.
+        by_name = {}
+        for field in self.fields.values():
+            for language in ("en", "zh-hans"):
+                with translation.override(language):
+                    by_name[normalise_text(force_str(field.column_name)).lower()] = force_str(field.column_name)
+        dataset.headers = [by_name.get(normalise_text(h).lower(), h) for h in (dataset.headers or [])]
+        self._import_user = kwargs.get("user")
+        self._seen_keys = {}
+
+    def after_preload(self, instances):
+        """Hook: attach preloaded extras (e.g. a worker's trades) to the existing instances."""
+
+    def export_field(self, field, instance, **kwargs):
+        return escape_formula(super().export_field(field, instance, **kwargs))
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        try:
+            # Unique fields and constraints would cost queries per row; the database checks them on write.
+            # Foreign keys found by CodeWidget exist already; Django would check each again with a query.
+            looked_up = [f.attribute for f in self.fields.values() if isinstance(f.widget, CodeWidget)]
+            instance.full_clean(
+                exclude=list(errors.keys()) + looked_up, validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        key = tuple(_key(self.fields[name].get_value(instance)) for name in self.get_import_id_fields())
+        if key in self._seen_keys and not errors:
+            errors["__all__"] = [_("This row repeats row %(row)s.") % {"row": self._seen_keys[key]}]
+        self._seen_keys.setdefault(key, len(self._seen_keys) + 1)
+        if errors:
+            raise ValidationError(errors)
+
+    def _history(self):
+        return hasattr(self._meta.model, "history")
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if not self.create_instances or not (using_transactions or not dry_run):
+            return
+        try:
+            if self._history():
+                bulk_create_with_history(self.create_instances, self._meta.model, default_user=self._user())
+            else:
+                self._meta.model.objects.bulk_create(self.create_instances)
+        except Exception as exc:  # noqa: BLE001 — reported as the import's error, and rolled back
+            self.handle_import_error(result, exc, raise_errors)
+        finally:
+            self.create_instances.clear()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if not self.update_instances or not (using_transactions or not dry_run):
+            return
+        names = [f.attribute for f in self.get_import_fields() if f.attribute and not f.attribute.endswith("_text")]
+        names = [n for n in names if n in {f.name for f in self._meta.model._meta.concrete_fields} and n != "id"]
+        names += [n for n in self.extra_update_fields if n not in names]
+        try:
+            if self._history():
+                bulk_update_with_history(self.update_instances, self._meta.model, names, default_user=self._user())
+            else:
+                self._meta.model.objects.bulk_update(self.update_instances, names)
+        except Exception as exc:  # noqa: BLE001
+            self.handle_import_error(result, exc, raise_errors)
+        finally:
+            self.update_instances.clear()
+
+    extra_update_fields: tuple[str, ...] = ()
+
+    def _user(self):
+        user = getattr(self, "_import_user", None)
+        return user if getattr(user, "pk", None) else None
+
+
+def text(attribute, column_name, **kwargs):
+    return fields.Field(attribute=attribute, column_name=column_name, widget=TextWidget(), **kwargs)
+
+
+def date(attribute, column_name):
+    return fields.Field(attribute=attribute, column_name=column_name, widget=DateWidget())
+
+
+def number(attribute, column_name, widget=None):
+    return fields.Field(attribute=attribute, column_name=column_name, widget=widget or DecimalWidget())
+
+
+def yes_no(attribute, column_name):
+    return fields.Field(attribute=attribute, column_name=column_name, widget=YesNoWidget())
+
+
+def choice(attribute, column_name, choices):
+    return fields.Field(attribute=attribute, column_name=column_name, widget=ChoiceWidget(choices))
+
+
+def ref(attribute, column_name, model, field="code"):
+    return fields.Field(attribute=attribute, column_name=column_name, widget=CodeWidget(model, field))
+
+
+def readonly(column_name, dehydrate):
+    return fields.Field(column_name=column_name, readonly=True, dehydrate_method=dehydrate)
+
+
+# --- formats for the admin: read messy files the same way the results import does ----------------------
+
+
+class _MessyFormatMixin:
+    """Read any .xlsx/.xls/.csv (any encoding), find the header below title rows, fill merged cells."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        import tablib
+
+        data = read_bytes(in_stream if isinstance(in_stream, bytes) else in_stream.encode("utf-8"))
+        try:
+            headers, rows = find_header_generic(data)
+        except SpreadsheetError as exc:
+            raise ValueError(str(exc)) from None
+        dataset = tablib.Dataset(headers=headers)
+        width = len(headers)
+        for _number, values in rows:
+            values = [None if v == "" else v for v in list(values)[:width]]
+            dataset.append(values + [None] * (width - len(values)))
+        return dataset
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def can_import(self):
+        return True
+
+
+class XLSX(_MessyFormatMixin, base_formats.XLSX):
+    pass
+
+
+class XLS(_MessyFormatMixin, base_formats.XLS):
+    def get_title(self):
+        return "xls"
+
+    def can_export(self):
+        return False  # writing .xls needs the unmaintained xlwt
+
+
+class CSV(_MessyFormatMixin, base_formats.CSV):
+    def export_data(self, dataset, **kwargs):
+        # UTF-8 with a BOM, so Chinese Excel opens the export without garbling it.
+        return "\ufeff" + dataset.export("csv")
+
+    def is_binary(self):
+        return True
+
+    def get_title(self):
+        return "csv"
+
+
+IMPORT_FORMATS = [XLSX, XLS, CSV]
+EXPORT_FORMATS = [base_formats.XLSX, CSV]
+
+
+# --- admin glue -------------------------------------------------------------------------------------------
+
+
+class PrivateCacheStorage(CacheStorage):
+    """Keep an uploaded file between preview and confirm in the (never served) cache, for an hour at most."""
+
+    CACHE_LIFETIME = 3600
+    CACHE_PREFIX = "kuangjiang-import-"
+
+
+class SizeLimitedImportForm(ImportForm):
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > upload_max_bytes():
+            raise _forms.ValidationError(
+                _("The file is over the size limit of %(limit)s MB.")
+                % {"limit": round(upload_max_bytes() / 1024 / 1024, 1)}
+            )
+        return upload
+
+
+class SpreadsheetAdminMixin(ImportExportMixin):
+    """
+    Import/export buttons for a model admin: messy-file formats, private temporary
+    storage, a size limit, and a confirm that is all or nothing.
+    """
+
+    import_formats = IMPORT_FORMATS
+    export_formats = EXPORT_FORMATS
+    tmp_storage_class = PrivateCacheStorage
+    import_form_class = SizeLimitedImportForm
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        # The confirm step must not silently skip rows that became invalid since the preview.
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # Our formats say what is wrong with the file (a SpreadsheetError, or the ValueError carrying its
+        # text): show that, not "'ValueError' encountered while trying to read file".
+        if isinstance(e, SpreadsheetError) or isinstance(e.__context__, SpreadsheetError):
+            form.add_error("import_file", str(e))
+            return
+        super().add_data_read_fail_error_to_form(form, e)
+
+    def export_action(self, request):
+        # The export applies the changelist's filters; one the changelist refuses (a date-hierarchy year no date
+        # can hold, a unit that is not a number) gets the changelist's answer, not a 500.
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + "?e=1")
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            _messages.error(
+                request, _("Nothing was imported: the file has errors. Import it again to see them row by row.")
+            )
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        # Any import can change a large mine's dashboard figures, which are computed in the background.
+        transaction.on_commit(lambda: figures_stale.send(sender=self.model))
+        return super().process_result(result, request)
+
+
+class LedgerExportAdminMixin(SpreadsheetAdminMixin):
+    """Adds an "Export the training ledger" button to the changelist (Worker, Unit)."""
+
+    import_export_change_list_template = "admin/spreadsheets/change_list_ledger.html"
+
+
+class ResultsImportAdminMixin(SpreadsheetAdminMixin):
+    """Adds an "Import exam results" button to the results changelist."""
+
+    import_export_change_list_template = "admin/spreadsheets/change_list_results.html"
