@@ -63,6 +63,9 @@ browser:
 check: install-test
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run -v1
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install-test browser check test-sqlite test-postgres
 
