@@ -238,10 +238,15 @@ def test_the_template_has_the_columns_the_importer_reads(tmp_path, sitting):
 
 def test_the_rollup_runs_once_per_worker_after_commit(sitting, django_capture_on_commit_callbacks):
     calls = []
-    fake = mock.Mock(ranks_recompute=lambda *, worker_ids: calls.append(sorted(worker_ids)))
-    with mock.patch("certifications.spreadsheets.results.importlib.import_module", return_value=fake):
-        with django_capture_on_commit_callbacks(execute=True):
-            results_import(messy_sheet())
+
+    def recompute(*, worker_ids):
+        calls.append(sorted(worker_ids))
+
+    with (
+        mock.patch("certifications.spreadsheets.results.ranks_recompute", recompute),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        results_import(messy_sheet())
     ids = sorted(w.pk for w in sitting["workers"])
     assert calls == [ids]
 

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from certifications.models import AssessmentResult, Certificate, ComplianceRule, Honour, RankRecord
 from certifications.progress.charts import ScorePoint, percent_of, score_chart
 from certifications.ranks import rules
+from certifications.ranks.inputs import rollup_inputs_load, worker_explanations_get
 from training.models import Attendance, Rank, TrainingPackage, Unit, Worker, WorkerTrade
 
 ZERO = Decimal("0")
@@ -148,11 +149,7 @@ def step_percent(step: rules.RankStep | None) -> int:
 
 
 def worker_explanations(*, worker, on: dt.date) -> list[rules.Explanation]:
-    """Return the roll-up explanations of one worker (empty until the engine's selector exists)."""
-    try:
-        from certifications.ranks.inputs import worker_explanations_get
-    except ImportError:
-        return []
+    """Return the roll-up explanations of one worker."""
     return list(worker_explanations_get(worker=worker, on=on))
 
 
@@ -160,10 +157,6 @@ def workers_explanations(*, workers, unit_ids=None, on: dt.date) -> dict[int, li
     """Return the roll-up explanations of the shown workers by worker id, in a fixed number of queries."""
     del unit_ids  # the shown workers are already inside the units; loading by worker keeps it to one page's rows
     if not workers:
-        return {}
-    try:
-        from certifications.ranks.inputs import rollup_inputs_load
-    except ImportError:
         return {}
     found: dict[int, list[rules.Explanation]] = defaultdict(list)
     for (worker_id, _trade_id), inputs in rollup_inputs_load(worker_ids=[w.pk for w in workers], on=on).items():

@@ -11,7 +11,6 @@ queries does not depend on the number of rows.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from certifications.models import Assessment, AssessmentResult
+from certifications.ranks.services import ranks_recompute
 from core.bulk import history_copy, rows_insert
 from core.signals import figures_stale
 from core.spreadsheets import (
@@ -473,14 +473,9 @@ def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> 
 
 
 def schedule_rollup(worker_ids: list[int]) -> None:
-    """Re-run the roll-up once for every affected worker, if the roll-up service is installed."""
-    try:
-        services = importlib.import_module("certifications.ranks.services")
-    except ImportError:
-        return
-    recompute = getattr(services, "ranks_recompute", None)
-    if recompute is not None and worker_ids:
-        recompute(worker_ids=worker_ids)
+    """Re-run the roll-up once for every affected worker."""
+    if worker_ids:
+        ranks_recompute(worker_ids=worker_ids)
 
 
 def results_template() -> bytes:
