@@ -7,6 +7,8 @@ class CertificationsConfig(AppConfig):
     verbose_name = _("Certifications")
 
     def ready(self):
-        # Receivers of core.signals: the roll-up (evidence_changed) and the progress pages (figures_stale).
+        # The settings checks, and the receivers of core.signals: the roll-up (evidence_changed)
+        # and the progress pages (figures_stale).
+        from certifications import checks  # noqa: F401
         from certifications.progress import figures  # noqa: F401
         from certifications.ranks import services  # noqa: F401

@@ -34,10 +34,14 @@ LIVE = (RankRecord.Status.PENDING, RankRecord.Status.AWARDED)
 SETTLED = (RankRecord.Status.REJECTED, RankRecord.Status.REVOKED)
 
 
+# The values of settings.KUANGJIANG["RANK_AWARD_MODE"]; certifications/checks.py refuses any other.
+AWARD_MODES = ("auto", "confirm")
+
+
 def award_mode() -> str:
     """Return "auto" or "confirm" (settings.KUANGJIANG["RANK_AWARD_MODE"])."""
     mode = settings.KUANGJIANG.get("RANK_AWARD_MODE", "confirm")
-    return mode if mode in {"auto", "confirm"} else "confirm"
+    return mode if mode in AWARD_MODES else "confirm"
 
 
 def _recompute_after_commit(worker_id: int) -> None:
