@@ -291,7 +291,8 @@ def main() -> None:
 
     floor = results["static file (floor)"]["rps"]
     print(
-        f"\n{count or args.workers:,} workers · gunicorn {args.gunicorn_workers} workers · {args.requests} requests per endpoint, "
+        f"\n{count or args.workers:,} workers · gunicorn {args.gunicorn_workers} workers · "
+        f"{args.requests} requests per endpoint, "
         f"{args.concurrency} concurrent · PostgreSQL\n"
     )
     print(f"{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}{'vs floor':>10}")

@@ -139,7 +139,8 @@ def main():
     from django.db import connection
 
     print(
-        f"{connection.vendor} · {connection.settings_dict['NAME']} · {args.repeat} requests each · load {os.getloadavg()[0]:.2f}"
+        f"{connection.vendor} · {connection.settings_dict['NAME']} · {args.repeat} requests each · "
+        f"load {os.getloadavg()[0]:.2f}"
     )
     print(f"{'page':<12}{'min ms':>9}{'median ms':>11}{'queries':>9}{'SQL ms':>9}")
     for name in args.pages or pages:

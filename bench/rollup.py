@@ -120,7 +120,8 @@ def build(workers: int, reuse: bool, seed: int) -> None:
     summary = scale_load(workers=workers, seed=seed)
     analyze()
     print(
-        f"Built in {time.perf_counter() - started:.1f} s: {summary.workers:,} workers, {summary.worker_trades:,} worker trades, "
+        f"Built in {time.perf_counter() - started:.1f} s: {summary.workers:,} workers, "
+        f"{summary.worker_trades:,} worker trades, "
         f"{summary.attendance:,} attendance rows, {summary.results:,} results, {summary.rank_records:,} imported ranks."
     )
 
@@ -177,7 +178,8 @@ def measure() -> None:
 
     print(f"Database: {connection.vendor}; {report.workers:,} workers, {report.evaluated:,} worker trades.")
     print(
-        f"Floor (one SQL query, {len(rows):,} rows; best of 3): {floor:.2f} s wall, {floor_cpu:.2f} s CPU in this process"
+        f"Floor (one SQL query, {len(rows):,} rows; best of 3): {floor:.2f} s wall, "
+        f"{floor_cpu:.2f} s CPU in this process"
     )
     print(
         f"Full recompute: {full:.2f} s wall, {full_cpu:.2f} s CPU, {counter.count} queries "

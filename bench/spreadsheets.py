@@ -276,14 +276,17 @@ def ledger_benchmark():
     ours_large = run_child("ledger-ours", LARGE)
     floor_rate, ours_rate = floor["rows"] / floor["seconds"], ours["rows"] / ours["seconds"]
     print(
-        f"  floor (raw write-only, values_list): {floor['rows']:,} rows in {floor['seconds']:.2f} s = {floor_rate:,.0f} rows/s"
+        f"  floor (raw write-only, values_list): {floor['rows']:,} rows in {floor['seconds']:.2f} s "
+        f"= {floor_rate:,.0f} rows/s"
     )
     print(
-        f"  export_ledger (all four kinds of sheet, styled): {ours['rows']:,} rows in {ours['seconds']:.2f} s = {ours_rate:,.0f} rows/s, {ours['queries']} queries"
+        f"  export_ledger (all four kinds of sheet, styled): {ours['rows']:,} rows in {ours['seconds']:.2f} s "
+        f"= {ours_rate:,.0f} rows/s, {ours['queries']} queries"
     )
     print(f"  throughput ratio ours/floor: {ours_rate / floor_rate:.2f}x (target ≥ 0.7x)")
     print(
-        f"  peak memory (max RSS): {ours['rss']:.0f} MiB at {ours['rows']:,} rows, {ours_large['rss']:.0f} MiB at {ours_large['rows']:,} rows "
+        f"  peak memory (max RSS): {ours['rss']:.0f} MiB at {ours['rows']:,} rows, "
+        f"{ours_large['rss']:.0f} MiB at {ours_large['rows']:,} rows "
         f"(ratio {ours_large['rss'] / ours['rss']:.2f}x for {ours_large['rows'] / ours['rows']:.1f}x the rows), "
         f"{ours_large['queries']} queries"
     )
@@ -310,7 +313,8 @@ def import_benchmark(die: bool = True):
         if die:
             die = run_child("import", "die", dimension)
             print(
-                f"  django-import-export defaults: {die['seconds']:.2f} s, {die['queries']} queries ({die['queries'] / IMPORT_ROWS:.1f} per row)"
+                f"  django-import-export defaults: {die['seconds']:.2f} s, {die['queries']} queries "
+                f"({die['queries'] / IMPORT_ROWS:.1f} per row)"
             )
             print(
                 f"  ours vs django-import-export: {die['seconds'] / ours['seconds']:.1f}x faster (target ≥ 3x); "

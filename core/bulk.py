@@ -79,7 +79,7 @@ def rows_insert(model, rows: list[dict], *, batch: int = BATCH, columnar: bool =
 
     def values(row):
         return tuple(
-            (row[name] if name in row else default) if adapt is None else adapt(row[name] if name in row else default)
+            row.get(name, default) if adapt is None else adapt(row.get(name, default))
             for name, adapt, default in columns_of
         )
 

@@ -5,4 +5,3 @@ Every date rule of the project, each under one name.
 1 March — and the one supported date range with the one parser every view, command, importer and API uses.)
 """
 
-import datetime as dt

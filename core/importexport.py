@@ -111,7 +111,7 @@ class YesNoWidget(widgets.Widget):
 
 
 class ChoiceWidget(widgets.Widget):
-    """A choice written as its label (in the current language), read from the label in any language or the stored value."""
+    """A choice written as its label (in the current language), read from its label in any language or its value."""
 
     def __init__(self, choices, **kwargs):
         self.choices = choices

@@ -87,12 +87,15 @@ def check_size(size: int) -> None:
 
 
 def uncompressed_max_bytes() -> int:
-    """Return how much an .xlsx may unpack to: 10 × the upload limit unless configured (UPLOAD_MAX_UNCOMPRESSED_BYTES)."""
+    """Return how much an .xlsx may unpack to: UPLOAD_MAX_UNCOMPRESSED_BYTES, or 10 × the upload limit."""
     return int(settings.KUANGJIANG.get("UPLOAD_MAX_UNCOMPRESSED_BYTES", 10 * upload_max_bytes()))
 
 
 def check_unpacked_size(archive: zipfile.ZipFile) -> None:
-    """Refuse a zip bomb before anything is unpacked, from the sizes the archive declares (zipfile never unpacks more)."""
+    """Refuse a zip bomb before anything is unpacked, from the sizes the archive declares.
+
+    zipfile never unpacks more than an entry declares, so the declared sizes are enough.
+    """
     if sum(info.file_size for info in archive.infolist()) > uncompressed_max_bytes():
         raise SpreadsheetError(
             _("The file unpacks to more than %(limit)s MB. Split it into smaller files.")
@@ -113,7 +116,7 @@ def _too_many_rows(sheet: str) -> SpreadsheetError:
 
 
 def read_bytes(source, *, max_bytes: int | None = None) -> bytes:
-    """Return the content of a path, an uploaded file or bytes, refusing files over the limit without reading them whole."""
+    """Return the content of a path, an uploaded file or bytes; refuse a file over the limit before reading it whole."""
     limit = upload_max_bytes() if max_bytes is None else max_bytes
     if isinstance(source, bytes):
         data = source
@@ -238,8 +241,7 @@ def _capped(rows: Iterator[tuple[int, list]], sheet: str) -> Iterator[tuple[int,
 def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1):
-        yield number, row
+    yield from enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)
 
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')

@@ -1105,7 +1105,7 @@ class _MineBuilder:
             operation, cohort = key.rsplit("-", 1)
             course = SPECIAL_INITIAL_COURSE.get(operation, "AQ-001")
             start, end = self.special_class_dates(operation, cohort)
-            name = dict((c, n) for c, n, _s in SPECIAL_OPERATIONS)[operation]
+            name = {c: n for c, n, _s in SPECIAL_OPERATIONS}[operation]
             add_class(
                 f"TC-{operation}-{cohort}",
                 f"{start.year}年{name}初训班",
@@ -1290,7 +1290,7 @@ class _MineBuilder:
             operation, cohort = key.rsplit("-", 1)
             _start, end = self.special_class_dates(operation, cohort)
             subject = {"special_operation_id": self.operations[operation]}
-            name = dict((c, n) for c, n, _s in SPECIAL_OPERATIONS)[operation]
+            name = {c: n for c, n, _s in SPECIAL_OPERATIONS}[operation]
             sit(
                 f"TZ-{operation}-{cohort}-T",
                 f"{name}理论考试",

@@ -151,7 +151,7 @@ def scale_load(*, workers: int, seed: int = 0, prefix: str = "S", today: dt.date
     # Per trade × rank: three mandatory courses and two electives.
     courses = {}
     course_objs = []
-    for t, trade in enumerate(trades):
+    for t in range(len(trades)):
         for rank in ladder:
             for i in range(5):
                 course = tr.Course(

@@ -15,14 +15,12 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_guard import InputGuardMixin  # noqa: F401  (certifications' admins take it from here)
 from core.history import with_reason
+from core.signals import evidence_changed
 from training.retention import record_restore, record_soft_delete
 
 REASON_FIELD = "change_reason"
-
-
-from core.admin_guard import InputGuardMixin  # noqa: F401
-from core.signals import evidence_changed
 
 # The recorded values whose change needs a reason, per model; None: any change does.
 REASON_REQUIRED_FOR: dict[str, tuple[str, ...] | None] = {
@@ -273,7 +271,7 @@ class SoftDeleteInlineMixin:
 
 
 class RetainedAdminMixin:
-    """Records under retention that have no soft delete (reviews, mentorships): corrected with a reason, never deleted."""
+    """Records under retention without soft delete (reviews, mentorships): corrected with a reason, never deleted."""
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -44,7 +44,7 @@ def add_years(day: dt.date, years: int) -> dt.date:
 def retention_ends(
     *, dates: Iterable[dt.date | dt.datetime | None], special_operation: bool, years: RetentionYears
 ) -> dt.date | None:
-    """Return the first day a record may be removed: its latest date plus the retention years; None if it has no date."""
+    """Return the first day a record may be removed (its latest date plus the retention years); None without a date."""
     known = [value.date() if isinstance(value, dt.datetime) else value for value in dates if value is not None]
     if not known:
         return None

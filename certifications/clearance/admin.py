@@ -62,7 +62,8 @@ class ApiTokenCreateForm(forms.ModelForm):
         if not compliance.may_use_api(user):
             raise ValidationError(
                 _(
-                    "Only the training department, or users with the “Can query the clearance API” permission, can hold an API token."
+                    "Only the training department, or users with the “Can query the clearance API” permission, "
+                    "can hold an API token."
                 )
             )
         return user

@@ -96,7 +96,7 @@ def roster_check(data: bytes, *, workers=None, default_on: dt.date | None = None
     rows: list[RosterRow] = []
     for number, values in table.rows:
 
-        def cell(key):
+        def cell(key, values=values):
             index = cols.get(key)
             return values[index] if index is not None and index < len(values) else None
 

@@ -341,7 +341,8 @@ def certificate_state(
             return invalid(
                 "review_training_missing",
                 _(
-                    "The review of certificate %(no)s on %(date)s does not count: %(have)s of %(need)s review-training hours on record."
+                    "The review of certificate %(no)s on %(date)s does not count: "
+                    "%(have)s of %(need)s review-training hours on record."
                 )
                 % {
                     "no": cert.number,
@@ -453,8 +454,9 @@ def evaluate(worker: WorkerFacts, trade: TradeFact, on: dt.date, rules: tuple[Ru
                             period.end + dt.timedelta(days=1),
                         )
                     )
-        if _months_between_at_least(period.start, period.end, rule.away_retrain_months):
-            if not any(a.kind in RETRAINING_KINDS and a.end >= period.start and a.hours > 0 for a in attendances):
+        if _months_between_at_least(period.start, period.end, rule.away_retrain_months) and not any(
+            a.kind in RETRAINING_KINDS and a.end >= period.start and a.hours > 0 for a in attendances
+        ):
                 reasons.append(
                     Reason(
                         "return_training_missing",

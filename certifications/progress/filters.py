@@ -39,7 +39,7 @@ class UnitWorkerFilter(django_filters.FilterSet):
         self.filters["unit"].queryset = (
             Unit.objects.filter(pk__in=[u.pk for u in units]) if units else Unit.objects.none()
         )
-        for name, filter_ in self.filters.items():
+        for filter_ in self.filters.values():
             filter_.extra.setdefault("required", False)
         if units:
             self._offer_top_units(units)

@@ -483,7 +483,8 @@ def _exam_standing(
         if not any(start > last_failed_on for start in retraining):
             details.append(
                 _(
-                    "re-sits used up: retrain (attend a class of this package after %(date)s) before the next attempt counts"
+                    "re-sits used up: retrain (attend a class of this package after %(date)s) "
+                    "before the next attempt counts"
                 )
                 % {"date": last_failed_on.isoformat()}
             )

@@ -25,7 +25,10 @@ class Command(BaseCommand):
             name = r.worker.name if r.worker else r.name
             until = f" → {r.lapses_on:%Y-%m-%d}" if r.lapses_on else ""
             when = f"{r.on:%Y-%m-%d}" if r.on else "—"
-            line = f"{r.row:>5}  {r.employee_no or '—'}  {name or ''}  {r.trade_name or r.trade_text}  {when}  {r.verdict_label}{until}"
+            line = (
+                f"{r.row:>5}  {r.employee_no or '—'}  {name or ''}  {r.trade_name or r.trade_text}  "
+                f"{when}  {r.verdict_label}{until}"
+            )
             style = self.style.SUCCESS if r.verdict == "cleared" else self.style.ERROR
             self.stdout.write(style(line))
             if r.reasons_text and r.verdict != "cleared":

@@ -9,7 +9,10 @@ from training.models import Unit
 
 
 class Command(BaseCommand):
-    help = "Write the training ledger (培训台账) as one .xlsx workbook: summary, one sheet per department, certificates, skills matrix."
+    help = (
+        "Write the training ledger (培训台账) as one .xlsx workbook: "
+        "summary, one sheet per department, certificates, skills matrix."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the .xlsx file to write")

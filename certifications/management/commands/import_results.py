@@ -29,7 +29,8 @@ class Command(BaseCommand):
             for line in exc.errors:
                 self.stderr.write(line)
             raise CommandError(
-                f"Nothing imported: {len(exc.errors)} problem(s) in the sheet; fix them and import the whole file again."
+                f"Nothing imported: {len(exc.errors)} problem(s) in the sheet; "
+                "fix them and import the whole file again."
             ) from None
         verb = "Would import" if dry_run else "Imported"
         self.stdout.write(

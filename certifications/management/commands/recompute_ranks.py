@@ -45,7 +45,8 @@ class Command(BaseCommand):
         for change in report.changes:
             self.stdout.write(str(change))
         summary = _(
-            "%(pairs)s worker trades of %(workers)s workers evaluated; %(awarded)s awarded, %(pending)s pending HR approval (mode: %(mode)s)."
+            "%(pairs)s worker trades of %(workers)s workers evaluated; "
+            "%(awarded)s awarded, %(pending)s pending HR approval (mode: %(mode)s)."
         ) % {
             "pairs": report.evaluated,
             "workers": report.workers,

@@ -1,4 +1,7 @@
-"""Recompute the HR dashboard's figures now and keep them in the cache: python manage.py refresh_dashboard (e.g. nightly)."""
+"""Recompute the HR dashboard's figures now and keep them in the cache.
+
+Run python manage.py refresh_dashboard, e.g. nightly.
+"""
 
 import time
 

@@ -57,12 +57,14 @@ class Command(BaseCommand):
                 raise CommandError("An in-memory database cannot be backed up.")
             pages = sqlite_backup(name, file)
             self.stdout.write(
-                f"Backed up {name} to {file} ({pages} pages). Restore: stop the server, then `manage.py restore {file}`."
+                f"Backed up {name} to {file} ({pages} pages). "
+                f"Restore: stop the server, then `manage.py restore {file}`."
             )
         elif connection.vendor == "postgresql":
             if shutil.which("pg_dump") is None:
                 raise CommandError(
-                    f"pg_dump is not installed. Run: pg_dump -Fc -f {file} {settings_dict['NAME']} (with PGHOST/PGUSER set)."
+                    f"pg_dump is not installed. Run: pg_dump -Fc -f {file} {settings_dict['NAME']} "
+                    "(with PGHOST/PGUSER set)."
                 )
             completed = subprocess.run(
                 ["pg_dump", "--format=custom", "--no-owner", f"--file={file}", str(settings_dict["NAME"])],
@@ -73,7 +75,8 @@ class Command(BaseCommand):
             if completed.returncode != 0:
                 raise CommandError(f"pg_dump failed: {completed.stderr.strip()}")
             self.stdout.write(
-                f"Backed up {settings_dict['NAME']} to {file}. Restore: pg_restore --clean --if-exists --no-owner -d <db> {file}"
+                f"Backed up {settings_dict['NAME']} to {file}. "
+                f"Restore: pg_restore --clean --if-exists --no-owner -d <db> {file}"
             )
         else:
             raise CommandError(f"No backup method for {connection.vendor}.")
