@@ -165,7 +165,7 @@ RANKS = [
 ]
 LADDER = ["L5", "L4", "L3", "L2", "L1"]
 
-C, B, V, M, O = (
+C, B, V, M, O = (  # noqa: E741
     tr.Course.Delivery.CLASSROOM,
     tr.Course.Delivery.PRACTICAL_BASE,
     tr.Course.Delivery.SIMULATION,
@@ -299,7 +299,7 @@ SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
     "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤党雒拓"
 )
-GIVEN = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宁健亮俊峰浩凯龙林东海宏志国建文永庆兵春晓新利成福昌生忠民江山荣德宝锋军红玉丽娟艳"
+GIVEN = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宁健亮俊峰浩凯龙林东海宏志国建文永庆兵春晓新利成福昌生忠民江山荣德宝锋军红玉丽娟艳"  # noqa: E501
 
 HONOURS = [
     ("全国煤炭行业技术能手", cert.Honour.Level.INDUSTRY, "中国煤炭工业协会", "中煤协字〔{y}〕{n}号"),

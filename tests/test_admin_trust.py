@@ -1,4 +1,4 @@
-"""The admin keeps the audit trail: a reason for score changes, soft delete with a reason, deleted rows visible to HR."""
+"""The admin keeps the audit trail: a reason for score changes, soft delete with a reason, deleted rows visible to HR."""  # noqa: E501
 
 import datetime as dt
 from decimal import Decimal

@@ -21,7 +21,7 @@ def annual(year, hours="20", kind=c.ANNUAL):
 
 
 def cert(**kw):
-    defaults = dict(
+    defaults = dict(  # noqa: C408
         id=11,
         kind="special_operation",
         number="T001",
@@ -38,7 +38,7 @@ def review(on, passed=True, hours="8", pk=1):
 
 
 def worker(**kw):
-    defaults = dict(
+    defaults = dict(  # noqa: C408
         id=1,
         employee_no="E1",
         category="special_operation",

@@ -105,7 +105,7 @@ def test_every_admin_add_form_refuses_nonsense_without_a_server_error(mine, supe
     if response.status_code == 403:
         return  # this admin adds nothing (e.g. the reminder log)
     form = response.context["adminform"].form
-    data = {name: value for name, value in zip(form.fields, values)}
+    data = {name: value for name, value in zip(form.fields, values)}  # noqa: C416
     before = row_counts()
     response = superuser_client.post(reverse(name), data)
     assert answered(response, 200, 302)

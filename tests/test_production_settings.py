@@ -39,7 +39,7 @@ def run_manage(*args, **env) -> subprocess.CompletedProcess:
 def production_settings(**env) -> dict:
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; print(json.dumps({"
-        "'DEBUG': s.DEBUG, 'SESSION_COOKIE_SECURE': s.SESSION_COOKIE_SECURE, 'CSRF_COOKIE_SECURE': s.CSRF_COOKIE_SECURE,"
+        "'DEBUG': s.DEBUG, 'SESSION_COOKIE_SECURE': s.SESSION_COOKIE_SECURE, 'CSRF_COOKIE_SECURE': s.CSRF_COOKIE_SECURE,"  # noqa: E501
         "'SECURE_HSTS_SECONDS': s.SECURE_HSTS_SECONDS, 'SECURE_SSL_REDIRECT': s.SECURE_SSL_REDIRECT,"
         "'ALLOWED_HOSTS': s.ALLOWED_HOSTS, 'CSRF_TRUSTED_ORIGINS': s.CSRF_TRUSTED_ORIGINS,"
         "'STATICFILES': s.STORAGES['staticfiles']['BACKEND'], 'MIDDLEWARE': s.MIDDLEWARE,"

@@ -171,7 +171,7 @@ def test_a_bad_row_refuses_the_whole_import_with_its_row_and_reason(data):
 def test_a_repeated_key_in_one_file_is_an_error(data):
     dataset = importexport.CSV().create_dataset(
         "课程编码,名称\n".encode()
-        + b"Course code,Title,Theory hours,Practical hours,Delivery,Description,Active\nX1,a,1,1,Classroom,,Yes\nX1,b,1,1,Classroom,,Yes\n"
+        + b"Course code,Title,Theory hours,Practical hours,Delivery,Description,Active\nX1,a,1,1,Classroom,,Yes\nX1,b,1,1,Classroom,,Yes\n"  # noqa: E501
     )
     result = tr.CourseResource().import_data(dataset, dry_run=True)
     assert result.has_validation_errors()

@@ -1,4 +1,4 @@
-"""Legal retention and soft delete: records under retention are marked deleted, never removed, and HR still sees them."""
+"""Legal retention and soft delete: records under retention are marked deleted, never removed, and HR still sees them."""  # noqa: E501
 
 import datetime as dt
 from decimal import Decimal

@@ -43,7 +43,7 @@ before = {g.name: sorted([p.content_type.app_label, p.codename] for p in g.permi
 call_command("migrate", verbosity=0)
 after = {g.name: sorted([p.content_type.app_label, p.codename] for p in g.permissions.all()) for g in Group.objects.all()}
 print(json.dumps({"before": before, "after": after}))
-"""
+"""  # noqa: E501
 
 
 def declared(role: str) -> set[tuple[str, str]]:

@@ -53,7 +53,7 @@ def rules(rank=L4, **overrides):
     return RuleSetInfo(**{**base, **overrides})
 
 
-def inputs(*rule_sets, awarded=(AwardRow(1, dt.date(2020, 1, 1), 900),), lines=None, **kw):
+def inputs(*rule_sets, awarded=(AwardRow(1, dt.date(2020, 1, 1), 900),), lines=None, **kw):  # noqa: B008
     by_rank = {}
     for rule_set in rule_sets:
         by_rank.setdefault(rule_set.rank_id, ())

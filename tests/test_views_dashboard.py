@@ -154,7 +154,7 @@ def test_the_cached_dashboard_reads_fewer_queries_than_the_first_visit(hr_client
 def test_a_cached_visit_reads_no_figures_from_the_workforce(hr_client, large_mine, django_assert_max_num_queries):
     url = reverse("certifications:dashboard")
     hr_client.get(url)
-    for i in range(10):
+    for i in range(10):  # noqa: B007
         worker = WorkerFactory(unit=large_mine.other_crew)
         AttendanceFactory(worker=worker)
         ResultFactory(worker=worker)

@@ -60,7 +60,7 @@ class Unit(models.Model):
     def natural_key(self):
         return (self.code,)
 
-    def get_absolute_url(self):
+    def get_absolute_url(self):  # noqa: DJ012
         return reverse("certifications:unit-detail", args=[self.code])
 
     def clean(self):

@@ -457,14 +457,14 @@ def evaluate(worker: WorkerFacts, trade: TradeFact, on: dt.date, rules: tuple[Ru
         if _months_between_at_least(period.start, period.end, rule.away_retrain_months) and not any(
             a.kind in RETRAINING_KINDS and a.end >= period.start and a.hours > 0 for a in attendances
         ):
-                reasons.append(
-                    Reason(
-                        "return_training_missing",
-                        _("Away from %(start)s to %(end)s: return-to-post retraining is not on record.")
-                        % {"start": period.start, "end": period.end},
-                        period.end + dt.timedelta(days=1),
-                    )
+            reasons.append(
+                Reason(
+                    "return_training_missing",
+                    _("Away from %(start)s to %(end)s: return-to-post retraining is not on record.")
+                    % {"start": period.start, "end": period.end},
+                    period.end + dt.timedelta(days=1),
                 )
+            )
 
     _check_hours(worker, trade, rules, rule, first_rule_day, attendances, on, reasons, deadlines)
     _check_certificates(worker, trade, rule, attendances, on, reasons, deadlines)

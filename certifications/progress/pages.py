@@ -827,7 +827,7 @@ def _held_rank_counts(workers) -> Counter:
 
 
 def _default_package(packages, held: Counter):
-    """Pick the package most workers are working towards: the rank above the one they hold (by (trade, rank order) counts)."""
+    """Pick the package most workers are working towards: the rank above the one they hold (by (trade, rank order) counts)."""  # noqa: E501
     by_trade: dict[int, list[TrainingPackage]] = defaultdict(list)
     for p in packages:
         by_trade[p.trade_id].append(p)
@@ -931,7 +931,7 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
         active.order_by().values("unit_id", "category").annotate(n=Count("pk")).values_list("unit_id", "category", "n")
     )
     required = {c: annual_hours_required(compliance_rules, category=c, on=on) for _u, c, _n in by_unit_category}
-    for unit_id, category, n in by_unit_category:
+    for unit_id, category, n in by_unit_category:  # noqa: B007
         for uid in chain(unit_id):
             stats[uid].workers += n
 

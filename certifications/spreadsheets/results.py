@@ -216,7 +216,7 @@ def results_parse(source, *, user=None) -> ResultsImport:
     if not ({"assessment", "course", "special_operation"} & columns.keys() or {"trade", "rank"} <= columns.keys()):
         raise SpreadsheetError(
             _(
-                "The sheet does not say which assessment: add an assessment column, or a course (or trade and rank) and a date."
+                "The sheet does not say which assessment: add an assessment column, or a course (or trade and rank) and a date."  # noqa: E501
             )
         )
 
