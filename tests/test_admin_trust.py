@@ -1,4 +1,7 @@
-"""The admin keeps the audit trail: a reason for score changes, soft delete with a reason, deleted rows visible to HR."""  # noqa: E501
+"""
+The admin keeps the audit trail: a reason for score changes, soft delete with
+a reason, deleted rows visible to HR.
+"""
 
 import datetime as dt
 from decimal import Decimal

@@ -58,7 +58,8 @@ def test_backup_and_restore_round_trip_a_sqlite_database(tmp_path):
     make_worker = (
         "from training.models import Unit, Worker; import datetime as dt; "
         "mine = Unit.objects.get_or_create(code='MINE', defaults={'name': '示范煤矿', 'kind': 'mine'})[0]; "
-        "Worker.objects.create(employee_no='E_N_', name='张伟', unit=mine, category='other', hire_date=dt.date(2015, 3, 1))"  # noqa: E501
+        "Worker.objects.create(employee_no='E_N_', name='张伟', unit=mine, category='other', "
+        "hire_date=dt.date(2015, 3, 1))"
     )
     _manage("shell", "-c", make_worker.replace("_N_", "1"), db=db)
     assert "Backed up" in _manage("backup", str(backup), db=db)
@@ -81,14 +82,14 @@ def test_a_pg_dump_backup_restores_into_a_fresh_database(on_postgres, tmp_path):
 
     settings_dict = connection.settings_dict
     scratch = f"kj_restore_{uuid.uuid4().hex[:8]}"
-    admin_dsn = dict(  # noqa: C408
-        host=settings_dict["HOST"] or None,
-        port=settings_dict["PORT"] or None,
-        user=settings_dict["USER"] or None,
-        password=settings_dict["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
+    admin_dsn = {
+        "host": settings_dict["HOST"] or None,
+        "port": settings_dict["PORT"] or None,
+        "user": settings_dict["USER"] or None,
+        "password": settings_dict["PASSWORD"] or None,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
     with psycopg.connect(**admin_dsn) as admin:
         admin.execute(f'CREATE DATABASE "{scratch}"')
     try:

@@ -21,15 +21,15 @@ def annual(year, hours="20", kind=c.ANNUAL):
 
 
 def cert(**kw):
-    defaults = dict(  # noqa: C408
-        id=11,
-        kind="special_operation",
-        number="T001",
-        issued_on=D(2023, 5, 6),
-        special_operation_id=7,
-        valid_until=D(2029, 5, 5),
-        next_review_due=D(2026, 5, 5),
-    )
+    defaults = {
+        "id": 11,
+        "kind": "special_operation",
+        "number": "T001",
+        "issued_on": D(2023, 5, 6),
+        "special_operation_id": 7,
+        "valid_until": D(2029, 5, 5),
+        "next_review_due": D(2026, 5, 5),
+    }
     return c.CertificateFact(**{**defaults, **kw})
 
 
@@ -38,15 +38,15 @@ def review(on, passed=True, hours="8", pk=1):
 
 
 def worker(**kw):
-    defaults = dict(  # noqa: C408
-        id=1,
-        employee_no="E1",
-        category="special_operation",
-        hire_date=D(2015, 3, 1),
-        trades=(c.HeldTrade(1, D(2015, 3, 1)), c.HeldTrade(2, D(2015, 3, 1))),
-        certificates=(cert(),),
-        attendances=tuple(annual(y) for y in range(2015, 2031)),
-    )
+    defaults = {
+        "id": 1,
+        "employee_no": "E1",
+        "category": "special_operation",
+        "hire_date": D(2015, 3, 1),
+        "trades": (c.HeldTrade(1, D(2015, 3, 1)), c.HeldTrade(2, D(2015, 3, 1))),
+        "certificates": (cert(),),
+        "attendances": tuple(annual(y) for y in range(2015, 2031)),
+    }
     return c.WorkerFacts(**{**defaults, **kw})
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def certs():
     trade, op = electrician_trade()
     crew = UnitFactory(code="C1", name="综采一队")
-    review_in_may = cleared_electrician(trade, op, unit=crew)  # review 2026-05-05  # noqa: F841
+    cleared_electrician(trade, op, unit=crew)  # its review falls due on 2026-05-05
     reviewed = cleared_electrician(trade, op, unit=crew)
     CertificateReviewFactory(
         certificate=reviewed.certificates.get(), reviewed_on=dt.date(2026, 3, 8)

@@ -19,7 +19,7 @@ def mine(settings, tmp_path):
 
 def export_form(content: bytes) -> str:
     html = content.decode()
-    start = html.index('<form method="post" action="%s"' % reverse("certifications:ledger-export"))  # noqa: UP031
+    start = html.index(f'<form method="post" action="{reverse("certifications:ledger-export")}"')
     return html[start : html.index("</form>", start)]
 
 

@@ -174,7 +174,9 @@ HR_OR_LEADER_403 = {
     "superuser": 200,
     "leader": 200,
 }
-TOKEN_DECIDES = lambda status: dict.fromkeys(ROLES, status)  # noqa: E731 — the session plays no part
+def token_decides(status):
+    """The token alone decides: the session plays no part."""
+    return dict.fromkeys(ROLES, status)
 
 SITE: dict[str, dict[str, object]] = {
     "home": {
@@ -239,10 +241,10 @@ SITE: dict[str, dict[str, object]] = {
         **{r: 404 for r in ROLES if r != "anonymous"},
         "hr": 200,
     },
-    "certifications:api-clearance no token": TOKEN_DECIDES(401),
-    "certifications:api-clearance wrong token": TOKEN_DECIDES(401),
-    "certifications:api-clearance HR token": TOKEN_DECIDES(200),
-    "certifications:api-clearance token of a user no longer allowed": TOKEN_DECIDES(403),
+    "certifications:api-clearance no token": token_decides(401),
+    "certifications:api-clearance wrong token": token_decides(401),
+    "certifications:api-clearance HR token": token_decides(200),
+    "certifications:api-clearance token of a user no longer allowed": token_decides(403),
 }
 POST_ROWS = {"certifications:ledger-export", "certifications:ledger-export another unit"}
 

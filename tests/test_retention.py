@@ -1,4 +1,7 @@
-"""Legal retention and soft delete: records under retention are marked deleted, never removed, and HR still sees them."""  # noqa: E501
+"""
+Legal retention and soft delete: records under retention are marked deleted,
+never removed, and HR still sees them.
+"""
 
 import datetime as dt
 from decimal import Decimal

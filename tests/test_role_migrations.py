@@ -36,14 +36,19 @@ granted_since, created_since = json.loads(sys.argv[1])
 call_command("migrate", "training", "0004_sync_role_permissions", verbosity=0)
 # As 0004 left a database migrated before the change: without what roles.py has granted (or created) since.
 for role, app_label, codename in granted_since:
-    Group.objects.get(name=role).permissions.remove(*Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+    granted = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    Group.objects.get(name=role).permissions.remove(*granted)
 for app_label, codename in created_since:
     Permission.objects.filter(content_type__app_label=app_label, codename=codename).delete()
-before = {g.name: sorted([p.content_type.app_label, p.codename] for p in g.permissions.all()) for g in Group.objects.all()}
+def grants():
+    return {
+        g.name: sorted([p.content_type.app_label, p.codename] for p in g.permissions.all())
+        for g in Group.objects.all()
+    }
+before = grants()
 call_command("migrate", verbosity=0)
-after = {g.name: sorted([p.content_type.app_label, p.codename] for p in g.permissions.all()) for g in Group.objects.all()}
-print(json.dumps({"before": before, "after": after}))
-"""  # noqa: E501
+print(json.dumps({"before": before, "after": grants()}))
+"""
 
 
 def declared(role: str) -> set[tuple[str, str]]:

@@ -53,7 +53,11 @@ def rules(rank=L4, **overrides):
     return RuleSetInfo(**{**base, **overrides})
 
 
-def inputs(*rule_sets, awarded=(AwardRow(1, dt.date(2020, 1, 1), 900),), lines=None, **kw):  # noqa: B008
+# The worker already holds rank 1 (awarded 2020-01-01) unless a test says otherwise.
+HOLDS_FIRST_RANK = (AwardRow(1, dt.date(2020, 1, 1), 900),)
+
+
+def inputs(*rule_sets, awarded=HOLDS_FIRST_RANK, lines=None, **kw):
     by_rank = {}
     for rule_set in rule_sets:
         by_rank.setdefault(rule_set.rank_id, ())
