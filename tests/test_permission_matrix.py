@@ -174,9 +174,12 @@ HR_OR_LEADER_403 = {
     "superuser": 200,
     "leader": 200,
 }
+
+
 def token_decides(status):
     """The token alone decides: the session plays no part."""
     return dict.fromkeys(ROLES, status)
+
 
 SITE: dict[str, dict[str, object]] = {
     "home": {

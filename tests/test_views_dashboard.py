@@ -220,7 +220,7 @@ def test_the_refresh_command_computes_and_keeps_the_figures(large_mine, capsys):
 
 
 def test_a_mine_with_many_units_lists_its_top_levels_and_every_unit_on_request(hr_client, mine, monkeypatch):
-    monkeypatch.setattr("certifications.progress.pages.DASHBOARD_UNIT_ROWS", 3)
+    monkeypatch.setattr("certifications.progress.dashboard.DASHBOARD_UNIT_ROWS", 3)
     url = reverse("certifications:dashboard")
     response = hr_client.get(url)
     assert [s.unit.code for s in response.context["unit_rows"]] == ["MINE", "ZC1", "JJ2"]
@@ -244,7 +244,7 @@ def test_workers_whose_requirement_is_zero_count_once_at_their_hours(hr_client, 
 
 
 def test_levels_that_fit_keep_the_top_two_levels_and_stop_before_the_limit():
-    from certifications.progress.pages import levels_that_fit
+    from certifications.progress.dashboard import levels_that_fit
 
     assert levels_that_fit([0, 1, 1, 2, 2], 5) is None  # everything fits
     assert levels_that_fit([0, 1, 1, 2, 2], 3) == 1

@@ -285,7 +285,7 @@ def test_a_large_units_package_list_and_default_package_come_from_the_cache_on_t
 ):
     pkg, trade, _c1, _c2 = package
     _crew_of(mine, trade, 150)
-    monkeypatch.setattr("certifications.progress.pages.MATRIX_CACHE_FROM_WORKERS", 100)
+    monkeypatch.setattr("certifications.progress.unit.MATRIX_CACHE_FROM_WORKERS", 100)
     url = reverse("certifications:unit-detail", args=["JJ2-1"])
     first, response = _count(hr_client, url)
     second, again = _count(hr_client, url + "?page=2")
@@ -312,7 +312,7 @@ def test_a_unit_below_the_cache_threshold_reads_its_packages_on_every_visit(hr_c
 def test_a_large_subtree_offers_its_top_units_in_the_filter_and_still_accepts_any_of_them(
     hr_client, mine, package, monkeypatch
 ):
-    monkeypatch.setattr("certifications.progress.pages.DASHBOARD_UNIT_ROWS", 3)
+    monkeypatch.setattr("certifications.progress.dashboard.DASHBOARD_UNIT_ROWS", 3)
     url = reverse("certifications:unit-detail", args=[mine.mine.code])
     offered = [label for _pk, label in hr_client.get(url).context["filter"].form.fields["unit"].widget.choices][1:]
     assert offered == [str(u) for u in (mine.mine, mine.dept, mine.other_dept)]

@@ -7,8 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certifications.models import ComplianceRule, RankRecord
-from certifications.progress import pages as progress
+from certifications.progress import worker as progress
+from certifications.progress.common import annual_hours_required
 from certifications.ranks import rules
+from certifications.ranks.wording import requirement_text
 from tests.factories import (
     AssessmentFactory,
     AttendanceFactory,
@@ -51,19 +53,17 @@ def req(kind, status, label, required=None, actual=None, **kw):
 
 class TestRequirementWords:
     def test_a_passed_exam_reads_score_at_or_above_the_pass_mark(self):
-        text = progress.requirement_text(
-            req(rules.Kind.THEORY, rules.Status.MET, "Theory exam", Decimal("60"), Decimal("78.0"))
-        )
+        text = requirement_text(req(rules.Kind.THEORY, rules.Status.MET, "Theory exam", Decimal("60"), Decimal("78.0")))
         assert text == "Theory exam 78 ≥ 60 ✓"
 
     def test_a_failed_exam_reads_below_the_pass_mark_with_the_resits_left(self):
-        text = progress.requirement_text(
+        text = requirement_text(
             req(rules.Kind.PRACTICAL, rules.Status.UNMET, "Practical exam", Decimal("60"), Decimal("55"), resits_left=1)
         )
         assert text == "Practical exam 55 < 60 — one re-sit left ✗"
 
     def test_the_engines_own_detail_replaces_the_resit_wording(self):
-        text = progress.requirement_text(
+        text = requirement_text(
             req(
                 rules.Kind.PRACTICAL,
                 rules.Status.UNMET,
@@ -77,20 +77,18 @@ class TestRequirementWords:
         assert text == "Practical exam 55 < 60 — re-sits used up: retrain ✗"
 
     def test_an_exam_not_yet_taken_says_so(self):
-        text = progress.requirement_text(req(rules.Kind.THEORY, rules.Status.UNMET, "Theory exam", Decimal("60"), None))
+        text = requirement_text(req(rules.Kind.THEORY, rules.Status.UNMET, "Theory exam", Decimal("60"), None))
         assert text == "Theory exam not taken yet (pass mark 60) ✗"
 
     def test_a_course_reads_hours_done_of_hours_required(self):
-        text = progress.requirement_text(
+        text = requirement_text(
             req(rules.Kind.COURSE, rules.Status.UNMET, "综采设备维护", Decimal("40"), Decimal("24"))
         )
         assert text == "综采设备维护 24/40 hours ✗"
 
     def test_time_at_level_names_the_date_it_is_met(self):
-        met = progress.requirement_text(
-            req(rules.Kind.TIME, rules.Status.MET, "Time at level", met_on=dt.date(2027, 3, 1))
-        )
-        later = progress.requirement_text(
+        met = requirement_text(req(rules.Kind.TIME, rules.Status.MET, "Time at level", met_on=dt.date(2027, 3, 1)))
+        later = requirement_text(
             req(rules.Kind.TIME, rules.Status.PENDING, "Time at level", met_on=dt.date(2027, 3, 1))
         )
         assert met == "Time at level met on 2027-03-01 ✓"
@@ -102,7 +100,7 @@ class TestAnnualHours:
         return ComplianceRule(name="r", **kw)
 
     def test_a_rule_for_the_category_beats_a_rule_for_everyone(self):
-        found = progress.annual_hours_required(
+        found = annual_hours_required(
             [
                 self.rule(effective_from=dt.date(2025, 1, 1), annual_hours=Decimal("20")),
                 self.rule(effective_from=dt.date(2020, 1, 1), category="safety_manager", annual_hours=Decimal("16")),
@@ -113,7 +111,7 @@ class TestAnnualHours:
         assert found == Decimal("16")
 
     def test_a_rule_not_yet_in_force_is_ignored_and_the_latest_wins(self):
-        found = progress.annual_hours_required(
+        found = annual_hours_required(
             [
                 self.rule(effective_from=dt.date(2018, 1, 1), annual_hours=Decimal("20")),
                 self.rule(effective_from=dt.date(2024, 1, 1), annual_hours=Decimal("24")),
@@ -125,7 +123,7 @@ class TestAnnualHours:
         assert found == Decimal("24")
 
     def test_without_any_rule_the_default_is_twenty_hours(self):
-        assert progress.annual_hours_required([], category="other", on=TODAY) == Decimal("20")
+        assert annual_hours_required([], category="other", on=TODAY) == Decimal("20")
 
 
 def test_a_trainee_sees_their_rank_and_every_requirement_for_the_next(client, mine, explained, today):

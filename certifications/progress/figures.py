@@ -21,7 +21,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from certifications.clearance import facts as compliance
-from certifications.progress import pages as progress
+from certifications.progress.dashboard import Dashboard, dashboard_get
 from core.signals import figures_stale
 from training.models import Worker
 
@@ -38,7 +38,7 @@ QUEUED_TIMEOUT = 15 * 60
 class DashboardFigures:
     """Everything the dashboard shows, as computed at one moment."""
 
-    page: progress.Dashboard
+    page: Dashboard
     compliance: dict[int, compliance.UnitCompliance]
     forecast: compliance.Forecast
     computed_at: dt.datetime
@@ -56,7 +56,7 @@ def dashboard_figures_compute(*, on: dt.date | None = None) -> DashboardFigures:
     """Compute every dashboard figure for the whole mine now (seconds to minutes for a large mine)."""
     on = on or timezone.localdate()
     return DashboardFigures(
-        page=progress.dashboard_get(on=on),
+        page=dashboard_get(on=on),
         compliance=compliance.unit_compliance_get(on=on),
         forecast=compliance.recertification_forecast(on=on),
         computed_at=timezone.now(),

@@ -48,7 +48,7 @@ class UnitWorkerFilter(django_filters.FilterSet):
         # A select of 2,500 crews takes longer to render than the rest of the page and is no use to pick from:
         # a large subtree offers its top levels (each unit's own page offers the units below it). Any unit of
         # the subtree is still accepted, so a link naming a crew keeps working.
-        from certifications.progress.pages import DASHBOARD_UNIT_ROWS, levels_that_fit
+        from certifications.progress.dashboard import DASHBOARD_UNIT_ROWS, levels_that_fit
 
         ids = {u.pk for u in units}
         parent_of = {u.pk: u.parent_id for u in units}

@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certifications.clearance import views as views_compliance
-from certifications.progress import figures
+from certifications.progress import common, figures
+from certifications.progress import dashboard as dashboard_pages
 from certifications.progress import history as audit
-from certifications.progress import pages as progress
+from certifications.progress import unit as unit_pages
+from certifications.progress import worker as worker_pages
 from certifications.progress.filters import SORTS, UnitWorkerFilter
 from training import access
 
@@ -38,7 +40,7 @@ def home(request):
 
 
 def _worker_page(request, worker, *, own: bool):
-    page = progress.worker_progress_get(worker=worker, on=timezone.localdate())
+    page = worker_pages.worker_progress_get(worker=worker, on=timezone.localdate())
     context = {"page": page, "own": own, "today": page.on}
     context.update(views_compliance.worker_clearance_context(worker=worker, on=page.on))
     if access.is_hr(request.user):
@@ -85,7 +87,7 @@ def unit_detail(request, code):
     subtree = {u.pk for u in units}
     filterset = UnitWorkerFilter(
         request.GET or None,
-        queryset=progress.unit_workers_queryset(unit_ids=subtree, on=on),
+        queryset=unit_pages.unit_workers_queryset(unit_ids=subtree, on=on),
         units=units,
     )
     try:
@@ -97,7 +99,7 @@ def unit_detail(request, code):
         # Sorting by hours or rank leaves ties; the primary key keeps each worker on one page.
         workers = workers.order_by(*workers.query.order_by, "pk")
     paginated = Paginator(workers, UNIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    page = progress.unit_progress_get(
+    page = unit_pages.unit_progress_get(
         unit=unit,
         unit_ids=subtree,
         workers=paginated.object_list,
@@ -125,8 +127,8 @@ def unit_detail(request, code):
             "paginated": paginated,
             "page_query": page_params.urlencode(),
             "matrix_states": [
-                {"state": s, "symbol": progress.MATRIX_SYMBOLS[s], "label": label}
-                for s, label in progress.matrix_state_labels().items()
+                {"state": s, "symbol": unit_pages.MATRIX_SYMBOLS[s], "label": label}
+                for s, label in unit_pages.matrix_state_labels().items()
             ],
             "today": on,
         },
@@ -144,9 +146,9 @@ def dashboard(request):
         )
         return redirect("certifications:dashboard")
     found, cached = figures.dashboard_figures_get(on=timezone.localdate())
-    context = {"page": None, "windows": progress.DUE_WINDOWS, "today": timezone.localdate(), "figures_as_of": None}
+    context = {"page": None, "windows": common.DUE_WINDOWS, "today": timezone.localdate(), "figures_as_of": None}
     if found is not None:
-        rows, depth = progress.dashboard_rows(found.page.units, every="units" in request.GET)
+        rows, depth = dashboard_pages.dashboard_rows(found.page.units, every="units" in request.GET)
         context.update(
             page=found.page,
             today=found.on,

@@ -4,7 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from certifications.progress.pages import requirement_text
+from certifications.ranks.wording import requirement_text
 from training import access
 
 register = template.Library()

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from certifications.progress import pages as progress
+from certifications.progress import worker as progress
 from tests.browser.conftest import shot
 from tests.factories import RankRecordFactory, TradeFactory, WorkerTradeFactory, make_ladder
 from tests.site_fixtures import build_mine, explanation
