@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -855,13 +856,13 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def may_use_api(user) -> bool:
+def may_use_api(user: AbstractBaseUser | None) -> bool:
     """Return True when this user may hold a clearance-API token: HR or the explicit permission."""
     return bool(user and user.is_active and (is_hr(user) or user.has_perm("certifications.use_clearance_api")))
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
     """Create an API token for `user`; return it with the raw token, which is never stored or shown again."""
     if not may_use_api(user):
         raise ValidationError(

@@ -5,17 +5,17 @@ fixed number of queries, however many workers there are.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Aggregate, CharField, Exists, FloatField, Max, OuterRef, Q, Sum
+from django.db.models import Aggregate, CharField, Exists, FloatField, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from certifications.models import AssessmentResult, ComprehensiveReview, RankRecord, RuleSet
 from certifications.ranks import rules
-from training.models import Attendance, PackageCourse, Rank, TrainingPackage, WorkerTrade
+from training.models import Attendance, PackageCourse, Rank, TrainingPackage, Worker, WorkerTrade
 
 # Rows are streamed from the database in chunks of this size (one query each on PostgreSQL's
 # server-side cursors and on SQLite's single cursor), so memory holds the plain rows, not model instances.
@@ -152,7 +152,7 @@ def rollup_catalog_load() -> tuple[dict, dict, dict]:
 
 
 def rollup_inputs_load(
-    *, worker_ids=None, unit_ids=None, on: dt.date | None = None
+    *, worker_ids: Iterable[int] | None = None, unit_ids: Iterable[int] | None = None, on: dt.date | None = None
 ) -> dict[tuple[int, int], rules.WorkerTradeInputs]:
     """
     Return the rules' inputs for every (worker id, trade id) a worker holds, for
@@ -269,7 +269,7 @@ def rollup_inputs_load(
     return inputs
 
 
-def worker_explanations_get(*, worker, on: dt.date | None = None) -> list[rules.Explanation]:
+def worker_explanations_get(*, worker: Worker, on: dt.date | None = None) -> list[rules.Explanation]:
     """Return one explanation per trade the worker holds (primary trade first), in a fixed number of queries."""
     on = on or timezone.localdate()
     inputs = rollup_inputs_load(worker_ids=[worker.pk], on=on)
@@ -278,7 +278,7 @@ def worker_explanations_get(*, worker, on: dt.date | None = None) -> list[rules.
     return [rules.evaluate(item, on) for item in ordered]
 
 
-def pending_awards():
+def pending_awards() -> QuerySet[RankRecord]:
     """Return the awards waiting for HR, oldest first, with what the changelist shows."""
     return (
         RankRecord.objects.filter(status=RankRecord.Status.PENDING)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -21,14 +22,14 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certifications.models import AssessmentResult, ComprehensiveReview, RankRecord, RuleSet
+from certifications.models import Assessment, AssessmentResult, ComprehensiveReview, RankRecord, RuleSet
 from certifications.ranks import rules
 from certifications.ranks.inputs import rollup_inputs_load
 from core.bulk import JsonText, gc_paused, history_copy, rows_insert
 from core.history import with_reason
 from core.signals import evidence_changed, figures_stale
 from training.locking import workers_lock
-from training.models import Attendance, Rank, Trade, Worker
+from training.models import Attendance, Rank, Trade, TrainingClass, Worker
 
 LIVE = (RankRecord.Status.PENDING, RankRecord.Status.AWARDED)
 SETTLED = (RankRecord.Status.REJECTED, RankRecord.Status.REVOKED)
@@ -67,12 +68,12 @@ def _flag_dependent_records(*, worker_id: int, kind: str, pk: int, reason: str, 
 @transaction.atomic
 def result_record(
     *,
-    assessment,
-    worker,
+    assessment: Assessment,
+    worker: Worker,
     score: Decimal | None,
     absent: bool = False,
     attempt: int | None = None,
-    recorded_by=None,
+    recorded_by: AbstractBaseUser | None = None,
     remarks: str = "",
 ) -> AssessmentResult:
     """Record one attempt's score (or absence) and re-evaluate the worker once the transaction commits."""
@@ -103,7 +104,7 @@ def result_correct(
     score: Decimal | None,
     absent: bool = False,
     reason: str,
-    corrected_by=None,
+    corrected_by: AbstractBaseUser | None = None,
     remarks: str | None = None,
 ) -> AssessmentResult:
     """Correct a recorded score; awards resting on it are marked for HR review, never revoked."""
@@ -131,7 +132,7 @@ def result_correct(
 
 
 @transaction.atomic
-def result_delete(*, result: AssessmentResult, user, reason: str) -> None:
+def result_delete(*, result: AssessmentResult, user: AbstractBaseUser | None, reason: str) -> None:
     """Mark a result deleted; awards resting on it are marked for HR review, never revoked."""
     from training.retention import record_soft_delete
 
@@ -148,7 +149,13 @@ def result_delete(*, result: AssessmentResult, user, reason: str) -> None:
 
 @transaction.atomic
 def attendance_record(
-    *, training_class, worker, theory_hours: Decimal, practical_hours: Decimal, remarks: str = "", recorded_by=None
+    *,
+    training_class: TrainingClass,
+    worker: Worker,
+    theory_hours: Decimal,
+    practical_hours: Decimal,
+    remarks: str = "",
+    recorded_by: AbstractBaseUser | None = None,
 ) -> Attendance:
     """Record (or correct) the hours a worker attended in a class and re-evaluate them after commit."""
     attendance = Attendance.objects.filter(training_class=training_class, worker=worker).first()
@@ -178,7 +185,7 @@ def attendance_record(
 
 @transaction.atomic
 def review_record(
-    *, worker, trade, rank, held_on: dt.date, passed: bool, panel: str = "", remarks: str = ""
+    *, worker: Worker, trade: Trade, rank: Rank, held_on: dt.date, passed: bool, panel: str = "", remarks: str = ""
 ) -> ComprehensiveReview:
     """Record the outcome of a comprehensive review (综合评审) and re-evaluate the worker after commit."""
     review = ComprehensiveReview(
@@ -214,7 +221,9 @@ def _record_build(
 
 
 @transaction.atomic
-def rank_award(*, worker, trade, step: rules.RankStep, on: dt.date, mode: str | None = None) -> RankRecord:
+def rank_award(
+    *, worker: Worker, trade: Trade, step: rules.RankStep, on: dt.date, mode: str | None = None
+) -> RankRecord:
     """Create a rank record for a met step, with a snapshot of its evidence and the rule version used."""
     if not step.met:
         raise ValidationError(_("%(rank)s is not earned yet.") % {"rank": step.rank_name})
@@ -237,7 +246,7 @@ def rank_award(*, worker, trade, step: rules.RankStep, on: dt.date, mode: str | 
 
 
 @transaction.atomic
-def rank_approve(*, record: RankRecord, user, on: dt.date | None = None) -> RankRecord:
+def rank_approve(*, record: RankRecord, user: AbstractBaseUser | None, on: dt.date | None = None) -> RankRecord:
     """Approve a pending award: the worker holds the rank from `on` (today by default)."""
     if record.status != RankRecord.Status.PENDING:
         raise ValidationError(_("Only a pending award can be approved."))
@@ -254,7 +263,7 @@ def rank_approve(*, record: RankRecord, user, on: dt.date | None = None) -> Rank
 
 
 @transaction.atomic
-def rank_reject(*, record: RankRecord, user, reason: str) -> RankRecord:
+def rank_reject(*, record: RankRecord, user: AbstractBaseUser | None, reason: str) -> RankRecord:
     """Reject a pending award with a reason; the engine does not propose it again on the same evidence."""
     reason = (reason or "").strip()
     if not reason:
@@ -378,8 +387,8 @@ def _records_insert(rows: list[dict]) -> None:
 @transaction.atomic
 def ranks_recompute(
     *,
-    unit_ids=None,
-    worker_ids=None,
+    unit_ids: Iterable[int] | None = None,
+    worker_ids: Iterable[int] | None = None,
     on: dt.date | None = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -454,7 +463,7 @@ def _ranks_recompute(*, unit_ids, worker_ids, on: dt.date, dry_run: bool, progre
 
 
 def worker_reevaluate_after_save(
-    *, worker_id: int, corrected: tuple[str, int] | None = None, reason: str = "", user=None
+    *, worker_id: int, corrected: tuple[str, int] | None = None, reason: str = "", user: AbstractBaseUser | None = None
 ) -> None:
     """
     For rows the admin saves itself (results, attendance, reviews): mark awards
@@ -472,7 +481,12 @@ def worker_reevaluate_after_save(
     _recompute_after_commit(worker_id)
 
 
-def workers_reevaluate_after_save(*, worker_ids, corrected: list[tuple[int, str, int, str]] = (), user=None) -> None:
+def workers_reevaluate_after_save(
+    *,
+    worker_ids: Iterable[int],
+    corrected: Iterable[tuple[int, str, int, str]] = (),
+    user: AbstractBaseUser | None = None,
+) -> None:
     """
     For rows an admin inline saves in a batch (a sitting's results, a class's
     attendance): mark awards resting on each corrected or deleted row
