@@ -306,8 +306,9 @@ def ref(attribute, column_name, model, field="code"):
     return fields.Field(attribute=attribute, column_name=column_name, widget=CodeWidget(model, field))
 
 
-def readonly(column_name, dehydrate):
-    return fields.Field(column_name=column_name, readonly=True, dehydrate_method=dehydrate)
+def readonly(column_name, name: str) -> fields.Field:
+    """An export-only column filled by the resource's `dehydrate_<name>` method."""
+    return fields.Field(column_name=column_name, readonly=True, dehydrate_method=f"dehydrate_{name}")
 
 
 # --- formats for the admin: read messy files the same way the results import does ----------------------

@@ -36,25 +36,31 @@ def data():
     trade = f.TradeFactory(code="T1")
     trade2 = f.TradeFactory(code="T2")
     so = f.SpecialOperationFactory(code="SO1")
-    course = f.CourseFactory(code="C100", title="=cmd|' /C calc'!A0", practical_hours=Decimal("16.5"))
+    course = f.CourseFactory(
+        code="C100", title="=cmd|' /C calc'!A0", practical_hours=Decimal("16.5"), description="井下供电"
+    )
     catalog = f.CatalogFactory(code="CAT1")
     catalog.courses.add(course, f.CourseFactory(code="C200"))
     package = f.PackageFactory(code="P1", trade=trade, rank=ladder[1], catalog=catalog)
     f.PackageCourseFactory(package=package, course=course)
     worker = f.WorkerFactory(employee_no="E001", name="张三", unit=crew, underground_start=dt.date(2016, 1, 1))
-    other = f.WorkerFactory(employee_no="E002", name="李四", unit=crew, is_team_leader=True)
+    other = f.WorkerFactory(
+        employee_no="E002", name="李四", unit=crew, is_team_leader=True, appointed_on=dt.date(2022, 3, 1)
+    )
     f.WorkerTradeFactory(worker=worker, trade=trade)
     f.WorkerTradeFactory(
         worker=worker, trade=trade2, is_primary=False, started_on=dt.date(2019, 5, 6), ended_on=dt.date(2021, 1, 1)
     )
-    klass = f.TrainingClassFactory(code="K1", course=course, organiser=crew)
+    klass = f.TrainingClassFactory(code="K1", course=course, organiser=crew, venue="培训中心", instructors="王工")
     f.AttendanceFactory(training_class=klass, worker=worker, remarks="-半天")
     f.AttendanceFactory(training_class=klass, worker=other, theory_hours=Decimal("7.5"))
     assessment = f.AssessmentFactory(code="A1", course=course)
-    f.ResultFactory(assessment=assessment, worker=worker, score=Decimal("88.5"))
+    f.ResultFactory(assessment=assessment, worker=worker, score=Decimal("88.5"), remarks="补考")
     f.ResultFactory(assessment=assessment, worker=other, score=None, absent=True)
     f.RankRecordFactory(worker=worker, trade=trade, rank=ladder[0], certificate_no="Y123")
-    f.CertificateFactory(worker=worker, number="T1", special_operation=so, remarks="@home")
+    f.CertificateFactory(
+        worker=worker, number="T1", special_operation=so, remarks="@home", first_issued_on=dt.date(2017, 5, 6)
+    )
     f.CertificateFactory(
         worker=other,
         kind="skill_level",
@@ -65,7 +71,7 @@ def data():
         valid_until=None,
         next_review_due=None,
     )
-    f.HonourFactory(worker=worker)
+    f.HonourFactory(worker=worker, document_no="矿发〔2025〕12号", remarks="年度")
 
 
 RESOURCES = [
@@ -193,3 +199,32 @@ def test_import_queries_do_not_grow_with_the_rows(data):
         return sum(1 for sql in queries if not sql.lstrip().upper().startswith("INSERT"))
 
     assert count(3, 0) == count(40, 1000)
+
+
+def test_every_admin_resource_is_checked_here():
+    from django.contrib import admin
+
+    declared = {
+        resource_class
+        for model_admin in admin.site._registry.values()
+        for resource_class in getattr(model_admin, "resource_classes", ())
+    }
+    assert declared, "no admin declares an import-export resource"
+    assert declared <= {resource_class for resource_class, _model in RESOURCES}, declared - {
+        resource_class for resource_class, _model in RESOURCES
+    }
+
+
+@pytest.mark.parametrize("resource_class, model", RESOURCES, ids=[r[0].__name__ for r in RESOURCES])
+def test_every_declared_column_is_filled_for_a_filled_row(data, resource_class, model):
+    """A column a resource declares (姓名 beside the employee number, say) carries a value, never a blank."""
+    dataset = resource_class().export()
+    assert len(dataset) == model._default_manager.count() > 0
+    never_filled = [header for header in dataset.headers if not any(str(row[header] or "") for row in dataset.dict)]
+    assert not never_filled, f"{resource_class.__name__}: columns empty in every row: {never_filled}"
+
+
+def test_the_name_column_carries_the_workers_name(data):
+    for resource_class in (tr.AttendanceResource, cr.AssessmentResultResource, cr.RankRecordResource):
+        names = {row["Name"] for row in resource_class().export().dict}
+        assert "张三" in names, (resource_class.__name__, names)
