@@ -15,7 +15,7 @@ from collections import defaultdict
 from copy import copy
 from itertools import groupby
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -36,6 +36,32 @@ PERCENT_FORMAT = "0.0%"
 RED = "C00000"
 DUE_DAYS = 90
 PROGRESS_EVERY = 2000
+
+# The years a ledger can be asked for: the same range every date in Kuangjiang lives in.
+LEDGER_YEARS = (1900, 2200)
+
+
+def ledger_year_clean(value: object) -> int | None:
+    """
+    Return the ledger's year from what a form or a task was given: None (or an
+    empty value) means every year; anything but a whole year inside
+    LEDGER_YEARS is refused with a message that says what to enter.
+    """
+    if value is None or value == "":
+        return None
+    first, last = LEDGER_YEARS
+    try:
+        year = int(str(value).strip(), 10)
+    except ValueError:
+        year = None
+    if year is None or not first <= year <= last or isinstance(value, bool | float):
+        raise ValidationError(
+            _("The year must be a whole year from %(first)s to %(last)s; leave it empty to export every year."),
+            code="year",
+            params={"first": first, "last": last},
+        )
+    return year
+
 
 THIN = Side(style="thin", color="999999")
 
@@ -87,7 +113,7 @@ class LedgerWriter:
         today: dt.date | None = None,
     ):
         self.unit = unit
-        self.year = year
+        self.year = ledger_year_clean(year)
         self.user = user
         self.progress = progress or (lambda done, total: None)
         self.today = today or timezone.localdate()

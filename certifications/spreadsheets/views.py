@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from certifications.spreadsheets.ledger import ledger_year_clean
 from certifications.spreadsheets.results import ResultsImportError, results_import, results_parse
 from certifications.spreadsheets.tasks import (
     export_storage,
@@ -99,11 +100,13 @@ def ledger_export_start(request):
         access.unit_for_user_or_404(request.user, unit_code)
     elif not access.is_hr(request.user) and access.led_unit(request.user) is not None:
         unit_code = access.led_unit(request.user).code
-    year = request.POST.get("year") or None
     try:
-        year = int(year) if year else None
-    except ValueError:
-        year = None
+        year = ledger_year_clean(request.POST.get("year"))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        if unit_code:
+            return redirect(access.unit_for_user_or_404(request.user, unit_code))
+        return redirect("home")
     exports_clean_up()
     result = ledger_export_task.enqueue(user_id=request.user.pk, unit_code=unit_code, year=year)
     # The worker may not have started yet: record the owner now so the progress page can be shown.
