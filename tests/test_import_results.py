@@ -231,9 +231,9 @@ def test_the_template_has_the_columns_the_importer_reads(tmp_path, sitting):
     call_command("import_results", "--template", str(path), stdout=StringIO())
     headers = [c.value for c in next(load_workbook(path).active.iter_rows(max_row=1))]
     assert headers[:5] == ["Employee number", "Name", "Assessment", "Theory score", "Practical score"]
-    data = path.read_bytes()
-    outcome = results_parse(data)
-    assert outcome.rows == []
+    # Every column is recognised: the only complaint about the blank template is that it has no rows yet.
+    with pytest.raises(SpreadsheetError, match="no results below them"):
+        results_parse(path.read_bytes())
 
 
 def test_the_rollup_runs_once_per_worker_after_commit(sitting, django_capture_on_commit_callbacks):
@@ -309,3 +309,12 @@ def test_the_import_writes_in_the_same_number_of_statements_for_3_and_57_rows(si
     large = count([(w.employee_no, w.name) for w in workers[3:]])
     assert small == large
     assert AssessmentResult.history.count() == 120
+
+
+@pytest.mark.parametrize("build", [xlsx_bytes, csv_bytes], ids=["xlsx", "csv"])
+def test_a_sheet_with_headers_and_no_rows_is_refused_not_reported_as_imported(sitting, build):
+    before = AssessmentResult.objects.count()
+    empty = build([["课程", "工号", "姓名", "理论成绩", "实操成绩", "考试日期"], [None, None, None, None, None, None]])
+    with pytest.raises(SpreadsheetError, match="no results below them"):
+        results_parse(empty)
+    assert AssessmentResult.objects.count() == before

@@ -142,3 +142,15 @@ def test_a_roster_checks_in_a_fixed_number_of_queries_per_date(people, django_as
     with django_assert_max_num_queries(2 + 2 * 12):
         rows = roster_check(data)
     assert len(rows) == 100
+
+
+def test_a_roster_with_headers_and_no_rows_is_refused_with_what_to_do(hr_client, people):
+    from certifications.clearance.roster import SpreadsheetError
+
+    with pytest.raises(SpreadsheetError, match="no workers below them"):
+        roster_check(xlsx([ROWS[0]]))
+    upload = io.BytesIO(xlsx([ROWS[0]]))
+    upload.name = "roster.xlsx"
+    response = hr_client.post(URL, {"file": upload, "check": "1"})
+    assert response.status_code == 200
+    assert "no workers below them" in response.content.decode()

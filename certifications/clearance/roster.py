@@ -18,7 +18,7 @@ from openpyxl import Workbook
 
 from certifications.clearance import facts as compliance
 from certifications.clearance.rules import Clearance
-from core.spreadsheets import cell_text, escape_formula, find_table, parse_date
+from core.spreadsheets import SpreadsheetError, cell_text, escape_formula, find_table, parse_date
 from training.models import Worker
 
 ALIASES = {
@@ -118,6 +118,13 @@ def roster_check(data: bytes, *, workers=None, default_on: dt.date | None = None
             row.message = _("No employee number.")
         elif not trade_text:
             row.message = _("No trade.")
+    if not rows:
+        raise SpreadsheetError(
+            _(
+                "The roster has headers but no workers below them, so there is nothing to check. "
+                "Fill in one row per worker and trade and upload it again."
+            )
+        )
 
     wanted = {r.employee_no for r in rows if r.employee_no}
     queryset = (workers if workers is not None else Worker.objects.all()).filter(employee_no__in=wanted)

@@ -216,7 +216,8 @@ def results_parse(source, *, user=None) -> ResultsImport:
     if not ({"assessment", "course", "special_operation"} & columns.keys() or {"trade", "rank"} <= columns.keys()):
         raise SpreadsheetError(
             _(
-                "The sheet does not say which assessment: add an assessment column, or a course (or trade and rank) and a date."  # noqa: E501
+                "The sheet does not say which assessment: add an assessment column, "
+                "or a course (or trade and rank) and a date."
             )
         )
 
@@ -232,6 +233,13 @@ def results_parse(source, *, user=None) -> ResultsImport:
         if not any(cell_text(get(values, key)) for key in ("employee_no", "name", "theory", "practical")):
             continue
         raw.append((number, values))
+    if not raw:
+        raise SpreadsheetError(
+            _(
+                "The sheet has headers but no results below them, so nothing was imported. "
+                "Fill in one row per worker and upload it again."
+            )
+        )
     lookups = _Lookups({cell_text(get(values, "employee_no")) for _n, values in raw})
 
     outcome = ResultsImport()
