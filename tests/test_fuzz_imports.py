@@ -315,3 +315,22 @@ def test_a_role_without_the_import_permission_cannot_import(sitting, client):
     )
     assert response.status_code == 403
     assert row_counts() == before
+
+
+@pytest.mark.parametrize("label", admin_imports())
+@pytest.mark.parametrize("blank_rows", [0, 3])
+def test_every_admin_import_refuses_a_file_with_headers_and_no_rows(sitting, superuser_client, label, blank_rows):
+    """An empty import is an error the user can act on, never 'imported 0'."""
+    app_label, model_name = label.split(".")
+    model_admin = admin.site._registry[apps.get_model(app_label, model_name)]
+    resource = model_admin.get_import_resource_classes(None)[0]()
+    headers = [str(field.column_name) for field in resource.get_import_fields()]
+    data = xlsx_of([headers, *[[None] * len(headers)] * blank_rows])
+    before = row_counts()
+    response = superuser_client.post(
+        reverse(f"admin:{app_label}_{model_name}_import"),
+        {"import_file": SimpleUploadedFile("empty.xlsx", data), "format": "0", "resource": "0"},
+    )
+    assert response.status_code == 200
+    assert row_counts() == before
+    assert "No valid data to import" in str(response.context["form"].errors)
