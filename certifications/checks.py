@@ -6,7 +6,7 @@ from django.core import checks
 from certifications.ranks.services import AWARD_MODES
 
 # Positive whole numbers in settings.KUANGJIANG, with the least value each may take.
-# Retention may be longer than the law asks (DOMAIN.md §2), never shorter.
+# Retention may be longer than the law asks (docs/domain.md §2), never shorter.
 LIMITS = {
     "UPLOAD_MAX_BYTES": 1,
     "UPLOAD_MAX_UNCOMPRESSED_BYTES": 1,

@@ -535,7 +535,7 @@ class Mentorship(models.Model):
 
 class ComplianceRule(models.Model):
     """
-    Statutory numbers for clearance (DOMAIN.md §2), versioned by effective date
+    Statutory numbers for clearance (docs/domain.md §2), versioned by effective date
     and optionally narrowed to a personnel category or a trade.
     """
 

@@ -2,7 +2,7 @@
 Reading the spreadsheets the mine sends us, and the one formula escape every
 export uses.
 
-Real sheets are messy (DOMAIN.md §4): a title row or two above the header,
+Real sheets are messy (docs/domain.md §4): a title row or two above the header,
 merged cells, blank rows, a signature line below the data, full-width digits,
 dates written five ways and "缺考" in a score cell. The helpers here turn any
 .xlsx, .xls or .csv into plain rows of values with the spreadsheet's own row

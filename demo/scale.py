@@ -44,7 +44,7 @@ TRADES = [
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜敏静强磊军洋勇艳杰娟涛明超秀霞平刚桂英华飞鹏辉斌波宁浩亮建国志"
-# 2018-style and newer time-at-level prerequisites (DOMAIN.md §2).
+# 2018-style and newer time-at-level prerequisites (docs/domain.md §2).
 OLD = {
     "L5": {"years_in_trade": Decimal("1"), "allow_direct_entry": True},
     "L4": {"years_at_previous_rank": Decimal("4"), "years_in_trade": Decimal("6")},

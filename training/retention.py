@@ -1,5 +1,5 @@
 """
-Legal retention of training records (DOMAIN.md §2: archives are kept at least
+Legal retention of training records (docs/domain.md §2: archives are kept at least
 3 years, 6 for special-operation staff) and the soft delete that honours it.
 
 Deleting a record in Kuangjiang marks it deleted (who, when, why) and hides it

@@ -1,5 +1,5 @@
 """
-Soft delete for records under legal retention (DOMAIN.md §2: 3 years, 6 for
+Soft delete for records under legal retention (docs/domain.md §2: 3 years, 6 for
 special-operation staff).
 
 `objects` returns live rows only, so the roll-up, clearance, progress pages and

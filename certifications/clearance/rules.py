@@ -104,14 +104,14 @@ class RuleVersion:
         return (not self.category or self.category == category) and (self.trade_id is None or self.trade_id == trade_id)
 
 
-# Used only when no ComplianceRule is configured at all: DOMAIN.md §2, in force
+# Used only when no ComplianceRule is configured at all: docs/domain.md §2, in force
 # from 2018-03-01 (煤矿安全培训规定). Managers get the 48/16 hour rule.
 DEFAULT_RULES: tuple[RuleVersion, ...] = (
-    RuleVersion(id=None, name="DOMAIN.md §2", effective_from=dt.date(2018, 3, 1)),
+    RuleVersion(id=None, name="docs/domain.md §2", effective_from=dt.date(2018, 3, 1)),
     *(
         RuleVersion(
             id=None,
-            name="DOMAIN.md §2 (managers)",
+            name="docs/domain.md §2 (managers)",
             effective_from=dt.date(2018, 3, 1),
             category=category,
             initial_hours=Decimal("48"),

@@ -28,7 +28,7 @@ def annual_hours_required(compliance_rules, *, category: str, on: dt.date) -> De
 
     A rule narrowed to the category beats a rule for every category; among
     equals the latest effective date wins. Trade-specific rules are left to
-    the clearance engine. 20 hours when no rule exists (DOMAIN.md §2).
+    the clearance engine. 20 hours when no rule exists (docs/domain.md §2).
     """
     best_key, best = None, None
     for rule in compliance_rules:

@@ -4,7 +4,7 @@ The training ledger (培训台账) as one xlsx workbook, streamed.
 openpyxl's write-only mode writes each row to disk as it is appended and the
 rows come from values_list() iterators, so memory stays flat however many
 rows the mine has. Sheets: 汇总 (summary per department), one per department
-(a row per worker × class in the ledger's usual columns, DOMAIN.md §4),
+(a row per worker × class in the ledger's usual columns, docs/domain.md §4),
 特种作业证 (special-operation certificates) and 技能矩阵 (skills matrix).
 """
 

@@ -189,7 +189,7 @@ KUANGJIANG = {
     "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
     # Rows a sheet may have: more is refused before they are read (bench/spreadsheets.py imports 10,000).
     "SPREADSHEET_MAX_ROWS": int(os.environ.get("SPREADSHEET_MAX_ROWS", "200000")),
-    # Legal retention of training records (DOMAIN.md §2); a mine may keep them longer, never shorter.
+    # Legal retention of training records (docs/domain.md §2); a mine may keep them longer, never shorter.
     "RETENTION_YEARS": int(os.environ.get("RETENTION_YEARS", "3")),
     "RETENTION_YEARS_SPECIAL_OPERATION": int(os.environ.get("RETENTION_YEARS_SPECIAL_OPERATION", "6")),
 }
