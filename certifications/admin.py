@@ -34,7 +34,6 @@ from certifications.ranks.admin_rollup import (
     evaluation_html,
     reject_awards,
 )
-from certifications.ranks.services import worker_reevaluate_after_save
 from certifications.spreadsheets.resources import (
     AssessmentResultResource,
     CertificateResource,
@@ -46,7 +45,8 @@ from training import admin as training_admin
 from training.access import is_hr
 from training.admin import WORKER_SEARCH, EditableInline, RecordInline, WorkerUnitFilter
 from training.admin_mixins import (
-    EvidenceInlinesMixin,
+    DoorAdminMixin,
+    DoorInlinesMixin,
     InputGuardMixin,
     ReasonForChangeAdminMixin,
     ReasonForChangeInlineMixin,
@@ -87,7 +87,7 @@ class ResultInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableIn
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(InputGuardMixin, EvidenceInlinesMixin, admin.ModelAdmin):
+class AssessmentAdmin(InputGuardMixin, DoorInlinesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "kind", "subject", "held_on", "pass_mark", "full_marks", "sat", "passed")
     list_select_related = ("course", "trade", "rank", "special_operation")
     list_filter = ("kind", "trade", "rank", "special_operation", "held_on")
@@ -139,6 +139,7 @@ class AssessmentAdmin(InputGuardMixin, EvidenceInlinesMixin, admin.ModelAdmin):
 @admin.register(AssessmentResult)
 class AssessmentResultAdmin(
     InputGuardMixin,
+    DoorAdminMixin,
     ResultsImportAdminMixin,
     SoftDeleteAdminMixin,
     ReasonForChangeAdminMixin,
@@ -211,10 +212,6 @@ class AssessmentResultAdmin(
         if obj.recorded_by_id is None:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
-        score_changed = change and {"score", "absent"} & set(form.changed_data)
-        worker_reevaluate_after_save(
-            worker_id=obj.worker_id, corrected=("results", obj.pk) if score_changed else None, user=request.user
-        )
 
     @admin.display(description=_("kind"), ordering="assessment__kind")
     def kind(self, obj):
@@ -235,7 +232,12 @@ class AssessmentResultAdmin(
 
 @admin.register(ComprehensiveReview)
 class ComprehensiveReviewAdmin(
-    InputGuardMixin, RetainedAdminMixin, ReasonForChangeAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin
+    InputGuardMixin,
+    DoorAdminMixin,
+    RetainedAdminMixin,
+    ReasonForChangeAdminMixin,
+    WorkerColumnsMixin,
+    SimpleHistoryAdmin,
 ):
     list_display = ("worker", "employee_no", "unit", "trade", "rank", "held_on", "passed", "panel")
     list_select_related = ("worker__unit", "trade", "rank")
@@ -243,13 +245,6 @@ class ComprehensiveReviewAdmin(
     date_hierarchy = "held_on"
     search_fields = (*WORKER_SEARCH, "trade__name", "panel")
     autocomplete_fields = ("worker", "trade", "rank")
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        outcome_changed = change and "passed" in form.changed_data
-        worker_reevaluate_after_save(
-            worker_id=obj.worker_id, corrected=("reviews", obj.pk) if outcome_changed else None, user=request.user
-        )
 
 
 # Rules and ranks ---------------------------------------------------------------------------------------
@@ -298,6 +293,7 @@ class RuleSetAdmin(InputGuardMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmi
 @admin.register(RankRecord)
 class RankRecordAdmin(
     InputGuardMixin,
+    DoorAdminMixin,
     SpreadsheetAdminMixin,
     SoftDeleteAdminMixin,
     ReasonForChangeAdminMixin,
@@ -351,6 +347,8 @@ class CertificateReviewInline(RetainedAdminMixin, ReasonForChangeInlineMixin, Ed
 @admin.register(Certificate)
 class CertificateAdmin(
     InputGuardMixin,
+    DoorAdminMixin,
+    DoorInlinesMixin,
     SpreadsheetAdminMixin,
     SoftDeleteAdminMixin,
     ReasonForChangeAdminMixin,
@@ -413,7 +411,9 @@ class CertificateAdmin(
 
 
 @admin.register(CertificateReview)
-class CertificateReviewAdmin(InputGuardMixin, RetainedAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin):
+class CertificateReviewAdmin(
+    InputGuardMixin, DoorAdminMixin, RetainedAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin
+):
     list_display = ("certificate", "worker", "reviewed_on", "outcome", "training_hours", "reviewer")
     list_select_related = ("certificate__worker",)
     list_filter = ("outcome", "reviewed_on")

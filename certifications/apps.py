@@ -7,8 +7,9 @@ class CertificationsConfig(AppConfig):
     verbose_name = _("Certifications")
 
     def ready(self):
-        # The settings checks, and the receivers of core.signals: the roll-up (evidence_changed)
-        # and the progress pages (figures_stale).
+        # The settings checks; the receivers of core.signals: the roll-up (evidence_changed)
+        # and the progress pages (figures_stale); the doors of every write (core/writes.py).
         from certifications import checks  # noqa: F401
+        from certifications.clearance import services as clearance_services  # noqa: F401
         from certifications.progress import figures  # noqa: F401
         from certifications.ranks import services  # noqa: F401

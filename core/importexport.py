@@ -10,6 +10,7 @@ all-or-nothing confirm. Formula-like text is escaped on export
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from decimal import Decimal, InvalidOperation
 
 from django import forms as _forms
@@ -21,6 +22,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_str
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
@@ -42,6 +44,7 @@ from core.spreadsheets import (
     upload_max_bytes,
 )
 from core.text import normalise_text
+from core.writes import door_of
 
 # --- widgets ------------------------------------------------------------------------------------------
 
@@ -174,6 +177,9 @@ class PreloadedInstanceLoader(BaseInstanceLoader):
         self.instances = {}
         for instance in resource.get_queryset():
             self.instances[self.key_of_instance(instance)] = instance
+        # The values a row had before the import, for the door to tell a correction (core/writes.py).
+        door = door_of(resource._meta.model)
+        resource._door_before = door.snapshot(self.instances.values()) if door is not None else {}
         resource.after_preload(self.instances.values())
 
     def key_of_instance(self, instance):
@@ -250,10 +256,17 @@ class KuangjiangResource(resources.ModelResource):
         if not self.create_instances or not (using_transactions or not dry_run):
             return
         try:
-            if self._history():
-                bulk_create_with_history(self.create_instances, self._meta.model, default_user=self._user())
-            else:
-                self._meta.model.objects.bulk_create(self.create_instances)
+            with self._door_opened():
+                if self._history():
+                    bulk_create_with_history(
+                        self.create_instances,
+                        self._meta.model,
+                        default_user=self._user(),
+                        default_change_reason=self._reason(),
+                    )
+                else:
+                    self._meta.model.objects.bulk_create(self.create_instances)
+            self._door_written(self.create_instances)
         except Exception as exc:  # noqa: BLE001 — reported as the import's error, and rolled back
             self.handle_import_error(result, exc, raise_errors)
         finally:
@@ -266,16 +279,40 @@ class KuangjiangResource(resources.ModelResource):
         names = [n for n in names if n in {f.name for f in self._meta.model._meta.concrete_fields} and n != "id"]
         names += [n for n in self.extra_update_fields if n not in names]
         try:
-            if self._history():
-                bulk_update_with_history(self.update_instances, self._meta.model, names, default_user=self._user())
-            else:
-                self._meta.model.objects.bulk_update(self.update_instances, names)
+            with self._door_opened():
+                if self._history():
+                    bulk_update_with_history(
+                        self.update_instances,
+                        self._meta.model,
+                        names,
+                        default_user=self._user(),
+                        default_change_reason=self._reason(),
+                    )
+                else:
+                    self._meta.model.objects.bulk_update(self.update_instances, names)
+            self._door_written(self.update_instances)
         except Exception as exc:  # noqa: BLE001
             self.handle_import_error(result, exc, raise_errors)
         finally:
             self.update_instances.clear()
 
     extra_update_fields: tuple[str, ...] = ()
+
+    # One door per write (core/writes.py): rows of a model with a door are written inside it and announced,
+    # so a score corrected by a spreadsheet flags the awards resting on it, as the admin form does.
+    def _door_opened(self):
+        door = door_of(self._meta.model)
+        return door.opened() if door is not None else nullcontext()
+
+    def _door_written(self, instances) -> None:
+        door = door_of(self._meta.model)
+        if door is not None:
+            door.written(
+                saved=instances, before=getattr(self, "_door_before", {}), user=self._user(), reason=self._reason()
+            )
+
+    def _reason(self) -> str:
+        return gettext("Imported from a spreadsheet")
 
     def _user(self):
         user = getattr(self, "_import_user", None)
@@ -432,8 +469,10 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             )
             opts = self.model._meta
             return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
-        # Any import can change a large mine's dashboard figures, which are computed in the background.
-        transaction.on_commit(lambda: figures_stale.send(sender=self.model))
+        # Any import can change a large mine's dashboard figures, which are computed in the background
+        # (a model with a door announces its own writes).
+        if door_of(self.model) is None:
+            transaction.on_commit(lambda: figures_stale.send(sender=self.model))
         return super().process_result(result, request)
 
 

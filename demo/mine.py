@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from contextlib import nullcontext
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
@@ -20,6 +21,7 @@ from simple_history.utils import bulk_create_with_history
 
 from certifications import models as cert
 from core.text import pinyin_key
+from core.writes import door_of
 from training import models as tr
 from training import roles
 
@@ -390,13 +392,20 @@ def sync(model, key: tuple[str, ...], rows: list[dict]) -> dict[tuple, int]:
                 setattr(obj, f, row[f])
             to_update.append(obj)
             changed.update(diff)
-    if to_create:
-        if getattr(model._meta, "simple_history_manager_attribute", None):
-            bulk_create_with_history(to_create, model, batch_size=500)
-        else:
-            model.objects.bulk_create(to_create, batch_size=500)
-    if to_update:
-        model.objects.bulk_update(to_update, sorted(changed), batch_size=500)
+    # Rows with a door (results, attendance, reviews, rank records, certificates) are written inside it and
+    # announced: a reload that changes a demo score flags the awards resting on it, as any other route does.
+    door = door_of(model)
+    before = door.stored(obj.pk for obj in to_update) if door is not None else {}
+    with door.opened() if door is not None else nullcontext():
+        if to_create:
+            if getattr(model._meta, "simple_history_manager_attribute", None):
+                bulk_create_with_history(to_create, model, batch_size=500, default_change_reason="demo mine")
+            else:
+                model.objects.bulk_create(to_create, batch_size=500)
+        if to_update:
+            model.objects.bulk_update(to_update, sorted(changed), batch_size=500)
+    if door is not None:
+        door.written(saved=[*to_create, *to_update], before=before, reason="demo mine")
     return {tuple(values[:-1]): values[-1] for values in _every_row(model).values_list(*key, "pk")}
 
 

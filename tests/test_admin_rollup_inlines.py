@@ -92,7 +92,8 @@ def test_a_score_corrected_in_the_inline_marks_the_award_resting_on_it_for_revie
         post(hr_client, url, data)
     assert recomputes(callbacks) == [[worker.pk]]
     record = RankRecord.objects.get(worker=worker, rank=setup.ranks[1])
-    assert record.status == "awarded" and record.needs_review and "corrected in the admin" in record.review_reason
+    assert record.status == "awarded" and record.needs_review
+    assert "score 80.0 → 45" in record.review_reason and "录入错误" in record.review_reason
     assert not RankRecord.objects.get(worker=bystander, rank=setup.ranks[1]).needs_review
 
 

@@ -243,7 +243,7 @@ def test_the_rollup_runs_once_per_worker_after_commit(sitting, django_capture_on
         calls.append(sorted(worker_ids))
 
     with (
-        mock.patch("certifications.spreadsheets.results.ranks_recompute", recompute),
+        mock.patch("certifications.ranks.services.ranks_recompute", recompute),
         django_capture_on_commit_callbacks(execute=True),
     ):
         results_import(messy_sheet())

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from tests.factories import (
     WorkerTradeFactory,
 )
 from tests.rollup_setup import trade_setup, worker_in
+from training import services as training_services
 
 ON = dt.date(2026, 6, 1)
 pytestmark = pytest.mark.django_db
@@ -159,8 +161,9 @@ def test_recording_a_result_re_evaluates_the_worker_after_commit(settings, djang
         )
     assert result.attempt == 1
     assert not RankRecord.objects.filter(status="pending").exists()
-    assert len(callbacks) == 1
-    callbacks[0]()
+    recomputes = [c for c in callbacks if isinstance(c, partial) and c.func is services.ranks_recompute]
+    assert [c.keywords["worker_ids"] for c in recomputes] == [[worker.pk]]
+    recomputes[0]()
     assert RankRecord.objects.filter(worker=worker, rank=setup.ranks[1], status="pending").exists()
 
 
@@ -176,11 +179,12 @@ def test_recording_attendance_and_a_review_schedule_a_re_evaluation(django_captu
     setup = trade_setup()
     worker = worker_in(setup)
     with django_capture_on_commit_callbacks() as callbacks:
-        services.attendance_record(
+        training_services.attendance_record(
             training_class=setup.training_class, worker=worker, theory_hours=Decimal("8"), practical_hours=Decimal("8")
         )
         services.review_record(worker=worker, trade=setup.trade, rank=setup.ranks[1], held_on=ON, passed=True)
-    assert len(callbacks) == 2
+    recomputes = [c for c in callbacks if isinstance(c, partial) and c.func is services.ranks_recompute]
+    assert [c.keywords["worker_ids"] for c in recomputes] == [[worker.pk], [worker.pk]]
 
 
 def test_correcting_a_result_an_award_rests_on_marks_it_for_review(settings, django_capture_on_commit_callbacks):

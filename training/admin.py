@@ -9,10 +9,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_guard import CheckedAutocompleteSelect
 from core.importexport import LedgerExportAdminMixin, SpreadsheetAdminMixin
-from core.signals import evidence_changed
 from training.access import descendant_unit_ids
 from training.admin_mixins import (
-    EvidenceInlinesMixin,
+    DoorAdminMixin,
+    DoorInlinesMixin,
     InputGuardMixin,
     ReasonForChangeAdminMixin,
     ReasonForChangeInlineMixin,
@@ -398,7 +398,7 @@ class AttendanceInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, Editab
 
 
 @admin.register(TrainingClass)
-class TrainingClassAdmin(InputGuardMixin, EvidenceInlinesMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
+class TrainingClassAdmin(InputGuardMixin, DoorInlinesMixin, SpreadsheetAdminMixin, admin.ModelAdmin):
     resource_classes = [TrainingClassResource]
     list_display = ("code", "name", "course", "kind", "start", "end", "organiser", "enrolled", "capacity", "venue")
     list_select_related = ("course", "organiser")
@@ -419,7 +419,12 @@ class TrainingClassAdmin(InputGuardMixin, EvidenceInlinesMixin, SpreadsheetAdmin
 
 @admin.register(Attendance)
 class AttendanceAdmin(
-    InputGuardMixin, SpreadsheetAdminMixin, SoftDeleteAdminMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmin
+    InputGuardMixin,
+    DoorAdminMixin,
+    SpreadsheetAdminMixin,
+    SoftDeleteAdminMixin,
+    ReasonForChangeAdminMixin,
+    SimpleHistoryAdmin,
 ):
     resource_classes = [AttendanceResource]
     list_display = (
@@ -437,12 +442,6 @@ class AttendanceAdmin(
     date_hierarchy = "training_class__start"
     search_fields = (*WORKER_SEARCH, "training_class__code", "training_class__course__code", "training_class__name")
     autocomplete_fields = ("training_class", "worker")
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        hours_changed = change and {"theory_hours", "practical_hours"} & set(form.changed_data)
-        corrected = [(obj.worker_id, "attendance", obj.pk, "")] if hours_changed else []
-        evidence_changed.send(sender=Attendance, worker_ids={obj.worker_id}, corrected=corrected, user=request.user)
 
     @admin.display(description=_("employee number"), ordering="worker__employee_no")
     def employee_no(self, obj):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_guard import InputGuardMixin  # noqa: F401  (certifications' admins take it from here)
 from core.history import with_reason
-from core.signals import evidence_changed
+from core.writes import door_of
 from training.retention import record_restore, record_soft_delete
 
 REASON_FIELD = "change_reason"
@@ -215,12 +215,26 @@ class SoftDeleteAdminMixin:
         return super().delete_view(request, object_id, extra_context)
 
     def delete_model(self, request, obj):
-        record_soft_delete(instance=obj, user=request.user, reason=self._delete_reason(request))
+        self._soft_delete([obj], request=request, reason=self._delete_reason(request))
 
     def delete_queryset(self, request, queryset):
         reason = self._delete_reason(request)
-        for obj in queryset.filter(deleted_at__isnull=True):
+        self._soft_delete(list(queryset.filter(deleted_at__isnull=True)), request=request, reason=reason)
+
+    def _soft_delete(self, objs, *, request, reason: str) -> None:
+        door = door_of(self.model)
+        if door is not None:
+            door.delete_many(objs, user=request.user, reason=reason)
+            return
+        for obj in objs:
             record_soft_delete(instance=obj, user=request.user, reason=reason)
+
+    def _restore(self, obj, *, request, reason: str) -> None:
+        door = door_of(self.model)
+        if door is not None:
+            door.restore_one(obj, user=request.user, reason=reason)
+        else:
+            record_restore(instance=obj, user=request.user, reason=reason)
 
     @admin.action(description=_("Restore selected deleted records"), permissions=["delete"])
     def restore_selected(self, request, queryset):
@@ -230,7 +244,7 @@ class SoftDeleteAdminMixin:
             restored, refused = 0, []
             for obj in queryset:
                 try:
-                    record_restore(instance=obj, user=request.user, reason=reason)
+                    self._restore(obj, request=request, reason=reason)
                     restored += 1
                 except ValidationError as error:
                     refused.append(f"{obj}: {' '.join(error.messages)}")
@@ -277,52 +291,43 @@ class RetainedAdminMixin:
         return False
 
 
-# Inline evidence: tell the roll-up ---------------------------------------------------------------
+# One door per write (core/writes.py) ----------------------------------------------------------------
 
 
-# The rows the roll-up rests on: evidence kind and the fields whose change can undo an award.
-EVIDENCE = {
-    "certifications.assessmentresult": ("results", {"score", "absent", "attempt", "assessment", "worker"}),
-    "training.attendance": ("attendance", {"theory_hours", "practical_hours", "training_class", "worker"}),
-    "certifications.comprehensivereview": ("reviews", {"passed", "held_on", "trade", "rank", "worker"}),
-}
-
-
-class EvidenceInlinesMixin:
+class DoorAdminMixin:
     """
-    For admins whose inlines record results, attendance or reviews (a sitting's
-    results, a class's attendance): the model admins' save_model hooks do not run
-    for inline rows, so re-evaluate every worker the formset touched, once, after
-    commit. Changing the parent's dates or subject (`evidence_parent_fields`)
-    touches every worker on it.
+    For the admins of models with a door (results, attendance, reviews, rank
+    records, certificates): the form's save goes through the door, with the
+    reason for change on the audit trail. Deletes and restores go through it
+    too: those models are either soft-deleted (SoftDeleteAdminMixin asks the
+    door) or never deleted (RetainedAdminMixin).
+    """
+
+    def save_model(self, request, obj, form, change):
+        door_of(self.model).save(obj, user=request.user, reason=getattr(obj, "_change_reason", ""), validate=False)
+
+
+class DoorInlinesMixin:
+    """
+    For admins whose inlines edit rows with a door (a sitting's results, a
+    class's attendance, a certificate's reviews): each inline's new, changed
+    and deleted rows go through the door, announced once per formset.
+    Changing the parent's dates or subject (`evidence_parent_fields`)
+    re-evaluates every worker on it.
     """
 
     evidence_parent_fields: tuple[str, ...] = ()
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        workers, corrected = set(), []
-        for formset in formsets:
-            found = EVIDENCE.get(formset.model._meta.label_lower)
-            if found is None:
-                continue
-            kind, watched = found
-            if change and set(self.evidence_parent_fields) & set(form.changed_data):
-                workers.update(formset.get_queryset().values_list("worker_id", flat=True))
-            for obj in formset.new_objects:
-                workers.add(obj.worker_id)
-            for obj, fields in formset.changed_objects:
-                workers.add(obj.worker_id)
-                if watched & set(fields):
-                    reason = gettext("%(kind)s #%(id)s corrected in the admin") % {"kind": kind, "id": obj.pk}
-                    corrected.append((obj.worker_id, kind, obj.pk, reason))
-            for obj in formset.deleted_objects:
-                workers.add(obj.worker_id)
-                reason = gettext("%(kind)s #%(id)s deleted in the admin") % {"kind": kind, "id": obj.pk}
-                corrected.append((obj.worker_id, kind, obj.pk, reason))
-            # A row moved to another worker leaves the first one to re-evaluate too.
-            for row in formset.forms:
-                if "worker" in row.changed_data and row.initial.get("worker"):
-                    workers.add(int(row.initial["worker"]))
-        if workers:
-            evidence_changed.send(sender=type(self), worker_ids=workers, corrected=corrected, user=request.user)
+    def save_formset(self, request, form, formset, change):
+        door = door_of(formset.model)
+        if door is None:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            reason = (getattr(obj, "_change_reason", "") or "").strip() or gettext("Removed in the admin")
+            door.delete(obj, user=request.user, reason=reason)
+        door.save_many(instances, user=request.user)
+        formset.save_m2m()
+        if change and set(self.evidence_parent_fields) & set(form.changed_data):
+            door.announce(worker_ids=formset.get_queryset().values_list("worker_id", flat=True), user=request.user)
+        return None

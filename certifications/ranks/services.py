@@ -28,8 +28,10 @@ from certifications.ranks.inputs import rollup_inputs_load
 from core.bulk import JsonText, gc_paused, history_copy, rows_insert
 from core.history import with_reason
 from core.signals import evidence_changed, figures_stale
+from core.writes import Door
 from training.locking import workers_lock
-from training.models import Attendance, Rank, Trade, TrainingClass, Worker
+from training.models import Rank, Trade, Worker
+from training.retention import record_restore, record_soft_delete
 
 LIVE = (RankRecord.Status.PENDING, RankRecord.Status.AWARDED)
 SETTLED = (RankRecord.Status.REJECTED, RankRecord.Status.REVOKED)
@@ -45,10 +47,6 @@ def award_mode() -> str:
     return mode if mode in AWARD_MODES else "confirm"
 
 
-def _recompute_after_commit(worker_id: int) -> None:
-    transaction.on_commit(partial(ranks_recompute, worker_ids=[worker_id]))
-
-
 def _flag_dependent_records(*, worker_id: int, kind: str, pk: int, reason: str, user=None) -> list[RankRecord]:
     """Mark for HR review every live rank record whose evidence includes this row; never revoke it."""
     flagged = []
@@ -57,12 +55,39 @@ def _flag_dependent_records(*, worker_id: int, kind: str, pk: int, reason: str, 
             record.needs_review = True
             record.review_reason = reason[:300]
             with_reason(record, reason, user=user)
-            record.save(update_fields=["needs_review", "review_reason"])
+            with RANK_RECORDS.opened():
+                record.save(update_fields=["needs_review", "review_reason"])
             flagged.append(record)
     return flagged
 
 
-# --- results, attendance, reviews ---------------------------------------------------------
+# --- the doors (core/writes.py) ------------------------------------------------------------------
+
+RESULTS = Door(
+    AssessmentResult,
+    service="certifications.ranks.services",
+    evidence="results",
+    watched=frozenset({"score", "absent", "attempt", "assessment", "worker"}),
+    soft_delete=record_soft_delete,
+    restore=record_restore,
+)
+REVIEWS = Door(
+    ComprehensiveReview,
+    service="certifications.ranks.services",
+    evidence="reviews",
+    watched=frozenset({"passed", "held_on", "trade", "rank", "worker"}),
+)
+# The roll-up reads rank records (the rank held, since when) but no award rests on them as evidence.
+RANK_RECORDS = Door(
+    RankRecord,
+    service="certifications.ranks.services",
+    evidence="",
+    soft_delete=record_soft_delete,
+    restore=record_restore,
+)
+
+
+# --- results, reviews ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -91,10 +116,7 @@ def result_record(
         recorded_by=recorded_by,
         remarks=remarks,
     )
-    result.full_clean()
-    result.save()
-    _recompute_after_commit(worker.pk)
-    return result
+    return RESULTS.save(result, user=recorded_by)
 
 
 @transaction.atomic
@@ -110,77 +132,52 @@ def result_correct(
     """Correct a recorded score; awards resting on it are marked for HR review, never revoked."""
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the score is corrected.")})
-    before = "—" if result.absent else str(result.score)
     result.score = None if absent else score
     result.absent = absent
     if remarks is not None:
         result.remarks = remarks
-    result.full_clean()
-    with_reason(result, reason, user=corrected_by)
-    result.save()
-    after = _("absent") if absent else str(score)
-    _flag_dependent_records(
-        worker_id=result.worker_id,
-        kind="results",
-        pk=result.pk,
-        reason=_("Result #%(id)s corrected from %(before)s to %(after)s: %(reason)s")
-        % {"id": result.pk, "before": before, "after": after, "reason": reason},
-        user=corrected_by,
-    )
-    _recompute_after_commit(result.worker_id)
-    return result
+    return RESULTS.save(result, user=corrected_by, reason=reason)
 
 
-@transaction.atomic
+def result_save(result: AssessmentResult, *, user: AbstractBaseUser | None, reason: str = "") -> AssessmentResult:
+    """Save a result as an admin form filled it (validated by the form): the examiner is the one who saves."""
+    if result.recorded_by_id is None and getattr(user, "pk", None):
+        result.recorded_by = user
+    return RESULTS.save(result, user=user, reason=reason, validate=False)
+
+
 def result_delete(*, result: AssessmentResult, user: AbstractBaseUser | None, reason: str) -> None:
     """Mark a result deleted; awards resting on it are marked for HR review, never revoked."""
-    from training.retention import record_soft_delete
-
-    record_soft_delete(instance=result, user=user, reason=reason)
-    _flag_dependent_records(
-        worker_id=result.worker_id,
-        kind="results",
-        pk=result.pk,
-        reason=_("Result #%(id)s deleted: %(reason)s") % {"id": result.pk, "reason": reason},
-        user=user,
-    )
-    _recompute_after_commit(result.worker_id)
+    RESULTS.delete(result, user=user, reason=reason)
 
 
 @transaction.atomic
-def attendance_record(
-    *,
-    training_class: TrainingClass,
-    worker: Worker,
-    theory_hours: Decimal,
-    practical_hours: Decimal,
-    remarks: str = "",
-    recorded_by: AbstractBaseUser | None = None,
-) -> Attendance:
-    """Record (or correct) the hours a worker attended in a class and re-evaluate them after commit."""
-    attendance = Attendance.objects.filter(training_class=training_class, worker=worker).first()
-    corrected = attendance is not None and (
-        attendance.theory_hours != theory_hours or attendance.practical_hours != practical_hours
+def results_create_many(
+    rows: list[dict], *, user: AbstractBaseUser | None, reason: str, recorded_at: dt.datetime
+) -> None:
+    """
+    Insert new results given as plain rows (the results import), each with a
+    "created" history row naming the user and the reason, and re-evaluate every
+    worker once after commit. One statement whatever the size.
+    """
+    user_id = user.pk if getattr(user, "pk", None) else None
+    # The new rows are those above the highest id so far that carry this import's timestamp
+    # (ids only grow; another writer's rows in between have their own recorded_at).
+    after_id = AssessmentResult.all_objects.aggregate(last=Max("pk"))["last"] or 0
+    with RESULTS.opened():
+        # An executemany on SQLite, unnest(arrays) on PostgreSQL.
+        rows_insert(AssessmentResult, rows, batch=len(rows), columnar=True)
+    written = history_copy(
+        AssessmentResult,
+        after_id=after_id,
+        marker={"recorded_at": recorded_at, "recorded_by_id": user_id},
+        user_id=user_id,
+        reason=reason,
+        date=recorded_at,
     )
-    if attendance is None:
-        attendance = Attendance(training_class=training_class, worker=worker)
-    before = (attendance.theory_hours, attendance.practical_hours)
-    attendance.theory_hours = theory_hours
-    attendance.practical_hours = practical_hours
-    attendance.remarks = remarks
-    attendance.full_clean()
-    attendance.save()
-    if corrected:
-        _flag_dependent_records(
-            worker_id=worker.pk,
-            kind="attendance",
-            pk=attendance.pk,
-            reason=_("Attendance #%(id)s corrected from %(before)s to %(after)s hours")
-            % {"id": attendance.pk, "before": "+".join(map(str, before)), "after": f"{theory_hours}+{practical_hours}"},
-            user=recorded_by,
-        )
-    _recompute_after_commit(worker.pk)
-    return attendance
+    if written != len(rows):
+        raise RuntimeError(f"{written} history rows written for {len(rows)} imported results")
+    RESULTS.announce(worker_ids={row["worker_id"] for row in rows}, user=user)
 
 
 @transaction.atomic
@@ -191,10 +188,17 @@ def review_record(
     review = ComprehensiveReview(
         worker=worker, trade=trade, rank=rank, held_on=held_on, passed=passed, panel=panel, remarks=remarks
     )
-    review.full_clean()
-    review.save()
-    _recompute_after_commit(worker.pk)
-    return review
+    return REVIEWS.save(review)
+
+
+def review_save(review: ComprehensiveReview, *, user: AbstractBaseUser | None, reason: str = "") -> ComprehensiveReview:
+    """Save (or correct) a review as an admin form filled it; awards resting on a changed outcome are flagged."""
+    return REVIEWS.save(review, user=user, reason=reason, validate=False)
+
+
+def rank_record_save(record: RankRecord, *, user: AbstractBaseUser | None, reason: str = "") -> RankRecord:
+    """Save a rank record HR entered or corrected (validated by the form); the worker is re-evaluated after commit."""
+    return RANK_RECORDS.save(record, user=user, reason=reason, validate=False)
 
 
 # --- awards -----------------------------------------------------------------------------------
@@ -239,10 +243,7 @@ def rank_award(
     record = _record_build(
         worker_id=worker.pk, trade_id=trade.pk, step=step, rule_info=rule_info, on=on, mode=mode or award_mode()
     )
-    record.full_clean()
-    with_reason(record, _("Awarded by the roll-up engine"))
-    record.save()
-    return record
+    return RANK_RECORDS.save(record, reason=_("Awarded by the roll-up engine"))
 
 
 @transaction.atomic
@@ -254,12 +255,8 @@ def rank_approve(*, record: RankRecord, user: AbstractBaseUser | None, on: dt.da
     record.awarded_on = on or timezone.localdate()
     record.decided_by = user
     record.decided_at = timezone.now()
-    record.full_clean()
-    with_reason(record, _("Approved"), user=user)
-    record.save()
-    # The next rank may now be within reach.
-    _recompute_after_commit(record.worker_id)
-    return record
+    # The door re-evaluates the worker after commit: the next rank may now be within reach.
+    return RANK_RECORDS.save(record, user=user, reason=_("Approved"))
 
 
 @transaction.atomic
@@ -274,10 +271,7 @@ def rank_reject(*, record: RankRecord, user: AbstractBaseUser | None, reason: st
     record.decided_by = user
     record.decided_at = timezone.now()
     record.evidence = {**(record.evidence or {}), "rejection_reason": reason}
-    record.full_clean()
-    with_reason(record, _("Rejected: %(reason)s") % {"reason": reason}, user=user)
-    record.save()
-    return record
+    return RANK_RECORDS.save(record, user=user, reason=_("Rejected: %(reason)s") % {"reason": reason})
 
 
 # --- recompute ------------------------------------------------------------------------------
@@ -373,7 +367,9 @@ def _records_insert(rows: list[dict]) -> None:
     for row in rows:
         row["created_at"] = stamp
     after_id = RankRecord._base_manager.aggregate(last=Max("pk"))["last"] or 0
-    rows_insert(RankRecord, rows)
+    # The engine's own awards: announced as figures_stale by the caller, never as evidence (that would recompute).
+    with RANK_RECORDS.opened():
+        rows_insert(RankRecord, rows)
     history_copy(
         RankRecord,
         after_id=after_id,
@@ -462,49 +458,15 @@ def _ranks_recompute(*, unit_ids, worker_ids, on: dt.date, dry_run: bool, progre
     return report
 
 
-def worker_reevaluate_after_save(
-    *, worker_id: int, corrected: tuple[str, int] | None = None, reason: str = "", user: AbstractBaseUser | None = None
-) -> None:
+@receiver(evidence_changed)
+def _evidence_changed(*, worker_ids, corrected=(), user=None, **kwargs) -> None:
     """
-    For rows the admin saves itself (results, attendance, reviews): mark awards
-    resting on a corrected row for HR review, and re-evaluate the worker after commit.
-    """
-    if corrected is not None:
-        kind, pk = corrected
-        _flag_dependent_records(
-            worker_id=worker_id,
-            kind=kind,
-            pk=pk,
-            reason=reason or _("%(kind)s #%(id)s corrected in the admin") % {"kind": kind, "id": pk},
-            user=user,
-        )
-    _recompute_after_commit(worker_id)
-
-
-def workers_reevaluate_after_save(
-    *,
-    worker_ids: Iterable[int],
-    corrected: Iterable[tuple[int, str, int, str]] = (),
-    user: AbstractBaseUser | None = None,
-) -> None:
-    """
-    For rows an admin inline saves in a batch (a sitting's results, a class's
-    attendance): mark awards resting on each corrected or deleted row
-    (worker id, kind, pk, reason) for HR review, and re-evaluate every
-    affected worker once, in one recompute after commit.
+    Rows a rank award can rest on were written through their door (core/writes.py):
+    mark the awards resting on each corrected or deleted row for HR review, and
+    re-evaluate every affected worker once, in one recompute after commit.
     """
     for worker_id, kind, pk, reason in corrected:
         _flag_dependent_records(worker_id=worker_id, kind=kind, pk=pk, reason=reason, user=user)
     worker_ids = sorted(set(worker_ids))
     if worker_ids:
         transaction.on_commit(partial(ranks_recompute, worker_ids=worker_ids))
-
-
-@receiver(evidence_changed)
-def _evidence_changed(*, worker_ids, corrected=(), user=None, **kwargs) -> None:
-    """Flag awards resting on corrected rows and re-evaluate the workers after commit (core.signals)."""
-    corrected = [
-        (worker_id, kind, pk, reason or _("%(kind)s #%(id)s corrected in the admin") % {"kind": kind, "id": pk})
-        for worker_id, kind, pk, reason in corrected
-    ]
-    workers_reevaluate_after_save(worker_ids=worker_ids, corrected=corrected, user=user)

@@ -18,15 +18,12 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from certifications.models import Assessment, AssessmentResult
-from certifications.ranks.services import ranks_recompute
-from core.bulk import history_copy, rows_insert
-from core.signals import figures_stale
+from certifications.ranks.services import results_create_many
 from core.spreadsheets import (
     ABSENT,
     SpreadsheetError,
@@ -453,37 +450,14 @@ def results_import(source, *, user=None, dry_run: bool = False, filename: str = 
 
 @transaction.atomic
 def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> None:
-    user_id = user.pk if getattr(user, "pk", None) else None
-    # The new rows are those above the highest id so far that carry this import's timestamp
-    # (ids only grow; another writer's rows in between have their own recorded_at).
-    after_id = AssessmentResult.all_objects.aggregate(last=Max("pk"))["last"] or 0
-    # One statement whatever the size: an executemany on SQLite, unnest(arrays) on PostgreSQL.
-    rows_insert(AssessmentResult, outcome.to_create, batch=len(outcome.to_create), columnar=True)
-    # The audit trail: a "created" history row per result, naming the user and the file.
-    written = history_copy(
-        AssessmentResult,
-        after_id=after_id,
-        marker={"recorded_at": outcome.recorded_at, "recorded_by_id": user_id},
-        user_id=user_id,
-        reason=f"import {filename}".strip(),
-        date=outcome.recorded_at,
+    # Through the results' door: history naming the user and the file, one re-evaluation after commit.
+    results_create_many(
+        outcome.to_create, user=user, reason=f"import {filename}".strip(), recorded_at=outcome.recorded_at
     )
-    if written != len(outcome.to_create):
-        raise RuntimeError(f"{written} history rows written for {len(outcome.to_create)} imported results")
     examiners = {(r["assessment_id"], r["examiner_id"]) for r in outcome.to_create}
     links = [Assessment.examiners.through(assessment_id=a, user_id=u) for a, u in examiners if u is not None]
     if links:
         Assessment.examiners.through.objects.bulk_create(links, ignore_conflicts=True)
-    worker_ids = outcome.worker_ids
-    transaction.on_commit(lambda: schedule_rollup(worker_ids))
-    # A large mine's dashboard figures are computed in the background: queue a fresh set.
-    transaction.on_commit(lambda: figures_stale.send(sender=None))
-
-
-def schedule_rollup(worker_ids: list[int]) -> None:
-    """Re-run the roll-up once for every affected worker."""
-    if worker_ids:
-        ranks_recompute(worker_ids=worker_ids)
 
 
 def results_template() -> bytes:
