@@ -50,9 +50,6 @@ SIGNATURE_MARKERS = (
 
 ABSENT_WORDS = {"缺考", "缺", "缺席", "未考", "absent"}
 
-# Excel's serial dates for 1982..2064: a number in this range in a date column is a date.
-EXCEL_SERIAL_RANGE = (30000, 60000)
-
 
 class SpreadsheetError(Exception):
     """A file we cannot read at all; the message is for the person who sent it."""
@@ -486,38 +483,6 @@ def find_header_generic(data: bytes) -> tuple[list[str], Iterator[tuple[int, lis
 
 
 # --- values --------------------------------------------------------------------------------------------
-
-_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
-_COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-
-
-def parse_date(value) -> dt.date | None:
-    """Return a date from an Excel date or serial, or text such as 2026-09-05, 2026/9/5, 2026.9.5, 2026年9月5日."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        if EXCEL_SERIAL_RANGE[0] <= float(value) <= EXCEL_SERIAL_RANGE[1]:
-            from openpyxl.utils.datetime import from_excel
-
-            return from_excel(float(value)).date()
-        raise ValueError(_("“%(value)s” is not a date.") % {"value": value})
-    text = normalise_text(value)
-    if not text:
-        return None
-    match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
-    if match is None and re.fullmatch(r"\d{5}(\.\d+)?", text):
-        return parse_date(float(text))
-    if match is None:
-        raise ValueError(_("“%(value)s” is not a date; write it as 2026-09-05.") % {"value": text})
-    try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise ValueError(_("“%(value)s” is not a real date.") % {"value": text}) from None
-
 
 ABSENT = object()
 

@@ -26,13 +26,13 @@ from django.utils.translation import gettext_lazy
 from certifications.models import Assessment, AssessmentResult
 from certifications.ranks.services import ranks_recompute
 from core.bulk import history_copy, rows_insert
+from core.dates import parse_date
 from core.signals import figures_stale
 from core.spreadsheets import (
     ABSENT,
     SpreadsheetError,
     cell_text,
     find_table,
-    parse_date,
     parse_score,
     read_bytes,
 )
