@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.text import normalise_text
+from core.text import CONTROL_CHARACTERS, normalise_text
 
 # Text starting with one of these is a formula to Excel, LibreOffice or WPS
 # (a tab or carriage return hides the rest from a casual reader).
@@ -188,7 +188,7 @@ def iter_sheets(data: bytes) -> Iterator[Sheet]:
         else:
             sheets = iter([Sheet("csv", _csv_rows(decode_text(data)))])
         for sheet in sheets:
-            yield Sheet(sheet.title, _guarded(_capped(sheet.rows, sheet.title)))
+            yield Sheet(sheet.title, _guarded(_without_control_characters(_capped(sheet.rows, sheet.title))))
     except SpreadsheetError:
         raise
     except Exception:  # noqa: BLE001 — any parser failure means the same thing to the user
@@ -232,6 +232,40 @@ def _capped(rows: Iterator[tuple[int, list]], sheet: str) -> Iterator[tuple[int,
             if any(value is not None and value != "" for value in values):
                 raise _too_many_rows(sheet)
             continue
+        yield number, values
+
+
+def control_character_message(char: str) -> str:
+    """Return the refusal for a control character, naming it as U+0000 (it has no visible form)."""
+    return _(
+        "It contains the control character U+%(code)s, which cannot be stored. "
+        "Remove it (it is invisible: retype the value) and try again."
+    ) % {"code": f"{ord(char):04X}"}
+
+
+def _without_control_characters(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    """
+    Refuse a sheet at the first cell holding a control character (C0 but tab,
+    newline and carriage return; DEL). PostgreSQL cannot store NUL at all, and
+    none of them belongs in a name, a code or a remark. Every cell of every
+    row is checked: only the start of a CSV is looked at to tell text from binary.
+    """
+    for number, values in rows:
+        strings = [value for value in values if type(value) is str]
+        if strings and CONTROL_CHARACTERS.search("".join(strings)):
+            for index, value in enumerate(values):
+                found = CONTROL_CHARACTERS.search(value) if isinstance(value, str) else None
+                if found:
+                    from openpyxl.utils.cell import get_column_letter
+
+                    raise SpreadsheetError(
+                        _("Row %(row)s, column %(column)s: %(problem)s")
+                        % {
+                            "row": number,
+                            "column": get_column_letter(index + 1),
+                            "problem": control_character_message(found.group()),
+                        }
+                    )
         yield number, values
 
 
