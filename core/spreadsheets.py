@@ -180,15 +180,20 @@ class Sheet:
 def iter_sheets(data: bytes) -> Iterator[Sheet]:
     """Yield each worksheet of the file with merged cells filled from their top-left cell."""
     kind = detect_kind(data)
+    clean = False  # not known to be free of control characters: check every cell
     try:
         if kind == "xlsx":
             sheets = _xlsx_sheets(data)
         elif kind == "xls":
             sheets = _xls_sheets(data)
         else:
-            sheets = iter([Sheet("csv", _csv_rows(decode_text(data)))])
+            text = decode_text(data)
+            # One search of the whole text is cheap; only a CSV that has a control character is read cell by cell.
+            clean = CONTROL_CHARACTERS.search(text) is None
+            sheets = iter([Sheet("csv", _csv_rows(text))])
         for sheet in sheets:
-            yield Sheet(sheet.title, _guarded(_without_control_characters(_capped(sheet.rows, sheet.title))))
+            rows = _capped(sheet.rows, sheet.title)
+            yield Sheet(sheet.title, _guarded(rows if clean else _without_control_characters(rows)))
     except SpreadsheetError:
         raise
     except Exception:  # noqa: BLE001 — any parser failure means the same thing to the user
