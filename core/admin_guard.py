@@ -16,11 +16,13 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import connections, router
-from django.db.models import IntegerField
+from django.db.models import DateField, DateTimeField, IntegerField
 from django.http import Http404
 from django.urls import URLPattern
 from django.utils import timezone
 from django.utils.translation import gettext
+
+from core import dates
 
 # Bad input: an answer, never a server error ------------------------------------------------------------
 
@@ -95,6 +97,8 @@ def date_hierarchy_check(params: dict[str, list[str]], field_path: str) -> None:
     month = params.get(f"{field_path}__month")
     day = params.get(f"{field_path}__day")
     try:
+        if not dates.SUPPORTED_YEARS[0] <= int(year[-1]) <= dates.SUPPORTED_YEARS[1]:
+            raise ValueError(dates.out_of_range_message(year[-1]))
         start = dt.datetime(
             int(year[-1]), int(month[-1] if month is not None else 1), int(day[-1] if day is not None else 1)
         )
@@ -134,6 +138,12 @@ class InputGuardMixin:
     date-hierarchy year, month or day no date can hold gets Django's answer to
     a bad lookup (a redirect to ?e=1).
     """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Every date typed into the admin is read by the one parser, so it lies in the supported range.
+        if isinstance(db_field, DateField) and not isinstance(db_field, DateTimeField):
+            kwargs.setdefault("form_class", dates.DateField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):

@@ -32,13 +32,13 @@ from import_export.instance_loaders import BaseInstanceLoader
 from import_export.tmp_storages import CacheStorage
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core.dates import parse_date
 from core.signals import figures_stale
 from core.spreadsheets import (
     SpreadsheetError,
     cell_text,
     escape_formula,
     find_header_generic,
-    parse_date,
     read_bytes,
     unescape_formula,
     upload_max_bytes,

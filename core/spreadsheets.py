@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.text import normalise_text
+from core.text import CONTROL_CHARACTERS, normalise_text
 
 # Text starting with one of these is a formula to Excel, LibreOffice or WPS
 # (a tab or carriage return hides the rest from a casual reader).
@@ -49,9 +49,6 @@ SIGNATURE_MARKERS = (
 )
 
 ABSENT_WORDS = {"缺考", "缺", "缺席", "未考", "absent"}
-
-# Excel's serial dates for 1982..2064: a number in this range in a date column is a date.
-EXCEL_SERIAL_RANGE = (30000, 60000)
 
 
 class SpreadsheetError(Exception):
@@ -183,15 +180,20 @@ class Sheet:
 def iter_sheets(data: bytes) -> Iterator[Sheet]:
     """Yield each worksheet of the file with merged cells filled from their top-left cell."""
     kind = detect_kind(data)
+    clean = False  # not known to be free of control characters: check every cell
     try:
         if kind == "xlsx":
             sheets = _xlsx_sheets(data)
         elif kind == "xls":
             sheets = _xls_sheets(data)
         else:
-            sheets = iter([Sheet("csv", _csv_rows(decode_text(data)))])
+            text = decode_text(data)
+            # One search of the whole text is cheap; only a CSV that has a control character is read cell by cell.
+            clean = CONTROL_CHARACTERS.search(text) is None
+            sheets = iter([Sheet("csv", _csv_rows(text))])
         for sheet in sheets:
-            yield Sheet(sheet.title, _guarded(_capped(sheet.rows, sheet.title)))
+            rows = _capped(sheet.rows, sheet.title)
+            yield Sheet(sheet.title, _guarded(rows if clean else _without_control_characters(rows)))
     except SpreadsheetError:
         raise
     except Exception:  # noqa: BLE001 — any parser failure means the same thing to the user
@@ -235,6 +237,40 @@ def _capped(rows: Iterator[tuple[int, list]], sheet: str) -> Iterator[tuple[int,
             if any(value is not None and value != "" for value in values):
                 raise _too_many_rows(sheet)
             continue
+        yield number, values
+
+
+def control_character_message(char: str) -> str:
+    """Return the refusal for a control character, naming it as U+0000 (it has no visible form)."""
+    return _(
+        "It contains the control character U+%(code)s, which cannot be stored. "
+        "Remove it (it is invisible: retype the value) and try again."
+    ) % {"code": f"{ord(char):04X}"}
+
+
+def _without_control_characters(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    """
+    Refuse a sheet at the first cell holding a control character (C0 but tab,
+    newline and carriage return; DEL). PostgreSQL cannot store NUL at all, and
+    none of them belongs in a name, a code or a remark. Every cell of every
+    row is checked: only the start of a CSV is looked at to tell text from binary.
+    """
+    for number, values in rows:
+        strings = [value for value in values if type(value) is str]
+        if strings and CONTROL_CHARACTERS.search("".join(strings)):
+            for index, value in enumerate(values):
+                found = CONTROL_CHARACTERS.search(value) if isinstance(value, str) else None
+                if found:
+                    from openpyxl.utils.cell import get_column_letter
+
+                    raise SpreadsheetError(
+                        _("Row %(row)s, column %(column)s: %(problem)s")
+                        % {
+                            "row": number,
+                            "column": get_column_letter(index + 1),
+                            "problem": control_character_message(found.group()),
+                        }
+                    )
         yield number, values
 
 
@@ -486,38 +522,6 @@ def find_header_generic(data: bytes) -> tuple[list[str], Iterator[tuple[int, lis
 
 
 # --- values --------------------------------------------------------------------------------------------
-
-_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
-_COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-
-
-def parse_date(value) -> dt.date | None:
-    """Return a date from an Excel date or serial, or text such as 2026-09-05, 2026/9/5, 2026.9.5, 2026年9月5日."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        if EXCEL_SERIAL_RANGE[0] <= float(value) <= EXCEL_SERIAL_RANGE[1]:
-            from openpyxl.utils.datetime import from_excel
-
-            return from_excel(float(value)).date()
-        raise ValueError(_("“%(value)s” is not a date.") % {"value": value})
-    text = normalise_text(value)
-    if not text:
-        return None
-    match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
-    if match is None and re.fullmatch(r"\d{5}(\.\d+)?", text):
-        return parse_date(float(text))
-    if match is None:
-        raise ValueError(_("“%(value)s” is not a date; write it as 2026-09-05.") % {"value": text})
-    try:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        raise ValueError(_("“%(value)s” is not a real date.") % {"value": text}) from None
-
 
 ABSENT = object()
 

@@ -1,8 +1,13 @@
 """Text helpers shared by models, imports and exports."""
 
+import re
 import unicodedata
 
 from pypinyin import Style, lazy_pinyin
+
+# The characters no value we accept may hold: C0 controls except tab, newline and carriage return, and DEL.
+# PostgreSQL cannot store NUL in text at all; the others are invisible and never meant.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def pinyin_key(name: str) -> str:

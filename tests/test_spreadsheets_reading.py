@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.dates import parse_date
 from core.spreadsheets import (
     ABSENT,
     SpreadsheetError,
     escape_formula,
     find_table,
-    parse_date,
     parse_score,
     unescape_formula,
 )

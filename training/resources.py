@@ -19,10 +19,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.dates import parse_date
 from core.importexport import IntegerWidget, KuangjiangResource, choice, date, number, readonly, ref, text, yes_no
-from core.spreadsheets import (
-    parse_date,
-)
 from core.text import normalise_text
 from training.models import (
     Attendance,

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from certifications.clearance import facts as compliance
+from core.dates import DateError, parse_date
 from training.access import visible_workers
 
 AUTH_SCHEMES = ("token", "bearer")
@@ -77,9 +78,9 @@ def clearance(request):
         return _error(400, _("Give employee_no and trade."))
     on_text = request.GET.get("on", "").strip()
     try:
-        on = dt.date.fromisoformat(on_text) if on_text else timezone.localdate()
-    except ValueError:
-        return _error(400, _("Write the date as YYYY-MM-DD."), on=on_text)
+        on = parse_date(on_text) or timezone.localdate()
+    except DateError as exc:
+        return _error(400, exc.message, on=on_text)
 
     worker = visible_workers(user).filter(employee_no=employee_no).first()
     if worker is None:

@@ -18,7 +18,8 @@ from openpyxl import Workbook
 
 from certifications.clearance import facts as compliance
 from certifications.clearance.rules import Clearance
-from core.spreadsheets import SpreadsheetError, cell_text, escape_formula, find_table, parse_date
+from core.dates import parse_date
+from core.spreadsheets import SpreadsheetError, cell_text, escape_formula, find_table
 from training.models import Worker
 
 ALIASES = {

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from certifications.clearance import facts as compliance
 from certifications.clearance.roster import forecast_xlsx, roster_check, roster_xlsx
+from core.dates import DateField
 from core.spreadsheets import SpreadsheetError, read_bytes
 from training import access
 from training.models import Worker
@@ -29,9 +30,7 @@ class RosterForm(forms.Form):
         label=_("Shift roster (xlsx, xls or csv)"),
         help_text=_("Columns: 工号 (employee number), 工种 (trade), 日期 (date)."),
     )
-    on = forms.DateField(
-        label=_("Date for rows without one"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    on = DateField(label=_("Date for rows without one"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 def _require_hr_or_leader(user) -> None:

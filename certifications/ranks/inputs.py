@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from certifications.models import AssessmentResult, ComprehensiveReview, RankRecord, RuleSet
 from certifications.ranks import rules
+from core.dates import stored_date
 from training.models import Attendance, PackageCourse, Rank, TrainingPackage, Worker, WorkerTrade
 
 # Rows are streamed from the database in chunks of this size (one query each on PostgreSQL's
@@ -35,7 +36,7 @@ class _Cached(dict):
 
 
 def _to_date(value):
-    return value if isinstance(value, dt.date) or value is None else dt.date.fromisoformat(value)
+    return value if isinstance(value, dt.date) or value is None else stored_date(value)
 
 
 def _to_decimal(value):

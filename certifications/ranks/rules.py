@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 from django.utils.translation import get_language, gettext
 
+from core.dates import stored_date
+
 
 class Status(StrEnum):
     MET = "met"
@@ -185,7 +187,7 @@ class AttendedCourse(NamedTuple):
 @lru_cache(maxsize=65536)
 def _iso_dates(text: str) -> tuple[dt.date, ...]:
     # A mine's classes start on a few hundred dates: most workers' lists repeat.
-    return tuple(dt.date.fromisoformat(d) for d in text.split(","))
+    return tuple(stored_date(d) for d in text.split(","))
 
 
 class ResultRow(NamedTuple):

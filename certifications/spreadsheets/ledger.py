@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from certifications.models import AssessmentResult, Certificate, RankRecord
+from core.dates import SUPPORTED_YEARS
 from core.spreadsheets import escape_formula
 from training import access
 from training.models import Attendance, PersonnelCategory, Rank, Trade, TrainingClass, Unit, Worker, WorkerTrade
@@ -37,19 +38,16 @@ RED = "C00000"
 DUE_DAYS = 90
 PROGRESS_EVERY = 2000
 
-# The years a ledger can be asked for: the same range every date in Kuangjiang lives in.
-LEDGER_YEARS = (1900, 2200)
-
 
 def ledger_year_clean(value: object) -> int | None:
     """
     Return the ledger's year from what a form or a task was given: None (or an
     empty value) means every year; anything but a whole year inside
-    LEDGER_YEARS is refused with a message that says what to enter.
+    SUPPORTED_YEARS (core.dates) is refused with a message that says what to enter.
     """
     if value is None or value == "":
         return None
-    first, last = LEDGER_YEARS
+    first, last = SUPPORTED_YEARS
     try:
         year = int(str(value).strip(), 10)
     except ValueError:

@@ -24,12 +24,12 @@ from django.utils.translation import gettext_lazy
 
 from certifications.models import Assessment, AssessmentResult
 from certifications.ranks.services import results_create_many
+from core.dates import parse_date
 from core.spreadsheets import (
     ABSENT,
     SpreadsheetError,
     cell_text,
     find_table,
-    parse_date,
     parse_score,
     read_bytes,
 )

@@ -1,10 +1,9 @@
 """Check a shift roster: python manage.py check_roster FILE [--on YYYY-MM-DD] [--output result.xlsx]."""
 
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError
 
 from certifications.clearance.roster import roster_check, roster_xlsx
+from core.dates import argument_date, command_date
 from core.spreadsheets import SpreadsheetError, read_bytes
 
 
@@ -13,10 +12,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="xlsx, xls or csv with columns 工号/employee number, 工种/trade, 日期/date")
-        parser.add_argument("--on", type=dt.date.fromisoformat, help="date for rows without one (default today)")
+        parser.add_argument("--on", type=argument_date, help="date for rows without one (default today)")
         parser.add_argument("--output", "-o", help="also write the verdicts to this xlsx file")
 
     def handle(self, *args, file, on=None, output=None, **options):
+        on = command_date(on)
         try:
             rows = roster_check(read_bytes(file), default_on=on)
         except SpreadsheetError as exc:

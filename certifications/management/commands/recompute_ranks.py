@@ -1,12 +1,12 @@
 """Re-evaluate every worker's ranks and print what changed."""
 
-import datetime as dt
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from certifications.ranks.services import ranks_recompute
+from core.dates import argument_date, command_date
 from training.access import unit_subtree_ids
 from training.models import Unit
 
@@ -30,10 +30,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--unit", help="Only workers in this unit (code) and the units below it.")
         parser.add_argument("--dry-run", action="store_true", help="Show what would change; write nothing.")
-        parser.add_argument("--on", type=dt.date.fromisoformat, help="Evaluation date (YYYY-MM-DD); today by default.")
+        parser.add_argument("--on", type=argument_date, help="Evaluation date (YYYY-MM-DD); today by default.")
         parser.add_argument("--no-progress", action="store_true", help="Do not draw the progress bar.")
 
     def handle(self, *args, unit=None, dry_run=False, on=None, no_progress=False, **options):
+        on = command_date(on)
         unit_ids = None
         if unit:
             try:

@@ -1,10 +1,9 @@
 """E-mail crew leaders and HR what falls due: python manage.py send_reminders [--dry-run] [--on YYYY-MM-DD]."""
 
-import datetime as dt
-
 from django.core.management.base import BaseCommand
 
 from certifications.clearance.facts import reminders_send
+from core.dates import argument_date, command_date
 
 
 class Command(BaseCommand):
@@ -15,9 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="count what would be sent; send and record nothing")
-        parser.add_argument("--on", type=dt.date.fromisoformat, help="pretend today is this date (default today)")
+        parser.add_argument("--on", type=argument_date, help="pretend today is this date (default today)")
 
     def handle(self, *args, dry_run=False, on=None, **options):
-        run = reminders_send(on=on, dry_run=dry_run)
+        run = reminders_send(on=command_date(on), dry_run=dry_run)
         verb = "Would send" if dry_run else "Sent"
         self.stdout.write(f"{verb} {run.emails} e-mail(s) with {run.items} item(s).")
