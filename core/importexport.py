@@ -3,8 +3,9 @@ The django-import-export glue every spreadsheet admin shares: widgets that read
 messy cells, a resource base that preloads its lookups (a fixed number of
 queries per import), formats that read any .xlsx/.xls/.csv the way the results
 import does, private temporary storage, a size-limited form and an
-all-or-nothing confirm. Formula-like text is escaped on export
-(core.spreadsheets.escape_formula) and unescaped on import.
+all-or-nothing confirm. Every export file is written by core.workbooks, which
+escapes formula-like text in the header row and every cell; it is unescaped on
+import.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from core.signals import figures_stale
 from core.spreadsheets import (
     SpreadsheetError,
     cell_text,
-    escape_formula,
     find_header_generic,
     parse_date,
     read_bytes,
@@ -42,6 +42,7 @@ from core.spreadsheets import (
     upload_max_bytes,
 )
 from core.text import normalise_text
+from core.workbooks import escape_value, table_text, table_xlsx
 
 # --- widgets ------------------------------------------------------------------------------------------
 
@@ -223,7 +224,7 @@ class KuangjiangResource(resources.ModelResource):
         """Hook: attach preloaded extras (e.g. a worker's trades) to the existing instances."""
 
     def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
+        return escape_value(super().export_field(field, instance, **kwargs))
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
@@ -343,7 +344,11 @@ class _MessyFormatMixin:
 
 
 class XLSX(_MessyFormatMixin, base_formats.XLSX):
-    pass
+    def export_data(self, dataset, **kwargs):
+        # core.workbooks, not tablib: every header and cell escaped, and streamed (tablib holds the whole workbook).
+        return table_xlsx(dataset.title or self.sheet_title, dataset.headers or [], dataset)
+
+    sheet_title = _("Export")
 
 
 class XLS(_MessyFormatMixin, base_formats.XLS):
@@ -357,7 +362,7 @@ class XLS(_MessyFormatMixin, base_formats.XLS):
 class CSV(_MessyFormatMixin, base_formats.CSV):
     def export_data(self, dataset, **kwargs):
         # UTF-8 with a BOM, so Chinese Excel opens the export without garbling it.
-        return "\ufeff" + dataset.export("csv")
+        return "\ufeff" + table_text(dataset.headers or [], dataset)
 
     def is_binary(self):
         return True
@@ -367,7 +372,7 @@ class CSV(_MessyFormatMixin, base_formats.CSV):
 
 
 IMPORT_FORMATS = [XLSX, XLS, CSV]
-EXPORT_FORMATS = [base_formats.XLSX, CSV]
+EXPORT_FORMATS = [XLSX, CSV]
 
 
 # --- admin glue -------------------------------------------------------------------------------------------
