@@ -18,10 +18,12 @@ written cell by cell, so they are escaped in one sweep when saved.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Sequence
 from copy import copy
+from decimal import Decimal
 
 from openpyxl import Workbook as _OpenpyxlWorkbook
 from openpyxl.cell import Cell as _Cell
@@ -31,6 +33,8 @@ from openpyxl.utils import get_column_letter
 
 from core.spreadsheets import ESCAPE_PREFIX, FORMULA_TRIGGERS
 
+# Values that are never text: no escape to look for.
+_PLAIN = frozenset({int, float, bool, Decimal, dt.date, dt.datetime, dt.time, dt.timedelta, type(None)})
 SHEET_TITLE_MAX = 31
 # Characters Excel refuses in a sheet title; control characters (a tab, a line break) too.
 _TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
@@ -91,24 +95,34 @@ class Sheet:
 
     def append(self, row: Sequence) -> None:
         """Write a row below the last one, every text value and cell escaped."""
-        self._append([escape_value(value) for value in row])
+        # escape_value, inlined for plain text and skipped for numbers and dates: this runs for every ledger cell.
+        self._append(
+            [
+                (ESCAPE_PREFIX + value if value.startswith(FORMULA_TRIGGERS) else value)
+                if value.__class__ is str
+                else value
+                if value.__class__ in _PLAIN
+                else escape_value(value)
+                for value in row
+            ]
+        )
 
-    def cell(self, value=None, style=None, **attrs):
+    def cell(self, value=None, style=None):
         """
-        Return a cell to append (write-only) carrying value and a style: a style
-        array from Sheet.style(), copied (far cheaper than setting fonts per cell),
-        or attributes such as font=Font(bold=True).
+        Return a cell to append carrying value and a style array from Sheet.style(),
+        copied: far cheaper than setting fonts per cell.
         """
         cell = _WriteOnlyCell(self._sheet, value)
         if style is not None:
             cell._style = copy(style)
-        for name, attr in attrs.items():
-            setattr(cell, name, attr)
         return cell
 
     def style(self, **attrs):
         """Return the style array of a cell with these attributes (font, fill, border, alignment, number_format)."""
-        return self.cell(**attrs)._style
+        cell = _WriteOnlyCell(self._sheet)
+        for name, attr in attrs.items():
+            setattr(cell, name, attr)
+        return cell._style
 
     @property
     def title(self) -> str:

@@ -297,7 +297,7 @@ def test_a_styled_write_only_cell_is_escaped_too():
     book = Workbook()
     sheet = book.create_sheet("s")
     bold = sheet.style(font=Font(bold=True))
-    sheet.append([sheet.cell("=1+1", bold), sheet.cell("-2", font=Font(italic=True)), sheet.cell(3, bold)])
+    sheet.append([sheet.cell("=1+1", bold), sheet.cell("-2", sheet.style(font=Font(italic=True))), sheet.cell(3, bold)])
     content = book.to_bytes()
     problems, seen = scan_xlsx(content)
     assert problems == [] and seen == 2
