@@ -31,7 +31,7 @@ from openpyxl.cell import WriteOnlyCell as _WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from core.spreadsheets import ESCAPE_PREFIX, FORMULA_TRIGGERS
+from core.spreadsheets import ESCAPE_PREFIX, FORMULA_TRIGGERS, escape_formula
 
 # Values that are never text: no escape to look for.
 _PLAIN = frozenset({int, float, bool, Decimal, dt.date, dt.datetime, dt.time, dt.timedelta, type(None)})
@@ -46,7 +46,7 @@ _RESERVED_TITLES = {"history"}  # Excel keeps this name for its change log
 def escape_value(value):
     """Return a cell value that no spreadsheet runs as a formula: text starting with = + - @ tab or CR is prefixed."""
     if isinstance(value, str):
-        return ESCAPE_PREFIX + value if value.startswith(FORMULA_TRIGGERS) else value
+        return escape_formula(value)
     if isinstance(value, _Cell):
         text = value._value
         if isinstance(text, str) and text.startswith(FORMULA_TRIGGERS):

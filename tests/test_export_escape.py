@@ -285,8 +285,10 @@ def test_a_normal_workbook_is_escaped_however_its_cells_were_written():
     sheet.append(["=1+1", 5, None])
     sheet["B2"] = "@A1"
     sheet["C3"].value = "\t=1"
+    book.create_sheet("other").title = "+renamed"
     problems, seen = scan_xlsx(book.to_bytes())
     assert problems == [] and seen == 3
+    assert book.titles() == ["_=sheet", "_+renamed"]
 
 
 def test_a_styled_write_only_cell_is_escaped_too():
@@ -461,3 +463,25 @@ def test_every_admin_export_format_writes_through_core_workbooks():
         assert method.__module__ == "core.importexport", fmt
         source = inspect.getsource(method)
         assert "table_xlsx(" in source or "table_text(" in source, fmt
+
+
+# Characters openpyxl refuses in a cell (XML 1.0 forbids them); \r reads back as \n, as in any XML.
+UNWRITABLE = "".join(chr(c) for c in [*range(0, 9), 11, 12, *range(14, 32)]) + "\r"
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=UNWRITABLE)), max_size=6))
+def test_any_text_is_written_safe_and_reads_back_as_it_was(texts):
+    from core.spreadsheets import unescape_formula
+    from core.workbooks import Workbook
+
+    book = Workbook()
+    sheet = book.create_sheet("s")
+    sheet.append(texts)
+    sheet.append([sheet.cell(text) for text in texts])
+    content = book.to_bytes()
+    assert scan_xlsx(content)[0] == []
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    for row in rows:
+        for text, value in zip(texts, row, strict=False):
+            if text:
+                assert unescape_formula(value) == text or text.startswith("'")
