@@ -3,8 +3,9 @@ The django-import-export glue every spreadsheet admin shares: widgets that read
 messy cells, a resource base that preloads its lookups (a fixed number of
 queries per import), formats that read any .xlsx/.xls/.csv the way the results
 import does, private temporary storage, a size-limited form and an
-all-or-nothing confirm. Formula-like text is escaped on export
-(core.spreadsheets.escape_formula) and unescaped on import.
+all-or-nothing confirm. Every export file is written by core.workbooks, which
+escapes formula-like text in the header row and every cell; it is unescaped on
+import.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms as _forms
 from django.contrib import messages as _messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -37,13 +38,13 @@ from core.signals import figures_stale
 from core.spreadsheets import (
     SpreadsheetError,
     cell_text,
-    escape_formula,
     find_header_generic,
     read_bytes,
     unescape_formula,
     upload_max_bytes,
 )
 from core.text import normalise_text
+from core.workbooks import escape_value, table_text, table_xlsx
 from core.writes import door_of
 
 # --- widgets ------------------------------------------------------------------------------------------
@@ -229,7 +230,7 @@ class KuangjiangResource(resources.ModelResource):
         """Hook: attach preloaded extras (e.g. a worker's trades) to the existing instances."""
 
     def export_field(self, field, instance, **kwargs):
-        return escape_formula(super().export_field(field, instance, **kwargs))
+        return escape_value(super().export_field(field, instance, **kwargs))
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
@@ -380,7 +381,11 @@ class _MessyFormatMixin:
 
 
 class XLSX(_MessyFormatMixin, base_formats.XLSX):
-    pass
+    def export_data(self, dataset, **kwargs):
+        # core.workbooks, not tablib: every header and cell escaped, and streamed (tablib holds the whole workbook).
+        return table_xlsx(dataset.title or self.sheet_title, dataset.headers or [], dataset)
+
+    sheet_title = _("Export")
 
 
 class XLS(_MessyFormatMixin, base_formats.XLS):
@@ -394,7 +399,7 @@ class XLS(_MessyFormatMixin, base_formats.XLS):
 class CSV(_MessyFormatMixin, base_formats.CSV):
     def export_data(self, dataset, **kwargs):
         # UTF-8 with a BOM, so Chinese Excel opens the export without garbling it.
-        return "\ufeff" + dataset.export("csv")
+        return "\ufeff" + table_text(dataset.headers or [], dataset)
 
     def is_binary(self):
         return True
@@ -404,7 +409,7 @@ class CSV(_MessyFormatMixin, base_formats.CSV):
 
 
 IMPORT_FORMATS = [XLSX, XLS, CSV]
-EXPORT_FORMATS = [base_formats.XLSX, CSV]
+EXPORT_FORMATS = [XLSX, CSV]
 
 
 # --- admin glue -------------------------------------------------------------------------------------------
@@ -452,6 +457,19 @@ class SpreadsheetAdminMixin(ImportExportMixin):
             form.add_error("import_file", str(e))
             return
         super().add_data_read_fail_error_to_form(form, e)
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        # django-import-export asks the resource for native values (numbers, dates) only when the format's type is
+        # one of its own binary classes; ours subclass them, so say it here. The file is then written by the format.
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        native = isinstance(file_format, tuple(base_formats.BINARY_FORMATS))
+        data = self.get_data_for_export(request, queryset, force_native_type=native, **kwargs)
+        content = file_format.export_data(data)
+        encoding = kwargs.get("encoding")
+        if not file_format.is_binary() and encoding:
+            content = content.encode(encoding)
+        return content
 
     def export_action(self, request):
         # The export applies the changelist's filters; one the changelist refuses (a date-hierarchy year no date

@@ -1,6 +1,6 @@
 """
-Reading the spreadsheets the mine sends us, and the one formula escape every
-export uses.
+Reading the spreadsheets the mine sends us, and the formula escape rule
+(escape_formula; core.workbooks applies it to every cell the app writes).
 
 Real sheets are messy (docs/domain.md §4): a title row or two above the header,
 merged cells, blank rows, a signature line below the data, full-width digits,

@@ -10,7 +10,7 @@ Every resource here:
 - runs the model's own clean() (clean_model_instances) — but not the per-row
   unique/constraint queries; the database enforces those inside the one
   transaction, which rolls back as a whole;
-- escapes formula-like text on export (core.spreadsheets.escape_formula)
+- escapes formula-like text on export (core.workbooks writes every export file)
   and undoes the escape on import.
 """
 

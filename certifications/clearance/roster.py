@@ -7,19 +7,18 @@ unreadable rows get a row verdict of their own, never an exception.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
 
 from certifications.clearance import facts as compliance
 from certifications.clearance.rules import Clearance
 from core.dates import parse_date
-from core.spreadsheets import SpreadsheetError, cell_text, escape_formula, find_table
+from core.spreadsheets import SpreadsheetError, cell_text, find_table
+from core.workbooks import Workbook
 from training.models import Worker
 
 ALIASES = {
@@ -161,7 +160,7 @@ def roster_check(data: bytes, *, workers=None, default_on: dt.date | None = None
 
 def roster_xlsx(rows: list[RosterRow]) -> bytes:
     """Return the checked roster as an xlsx file, every text cell escaped against formulas."""
-    book = Workbook(write_only=True)
+    book = Workbook()
     sheet = book.create_sheet(_("Roster check"))
     sheet.append(
         [
@@ -178,39 +177,30 @@ def roster_xlsx(rows: list[RosterRow]) -> bytes:
     for r in rows:
         sheet.append(
             [
-                escape_formula(v)
-                for v in (
-                    r.row,
-                    r.employee_no,
-                    r.worker.name if r.worker else r.name,
-                    r.trade_name or r.trade_text,
-                    r.on,
-                    r.verdict_label,
-                    r.reasons_text,
-                    r.lapses_on,
-                )
+                r.row,
+                r.employee_no,
+                r.worker.name if r.worker else r.name,
+                r.trade_name or r.trade_text,
+                r.on,
+                r.verdict_label,
+                r.reasons_text,
+                r.lapses_on,
             ]
         )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return book.to_bytes()
 
 
 def forecast_xlsx(forecast: compliance.Forecast) -> bytes:
     """Return the recertification forecast as an xlsx file (reviews and expiries per month)."""
-    book = Workbook(write_only=True)
+    book = Workbook()
     sheet = book.create_sheet(_("Recertification forecast"))
     months = [m.strftime("%Y-%m") for m in forecast.months]
     sheet.append([_("Unit"), _("Trade"), _("Due"), *months, _("Total"), _("Overdue now")])
     for row in forecast.rows:
         for label, counts, overdue in ((_("Reviews"), row.reviews, row.overdue), (_("Expiries"), row.expiries, "")):
-            sheet.append(
-                [escape_formula(v) for v in (row.unit_name, row.trade_name, label, *counts, sum(counts), overdue)]
-            )
+            sheet.append([row.unit_name, row.trade_name, label, *counts, sum(counts), overdue])
     sheet.append(
         [_("Total"), "", _("Reviews"), *forecast.review_totals, sum(forecast.review_totals), forecast.overdue_total]
     )
     sheet.append([_("Total"), "", _("Expiries"), *forecast.expiry_totals, sum(forecast.expiry_totals), ""])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return book.to_bytes()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from copy import copy
 from itertools import groupby
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,14 +19,12 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from certifications.models import AssessmentResult, Certificate, RankRecord
 from core.dates import SUPPORTED_YEARS
-from core.spreadsheets import escape_formula
+from core.workbooks import Workbook
 from training import access
 from training.models import Attendance, PersonnelCategory, Rank, Trade, TrainingClass, Unit, Worker, WorkerTrade
 
@@ -68,12 +65,7 @@ class Styles:
     """Template cells whose style arrays are copied onto new cells: far cheaper than setting fonts per cell."""
 
     def __init__(self, sheet):
-        def make(**attrs):
-            cell = WriteOnlyCell(sheet)
-            for name, value in attrs.items():
-                setattr(cell, name, value)
-            return cell._style
-
+        make = sheet.style
         self.title = make(font=Font(bold=True, size=14), alignment=Alignment(horizontal="center", vertical="center"))
         self.header = make(
             font=Font(bold=True),
@@ -86,16 +78,6 @@ class Styles:
         self.red_text = make(font=Font(color=RED, bold=True))
         self.red_date = make(font=Font(color=RED, bold=True), number_format=DATE_FORMAT)
         self.red_hours = make(font=Font(color=RED, bold=True), number_format=HOURS_FORMAT)
-
-
-def styled(sheet, value, style):
-    cell = WriteOnlyCell(sheet, value)
-    cell._style = copy(style)
-    return cell
-
-
-def _text(value):
-    return escape_formula(value) if isinstance(value, str) else value
 
 
 class LedgerWriter:
@@ -177,12 +159,10 @@ class LedgerWriter:
             + self.certificates().count()
             + self.workers().count()
         ) or 1
-        workbook = Workbook(write_only=True)
+        workbook = Workbook()
         counts = {"summary": self._summary(workbook)}
-        used = {str(_("Summary"))}
         for department in self.departments:
-            title = _sheet_title(self.unit_names[department], used)
-            counts[title] = self._department(workbook, department, title)
+            counts.update(self._department(workbook, department))
         counts["certificates"] = self._certificates(workbook)
         counts["matrix"] = self._matrix(workbook)
         workbook.save(target)
@@ -211,8 +191,8 @@ class LedgerWriter:
         last = get_column_letter(len(headers))
         sheet.merged_cells.add(f"A1:{last}1")
         sheet.row_dimensions[1].height = 28
-        sheet.append([styled(sheet, heading, styles.title)])
-        sheet.append([styled(sheet, header, styles.header) for header in headers])
+        sheet.append([sheet.cell(heading, styles.title)])
+        sheet.append([sheet.cell(header, styles.header) for header in headers])
         return sheet, styles, last
 
     def _heading(self, what: str) -> str:
@@ -305,16 +285,16 @@ class LedgerWriter:
             rank_counts = [int(data.get(f"rank_{pk}", 0)) for pk, _n, _h in ranks]
             high = sum(int(data.get(f"rank_{pk}", 0)) for pk in high_skill)
             cells = [
-                _text(name),
+                name,
                 n,
-                styled(sheet, data.get("hours", 0.0), styles.hours),
+                sheet.cell(data.get("hours", 0.0), styles.hours),
                 self._rate(sheet, styles, data, "theory"),
                 self._rate(sheet, styles, data, "practical"),
                 *rank_counts,
                 int(data.get("rank_None", 0)),
-                styled(sheet, high / n if n else 0.0, styles.percent),
+                sheet.cell(high / n if n else 0.0, styles.percent),
                 int(data.get("due", 0)),
-                styled(sheet, int(data.get("overdue", 0)), styles.red_text) if data.get("overdue") else 0,
+                sheet.cell(int(data.get("overdue", 0)), styles.red_text) if data.get("overdue") else 0,
             ]
             sheet.append(cells)
         sheet.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
@@ -325,7 +305,7 @@ class LedgerWriter:
         total = data.get(f"{kind}_total", 0)
         if not total:
             return None
-        return styled(sheet, data.get(f"{kind}_passed", 0) / total, styles.percent)
+        return sheet.cell(data.get(f"{kind}_passed", 0) / total, styles.percent)
 
     # --- one sheet per department ----------------------------------------------------------------------
 
@@ -430,10 +410,11 @@ class LedgerWriter:
             .iterator(chunk_size=2000)
         )
 
-    def _department(self, workbook, department: int, title: str) -> int:
+    def _department(self, workbook, department: int) -> dict[str, int]:
+        """Write the department's sheet; return {its title: its row count}."""
         sheet, styles, last = self._sheet(
             workbook,
-            title,
+            self.unit_names[department],
             self._heading(_("Training ledger") + " · " + self.unit_names[department]),
             list(self.LEDGER_HEADERS),
             list(self.LEDGER_WIDTHS),
@@ -449,6 +430,7 @@ class LedgerWriter:
         names = self.unit_names
         parent_of = self.parent_of
         red_text, red_date, hours_style = styles.red_text, styles.red_date, styles.hours
+        cell = sheet.cell
         n = 0
         for row in self.ledger_rows(department):
             (
@@ -486,43 +468,43 @@ class LedgerWriter:
             if ta is None and pa is None:
                 outcome = None
             elif theory_absent or practical_absent:
-                outcome = styled(sheet, absent_text, red_text)
+                outcome = cell(absent_text, red_text)
             elif (ta is None or ts >= tp) and (pa is None or ps >= pp):
                 outcome = passed_text
             else:
-                outcome = styled(sheet, failed_text, red_text)
+                outcome = cell(failed_text, red_text)
             sheet.append(
                 [
                     n,
-                    _text(owner),
-                    _text(crew),
-                    _text(name),
-                    _text(number),
+                    owner,
+                    crew,
+                    name,
+                    number,
                     category.get(cat, cat),
                     underground if trade is not None else surface,
-                    _text(trade),
-                    _text(rank),
-                    _text(training),
+                    trade,
+                    rank,
+                    training,
                     class_kind.get(kind, kind),
                     start,
                     end,
-                    styled(sheet, th, hours_style),
-                    styled(sheet, ph, hours_style),
-                    styled(sheet, th + ph, hours_style),
+                    cell(th, hours_style),
+                    cell(ph, hours_style),
+                    cell(th + ph, hours_style),
                     absent_text if theory_absent else ts,
                     absent_text if practical_absent else ps,
                     outcome,
                     yes if (ta or 1) > 1 or (pa or 1) > 1 else None,
-                    _text(cert_no),
+                    cert_no,
                     issued,
-                    styled(sheet, valid, red_date) if valid is not None and valid < today else valid,
-                    styled(sheet, review, red_date) if review is not None and review < today else review,
-                    _text(remarks) or None,
+                    cell(valid, red_date) if valid is not None and valid < today else valid,
+                    cell(review, red_date) if review is not None and review < today else review,
+                    remarks or None,
                 ]
             )
             self._tick()
         sheet.auto_filter.ref = f"A2:{last}{n + 2}"
-        return n
+        return {sheet.title: n}
 
     # --- 特种作业证 certificates -------------------------------------------------------------------------
 
@@ -575,19 +557,17 @@ class LedgerWriter:
             sheet.append(
                 [
                     n,
-                    _text(name),
-                    _text(number),
-                    _text(unit),
-                    _text(operation),
-                    _text(cert_no),
+                    name,
+                    number,
+                    unit,
+                    operation,
+                    cert_no,
                     first,
                     issued,
-                    styled(sheet, valid, styles.red_date) if valid is not None and valid < today else valid,
-                    styled(sheet, review, styles.red_date) if review is not None and review < today else review,
-                    _text(body),
-                    styled(sheet, status[state], styles.red_text)
-                    if state != Certificate.Status.ACTIVE
-                    else status[state],
+                    sheet.cell(valid, styles.red_date) if valid is not None and valid < today else valid,
+                    sheet.cell(review, styles.red_date) if review is not None and review < today else review,
+                    body,
+                    sheet.cell(status[state], styles.red_text) if state != Certificate.Status.ACTIVE else status[state],
                 ]
             )
             self._tick()
@@ -627,24 +607,13 @@ class LedgerWriter:
                 for _w, trade_id, rank_name in pending[1]:
                     index = column.get(trade_id)
                     if index is not None and cells[index] is None:
-                        cells[index] = _text(rank_name)
+                        cells[index] = rank_name
                 pending = next(grouped, None)
             n += 1
-            sheet.append([_text(number), _text(name), _text(unit), *cells])
+            sheet.append([number, name, unit, *cells])
             self._tick()
         sheet.auto_filter.ref = f"A2:{last}{n + 2}"
         return n
-
-
-def _sheet_title(name: str, used: set[str]) -> str:
-    """Return a valid, unique sheet title (≤ 31 characters, none of []:*?/\\)."""
-    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "Sheet"
-    title, i = clean, 2
-    while title in used:
-        suffix = f" ({i})"
-        title, i = clean[: 31 - len(suffix)] + suffix, i + 1
-    used.add(title)
-    return title
 
 
 def ledger_export(target, *, unit: Unit | None = None, year: int | None = None, user=None, progress=None) -> dict:

@@ -11,7 +11,6 @@ queries does not depend on the number of rows.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -462,18 +461,15 @@ def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> 
 
 def results_template() -> bytes:
     """Return an empty exam-centre sheet (.xlsx) with the columns the importer reads."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from core.workbooks import Workbook
+
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = str(_("Results"))
-    sheet.append([str(HEADERS[key]) for key in TEMPLATE_COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    sheet = workbook.create_sheet(_("Results"))
     for index, width in enumerate((14, 10, 16, 12, 12, 12, 12, 24), 1):
         sheet.column_dimensions[chr(64 + index)].width = width
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    bold = sheet.style(font=Font(bold=True))
+    sheet.append([sheet.cell(str(HEADERS[key]), bold) for key in TEMPLATE_COLUMNS])
+    return workbook.to_bytes()
