@@ -4,7 +4,7 @@ import json
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -26,6 +26,7 @@ from certifications.models import (
     RankRecord,
     ReminderLog,
     RuleSet,
+    passed_q,
 )
 from certifications.ranks.admin_rollup import (
     RuleSetInline,
@@ -109,7 +110,7 @@ class AssessmentAdmin(InputGuardMixin, DoorInlinesMixin, admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 sat_count=Count("results", filter=Q(results__absent=False)),
-                passed_count=Count("results", filter=Q(results__absent=False, results__score__gte=F("pass_mark"))),
+                passed_count=Count("results", filter=passed_q("results__", pass_mark="pass_mark")),
             )
         )
         return examined_by(request.user, queryset, "examiners")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from training.models import PersonnelCategory, Rank, SpecialOperation, Trade, TrainingPackage, Worker
-from training.softdelete import SoftDeletable
+from training.softdelete import AllRowsManager, LiveManager, SoftDeletable, SoftDeleteQuerySet
 
 SCORE = {"max_digits": 5, "decimal_places": 1}
 HUNDRED = Decimal("100")
@@ -96,8 +96,28 @@ class Assessment(models.Model):
             raise ValidationError({"pass_mark": _("The pass mark cannot be above full marks.")})
 
 
+def passed_q(prefix: str = "", pass_mark: str | None = None) -> Q:
+    """
+    The one "passed", as SQL: present and at or above the sitting's pass mark
+    (AssessmentResult.passed is the same rule in Python). `prefix` reaches the
+    result from another model ("results__"); `pass_mark` names the pass mark's
+    path when the query already stands on the assessment.
+    """
+    mark = pass_mark or f"{prefix}assessment__pass_mark"
+    return Q(**{f"{prefix}absent": False, f"{prefix}score__isnull": False, f"{prefix}score__gte": F(mark)})
+
+
+class ResultQuerySet(SoftDeleteQuerySet):
+    def passed(self):
+        """The results that passed (passed_q)."""
+        return self.filter(passed_q())
+
+
 class AssessmentResult(SoftDeletable):
     """One worker's score (or absence, 缺考) at one attempt of an assessment."""
+
+    objects = LiveManager.from_queryset(ResultQuerySet)()
+    all_objects = AllRowsManager.from_queryset(ResultQuerySet)()
 
     assessment = models.ForeignKey(
         Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="results"

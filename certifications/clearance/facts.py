@@ -25,7 +25,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -189,14 +189,16 @@ def load_facts(workers: QuerySet, *, on: dt.date) -> Facts:
         attendances[worker_id].append(rules.AttendanceFact(kind, start, end, theory + practical))
 
     practical: dict[int, list[rules.PracticalPassFact]] = defaultdict(list)
-    for worker_id, op_id, held_on in AssessmentResult.objects.filter(
-        worker__in=ids,
-        assessment__special_operation__isnull=False,
-        assessment__kind="practical",
-        assessment__held_on__lte=on,
-        absent=False,
-        score__gte=F("assessment__pass_mark"),
-    ).values_list("worker_id", "assessment__special_operation_id", "assessment__held_on"):
+    for worker_id, op_id, held_on in (
+        AssessmentResult.objects.filter(
+            worker__in=ids,
+            assessment__special_operation__isnull=False,
+            assessment__kind="practical",
+            assessment__held_on__lte=on,
+        )
+        .passed()
+        .values_list("worker_id", "assessment__special_operation_id", "assessment__held_on")
+    ):
         practical[worker_id].append(rules.PracticalPassFact(op_id, held_on))
 
     mentorships: dict[int, list[rules.MentorshipFact]] = defaultdict(list)

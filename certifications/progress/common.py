@@ -13,7 +13,6 @@ from certifications.ranks import rules
 
 ZERO = Decimal("0")
 DEFAULT_ANNUAL_HOURS = Decimal("20")
-DUE_WINDOWS = (30, 60, 90)
 HOURS_FIELD = DecimalField(max_digits=9, decimal_places=1)
 
 

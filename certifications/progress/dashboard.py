@@ -7,19 +7,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from certifications.models import AssessmentResult, Certificate, ComplianceRule, RankRecord
-from certifications.progress.common import (
+from certifications.measures import (
     DUE_WINDOWS,
-    HOURS_FIELD,
-    ZERO,
-    annual_hours_required,
-    due_q,
-    percent,
-    year_bounds,
+    active_workers,
+    certificates_due_by_unit,
+    head_count_by_unit,
+    pass_counts_by_unit,
+    pending_awards_by_unit,
+    top_rank_by_unit,
 )
+from certifications.models import AssessmentResult, ComplianceRule
+from certifications.progress.common import HOURS_FIELD, ZERO, annual_hours_required, percent, year_bounds
 from training.models import Attendance, Rank, Unit, Worker
 
 # ---------------------------------------------------------------------------
@@ -39,7 +40,8 @@ class UnitStats:
     ranked: int = 0
     high_skill: int = 0
     ranks: Counter = field(default_factory=Counter)  # (rank order, rank name) → workers whose highest rank it is
-    due: dict = field(default_factory=lambda: dict.fromkeys(DUE_WINDOWS, 0))
+    overdue: int = 0  # certificates past their review or expiry
+    due: dict = field(default_factory=lambda: dict.fromkeys(DUE_WINDOWS, 0))  # due within N days, overdue excluded
     pending_awards: int = 0
     extra: dict = field(default_factory=dict)  # room for other pages' columns (e.g. 持证上岗率)
 
@@ -104,13 +106,13 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
 
     # Every figure is aggregated per unit (and category or rank) in SQL; Python rolls units up their chain,
     # so the work here grows with the number of units, not of workers.
-    active = Worker.objects.exclude(status=Worker.Status.LEFT)
+    active = active_workers()
     compliance_rules = list(ComplianceRule.objects.filter(effective_from__lte=on))
     by_unit_category = list(
         active.order_by().values("unit_id", "category").annotate(n=Count("pk")).values_list("unit_id", "category", "n")
     )
     required = {c: annual_hours_required(compliance_rules, category=c, on=on) for _u, c, _n in by_unit_category}
-    for unit_id, category, n in by_unit_category:  # noqa: B007
+    for unit_id, n in head_count_by_unit(active).items():
         for uid in chain(unit_id):
             stats[uid].workers += n
 
@@ -137,31 +139,16 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
             for uid in chain(unit_id):
                 stats[uid].hours_met += n - attending[(unit_id, category)]
 
-    for unit_id, attempts, passes in (
-        AssessmentResult.objects.filter(assessment__held_on__range=(first, last), worker__in=active)
-        .values("worker__unit_id")
-        .annotate(
-            attempts=Count("pk"),
-            passes=Count("pk", filter=Q(absent=False, score__gte=F("assessment__pass_mark"))),
-        )
-        .values_list("worker__unit_id", "attempts", "passes")
-    ):
+    for (unit_id, _kind), (attempts, passes) in pass_counts_by_unit(
+        AssessmentResult.objects.filter(assessment__held_on__range=(first, last))
+    ).items():
         for uid in chain(unit_id):
             stats[uid].attempts += attempts
             stats[uid].passes += passes
 
     ranks = {order: (name, high) for order, name, high in Rank.objects.values_list("order", "name", "high_skill")}
     held_orders = set()
-    by_unit_top: Counter = Counter()
-    for unit_id, order in (
-        RankRecord.objects.filter(status=RankRecord.Status.AWARDED, worker__in=active)
-        .order_by()
-        .values("worker_id", "worker__unit_id")
-        .annotate(top=Max("rank__order"))
-        .values_list("worker__unit_id", "top")
-    ):
-        by_unit_top[(unit_id, order)] += 1
-    for (unit_id, order), n in by_unit_top.items():
+    for (unit_id, order), n in top_rank_by_unit(active).items():
         name, high = ranks[order]
         held_orders.add(order)
         for uid in chain(unit_id):
@@ -170,23 +157,13 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
             stats[uid].ranks[(order, name)] += n
     rank_names = [ranks[order][0] for order in sorted(held_orders)]
 
-    # A certificate counts in a window when its review or its expiry falls on or before the window's end.
-    for unit_id, *due in (
-        Certificate.objects.filter(due_q(on, max(DUE_WINDOWS)), status=Certificate.Status.ACTIVE, worker__in=active)
-        .values("worker__unit_id")
-        .annotate(**{f"d{w}": Count("pk", filter=due_q(on, w)) for w in DUE_WINDOWS})
-        .values_list("worker__unit_id", *[f"d{w}" for w in DUE_WINDOWS])
-    ):
-        for window, n in zip(DUE_WINDOWS, due, strict=True):
-            for uid in chain(unit_id):
+    for unit_id, counts in certificates_due_by_unit(workers=active, on=on).items():
+        for uid in chain(unit_id):
+            stats[uid].overdue += counts.overdue
+            for window, n in counts.due.items():
                 stats[uid].due[window] += n
 
-    for unit_id, n in (
-        RankRecord.objects.filter(status=RankRecord.Status.PENDING)
-        .values("worker__unit_id")
-        .annotate(n=Count("pk"))
-        .values_list("worker__unit_id", "n")
-    ):
+    for unit_id, n in pending_awards_by_unit(Worker.objects.all()).items():
         for uid in chain(unit_id):
             stats[uid].pending_awards += n
 

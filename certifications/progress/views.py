@@ -10,9 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from certifications import measures
 from certifications.clearance import views as views_compliance
-from certifications.progress import common, figures
 from certifications.progress import dashboard as dashboard_pages
+from certifications.progress import figures
 from certifications.progress import history as audit
 from certifications.progress import unit as unit_pages
 from certifications.progress import worker as worker_pages
@@ -146,7 +147,7 @@ def dashboard(request):
         )
         return redirect("certifications:dashboard")
     found, cached = figures.dashboard_figures_get(on=timezone.localdate())
-    context = {"page": None, "windows": common.DUE_WINDOWS, "today": timezone.localdate(), "figures_as_of": None}
+    context = {"page": None, "windows": measures.DUE_WINDOWS, "today": timezone.localdate(), "figures_as_of": None}
     if found is not None:
         rows, depth = dashboard_pages.dashboard_rows(found.page.units, every="units" in request.GET)
         context.update(

@@ -11,17 +11,17 @@ rows the mine has. Sheets: 汇总 (summary per department), one per department
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from itertools import groupby
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from certifications import measures
 from certifications.models import AssessmentResult, Certificate, RankRecord
 from core.dates import SUPPORTED_YEARS
 from core.workbooks import Workbook
@@ -225,7 +225,8 @@ class LedgerWriter:
         )
         workers = self.workers()
         per_dept = defaultdict(lambda: defaultdict(float))
-        for unit_id, n in workers.values_list("unit_id").annotate(n=Count("id")).order_by():
+        # The figures the dashboard shows too, counted by the same functions (certifications/measures.py).
+        for unit_id, n in measures.head_count_by_unit(workers).items():
             per_dept[self.department_of.get(unit_id)]["workers"] += n
         attendance = Attendance.objects.filter(worker__in=workers)
         if self.year:
@@ -236,42 +237,24 @@ class LedgerWriter:
             .order_by()
         ):
             per_dept[self.department_of.get(unit_id)]["hours"] += float(hours or 0)
-        results = AssessmentResult.objects.filter(worker__in=workers)
-        if self.year:
-            results = results.filter(assessment__held_on__year=self.year)
-        passed = Q(absent=False, score__gte=F("assessment__pass_mark"))
-        for unit_id, kind, total, ok in (
-            results.values_list("worker__unit_id", "assessment__kind")
-            .annotate(total=Count("id"), ok=Count("id", filter=passed))
-            .order_by()
-        ):
+        results = measures.results_in_year(self.year).filter(worker__in=workers)
+        for (unit_id, kind), (total, ok) in measures.pass_counts_by_unit(results).items():
             dept = per_dept[self.department_of.get(unit_id)]
             dept[f"{kind}_total"] += total
             dept[f"{kind}_passed"] += ok
-        # Each worker counts once, at the highest rank awarded in any trade.
-        top_rank = (
-            RankRecord.objects.filter(worker=OuterRef("pk"), status=RankRecord.Status.AWARDED)
-            .order_by("-rank__order")
-            .values("rank_id")[:1]
-        )
-        for unit_id, rank_id, n in (
-            workers.annotate(top=Subquery(top_rank)).values_list("unit_id", "top").annotate(n=Count("id")).order_by()
-        ):
-            per_dept[self.department_of.get(unit_id)][f"rank_{rank_id}"] += n
-        soon = self.today + dt.timedelta(days=DUE_DAYS)
-        certificates = Certificate.objects.filter(worker__in=workers, status=Certificate.Status.ACTIVE)
-        due_date = Coalesce("next_review_due", "valid_until")
-        for unit_id, due, overdue in (
-            certificates.annotate(due_on=due_date)
-            .values_list("worker__unit_id")
-            .annotate(
-                due=Count("id", filter=Q(due_on__gte=self.today, due_on__lte=soon)),
-                overdue=Count("id", filter=Q(due_on__lt=self.today)),
-            )
-            .order_by()
-        ):
-            per_dept[self.department_of.get(unit_id)]["due"] += due
-            per_dept[self.department_of.get(unit_id)]["overdue"] += overdue
+        # Each active worker counts once, at the highest rank awarded in any trade; the rest have no rank.
+        rank_of_order = {order: pk for pk, order in Rank.objects.values_list("id", "order")}
+        ranked = Counter()
+        for (unit_id, order), n in measures.top_rank_by_unit(workers).items():
+            per_dept[self.department_of.get(unit_id)][f"rank_{rank_of_order[order]}"] += n
+            ranked[self.department_of.get(unit_id)] += n
+        for dept, data in per_dept.items():
+            data["rank_None"] = data.get("workers", 0) - ranked[dept]
+        for unit_id, counts in measures.certificates_due_by_unit(
+            workers=workers, on=self.today, windows=(DUE_DAYS,)
+        ).items():
+            per_dept[self.department_of.get(unit_id)]["due"] += counts.due[DUE_DAYS]
+            per_dept[self.department_of.get(unit_id)]["overdue"] += counts.overdue
 
         high_skill = {pk for pk, _n, high in ranks if high}
         total = defaultdict(float)
