@@ -5,7 +5,8 @@ GROUP BY on the worker's unit; the callers roll units up their own trees.
 
 - head count: workers on the books who have not left (`active_workers`);
 - certificates due and overdue: an active certificate of an active worker is
-  due on the earlier of its next review and its expiry (`certificate_due_on`);
+  due on the earlier of its next review and its expiry — for special-operation
+  certificates as the clearance engine replays them (`certificates_due_by_unit`);
   overdue when that day has passed, due within N days when it falls in the
   next N days (today included), never both;
 - pass rate: results that passed (`passed_q`) over results sat or missed;
@@ -20,9 +21,10 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import Coalesce, Least
 
+from certifications.clearance.facts import certificate_states
 from certifications.models import AssessmentResult, Certificate, RankRecord, passed_q
 from training.models import Worker
 
@@ -43,7 +45,7 @@ def head_count_by_unit(workers: QuerySet) -> Counter:
 
 
 def certificate_due_on():
-    """The day an active certificate is next due: the earlier of its review and its expiry (either may be empty)."""
+    """The day a certificate is next due as stored: the earlier of its review and its expiry (either may be empty)."""
     return Least(Coalesce("next_review_due", "valid_until"), Coalesce("valid_until", "next_review_due"))
 
 
@@ -54,26 +56,41 @@ class CertificatesDue:
 
 
 def certificates_due_by_unit(
-    *, workers: QuerySet, on: dt.date, windows: tuple[int, ...] = DUE_WINDOWS, kind: str | None = None
+    *, workers: QuerySet, on: dt.date, windows: tuple[int, ...] = DUE_WINDOWS
 ) -> dict[int, CertificatesDue]:
-    """Return unit id → certificates overdue and due within each window, for active certificates of active workers."""
-    certificates = Certificate.objects.filter(status=Certificate.Status.ACTIVE, worker__in=active_workers(workers))
-    if kind is not None:
-        certificates = certificates.filter(kind=kind)
-    counts = {"overdue": Count("pk", filter=Q(due_on__lt=on))}
-    for window in windows:
-        counts[f"d{window}"] = Count("pk", filter=Q(due_on__gte=on, due_on__lte=on + dt.timedelta(days=window)))
+    """
+    Return unit id → active certificates of active workers that are overdue, and
+    that are due within each window (overdue ones excluded). A special-operation
+    certificate is judged by the clearance engine (its reviews replayed, missing
+    dates from the statutory intervals: certifications/clearance/rules.py), the
+    rule the forecast and clearance use; it is overdue when no longer valid. Any
+    other certificate is due on its stored review or expiry, whichever is earlier.
+    """
+    states = certificate_states(on=on)
     found: dict[int, CertificatesDue] = {}
-    for row in (
-        certificates.annotate(due_on=certificate_due_on())
-        .filter(due_on__lte=on + dt.timedelta(days=max(windows, default=0)))
-        .order_by()
-        .values("worker__unit_id")
-        .annotate(**counts)
-    ):
-        found[row["worker__unit_id"]] = CertificatesDue(
-            overdue=row["overdue"], due={window: row[f"d{window}"] for window in windows}
-        )
+    rows = (
+        Certificate.objects.filter(status=Certificate.Status.ACTIVE, worker__in=active_workers(workers))
+        .annotate(due_on=certificate_due_on())
+        .values_list("pk", "kind", "worker__unit_id", "due_on")
+    )
+    for pk, kind, unit_id, due_on in rows.iterator(chunk_size=5000):
+        overdue = False
+        if kind == Certificate.Kind.SPECIAL_OPERATION:
+            state = states.get(pk)
+            if state is None:
+                continue  # issued after `on`: not in force yet
+            overdue = not state.valid
+            due_on = min(d for d in (state.review_due, state.valid_until) if d is not None)
+        elif due_on is None:
+            continue
+        else:
+            overdue = due_on < on
+        counts = found.setdefault(unit_id, CertificatesDue(due=dict.fromkeys(windows, 0)))
+        if overdue:
+            counts.overdue += 1
+            continue
+        for window in windows:
+            counts.due[window] += due_on <= on + dt.timedelta(days=window)
     return found
 
 

@@ -19,6 +19,7 @@ from certifications.progress import unit as unit_pages
 from certifications.progress import worker as worker_pages
 from certifications.progress.filters import SORTS, UnitWorkerFilter
 from training import access
+from training.models import Worker
 
 # Workers per page of the unit table and skills matrix: a crew fits on one page, a whole mine does not.
 UNIT_PAGE_SIZE = 100
@@ -122,6 +123,8 @@ def unit_detail(request, code):
             "page": page,
             "unit": unit,
             "subunits": [u for u in units if u.parent_id == unit.pk],
+            # The head count every page shows for this unit (the dashboard, the ledger): its active workers.
+            "active_count": sum(measures.head_count_by_unit(Worker.objects.filter(unit_id__in=subtree)).values()),
             "filter": filterset,
             "sort_links": _sort_links(request, request.GET.get("o", "")),
             "matrix_params": matrix_params,

@@ -203,7 +203,9 @@ class LedgerWriter:
     # --- 汇总 summary ----------------------------------------------------------------------------------
 
     def _summary(self, workbook) -> int:
-        ranks = list(Rank.objects.values_list("id", "name", "high_skill").order_by("order"))
+        rank_rows = list(Rank.objects.values_list("id", "name", "high_skill", "order").order_by("order"))
+        ranks = [(pk, name, high) for pk, name, high, _order in rank_rows]
+        rank_of_order = {order: pk for pk, _name, _high, order in rank_rows}
         headers = [
             _("Unit"),
             _("Workers"),
@@ -243,7 +245,6 @@ class LedgerWriter:
             dept[f"{kind}_total"] += total
             dept[f"{kind}_passed"] += ok
         # Each active worker counts once, at the highest rank awarded in any trade; the rest have no rank.
-        rank_of_order = {order: pk for pk, order in Rank.objects.values_list("id", "order")}
         ranked = Counter()
         for (unit_id, order), n in measures.top_rank_by_unit(workers).items():
             per_dept[self.department_of.get(unit_id)][f"rank_{rank_of_order[order]}"] += n

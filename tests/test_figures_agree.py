@@ -1,0 +1,144 @@
+"""
+Pages that never disagree (issue 11, "one reader per figure"): random mines, several seeds and sizes, on
+whichever database the suite runs on. For every department and for the mine, the dashboard, the unit page,
+the training ledger's summary sheet and the recertification forecast show the same head count, certificates
+overdue and due within 90 days, rank distribution and pending awards.
+"""
+
+import datetime as dt
+import io
+import random
+
+import openpyxl
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from certifications.clearance.facts import recertification_forecast
+from certifications.models import Certificate, RankRecord
+from certifications.progress.dashboard import dashboard_get
+from certifications.spreadsheets.ledger import LedgerWriter
+from tests import factories as f
+from training.models import Unit, Worker
+
+pytestmark = pytest.mark.django_db
+
+ON = dt.date(2026, 9, 5)
+
+
+def build_mine(seed: int, departments: int, workers: int) -> dict:
+    """A random mine: departments with crews, workers of every status, certificates due anywhere, awards."""
+    rng = random.Random(seed)
+    mine = f.MineFactory()
+    ladder = f.make_ladder()
+    trade = f.TradeFactory()
+    depts = [
+        f.UnitFactory(code=f"D{d}", kind=Unit.Kind.PRODUCTION_TEAM, parent=mine, sort_order=d)
+        for d in range(departments)
+    ]
+    units = list(depts)
+    for dept in depts:
+        units += [f.UnitFactory(code=f"{dept.code}C{c}", parent=dept) for c in range(rng.randint(0, 2))]
+
+    def some_day():
+        return None if rng.random() < 0.2 else ON + dt.timedelta(days=rng.randint(-200, 200))
+
+    for _ in range(workers):
+        worker = f.WorkerFactory(unit=rng.choice(units), status=rng.choice(Worker.Status.values))
+        for _ in range(rng.randint(0, 2)):
+            review, expiry = some_day(), some_day()
+            if review is not None and expiry is not None and review > expiry:
+                review, expiry = expiry, review
+            f.CertificateFactory(
+                worker=worker,
+                status=rng.choice(Certificate.Status.values),
+                next_review_due=review,
+                valid_until=expiry,
+                issued_on=dt.date(2023, 5, 6),
+            )
+        for rank in rng.sample(ladder, rng.randint(0, 2)):
+            f.RankRecordFactory(
+                worker=worker,
+                trade=trade,
+                rank=rank,
+                status=rng.choice([RankRecord.Status.AWARDED, RankRecord.Status.PENDING]),
+                awarded_on=dt.date(2020, 6, 1),
+            )
+    return {"mine": mine, "departments": depts}
+
+
+def ledger_summary(today: dt.date) -> dict[str, dict[str, object]]:
+    """Return the ledger's summary sheet as unit name → header → value."""
+    buffer = io.BytesIO()
+    with translation.override("en"):
+        LedgerWriter(today=today).write(buffer)
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    headers = rows[1]
+    return {row[0]: dict(zip(headers, row, strict=False)) for row in rows[2:] if row[0]}
+
+
+def dashboard_figures(stats) -> dict:
+    return {
+        "workers": stats.workers,
+        "overdue": stats.overdue,
+        "due90": stats.due[90],
+        "ranks": {name: n for name, n in stats.rank_counts.items() if n},
+        "no_rank": stats.workers - stats.ranked,
+    }
+
+
+def ledger_figures(row: dict, rank_names: list[str]) -> dict:
+    return {
+        "workers": row["Workers"],
+        "overdue": row["Certificates overdue"],
+        "due90": row["Certificates due in 90 days"],
+        "ranks": {name: row[name] for name in rank_names if row.get(name)},
+        "no_rank": row["No rank"],
+    }
+
+
+@settings(max_examples=6)
+@given(seed=st.integers(0, 10**6), departments=st.integers(1, 3), workers=st.integers(0, 24))
+def test_every_page_shows_the_same_figures_for_every_unit(hr_client, seed, departments, workers):
+    with transaction.atomic():
+        mine = build_mine(seed, departments, workers)
+        dashboard = dashboard_get(on=ON)
+        by_unit = {s.unit.pk: s for s in dashboard.units}
+        ledger = ledger_summary(ON)
+        rank_names = [r.name for r in f.make_ladder()]
+        for dept in mine["departments"]:
+            shown = dashboard_figures(by_unit[dept.pk])
+            assert ledger_figures(ledger[dept.name], rank_names) == shown, dept.name
+            with translation.override("en"):
+                page = hr_client.get(reverse("certifications:unit-detail", args=[dept.code]))
+            assert page.status_code == 200
+            assert page.context["active_count"] == shown["workers"], dept.name
+        total = dashboard_figures(by_unit[mine["mine"].pk])
+        assert ledger_figures(ledger["Total"], rank_names) == total
+        pending = RankRecord.objects.filter(status=RankRecord.Status.PENDING).count()
+        assert by_unit[mine["mine"].pk].pending_awards == pending
+        # The forecast counts special-operation certificates (every certificate here is one).
+        assert recertification_forecast(on=ON).overdue_total == total["overdue"]
+        transaction.set_rollback(True)
+
+
+def test_a_worker_who_left_and_a_certificate_past_its_expiry_count_the_same_everywhere(hr_client):
+    """The two disagreements the issue found, by hand: the ledger counted leavers and took review over expiry."""
+    mine = f.MineFactory()
+    crew = f.UnitFactory(code="D0", kind=Unit.Kind.PRODUCTION_TEAM, parent=mine)
+    here = f.WorkerFactory(unit=crew, status=Worker.Status.ACTIVE)
+    f.WorkerFactory(unit=crew, status=Worker.Status.LEFT)
+    # Review in a year, but the certificate expired last week: it is overdue, not "due".
+    f.CertificateFactory(
+        worker=here, next_review_due=ON + dt.timedelta(days=365), valid_until=ON - dt.timedelta(days=7)
+    )
+    stats = {s.unit.pk: s for s in dashboard_get(on=ON).units}[crew.pk]
+    row = ledger_summary(ON)[crew.name]
+    assert (stats.workers, stats.overdue, stats.due[90]) == (1, 1, 0)
+    assert (row["Workers"], row["Certificates overdue"], row["Certificates due in 90 days"]) == (1, 1, 0)
+    assert recertification_forecast(on=ON).overdue_total == 1
+    assert hr_client.get(reverse("certifications:unit-detail", args=[crew.code])).context["active_count"] == 1
