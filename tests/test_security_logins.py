@@ -24,9 +24,7 @@ def victim(db):
 
 
 def login(client, username, password, ip="10.0.0.1", **headers):
-    return client.post(
-        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, headers=headers
-    )
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, headers=headers)
 
 
 def fail_until_locked(client, username="zhangsan", ip="10.0.0.1", **headers):
@@ -121,9 +119,7 @@ def test_an_officer_cannot_unlock(client, victim):
     staff.force_login(officer)
     assert staff.get(reverse("admin:axes_accessattempt_changelist")).status_code == 403
     attempt = AccessAttempt.objects.get(username="zhangsan")
-    staff.post(
-        reverse("admin:axes_accessattempt_changelist"), {"action": "unlock", "_selected_action": [attempt.pk]}
-    )
+    staff.post(reverse("admin:axes_accessattempt_changelist"), {"action": "unlock", "_selected_action": [attempt.pk]})
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
 
 
