@@ -132,3 +132,12 @@ def test_behind_the_proxy_the_forwarded_client_address_is_what_gets_locked(clien
     # Another client behind the same proxy is not locked out by the first one's failures.
     response = login(client, "zhangsan", PASSWORD, ip="192.168.0.1", **{"X-Forwarded-For": "10.8.8.8"})
     assert response.status_code == 302
+
+
+def test_hr_reads_the_access_attempt_list_in_chinese(client, victim, hr_user):
+    fail_until_locked(client)
+    hr = client.__class__()
+    hr.force_login(hr_user)
+    html = hr.get(reverse("admin:axes_accessattempt_changelist"), headers={"Accept-Language": "zh-hans"}).content
+    html = html.decode()
+    assert "登录尝试" in html and "已锁定" in html and "解锁所选登录" in html

@@ -140,7 +140,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Internationalisation: English source strings, Simplified Chinese by default.
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale_vendor/: Chinese for third-party admin screens that ship none (django-axes), apart from our catalogue.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
