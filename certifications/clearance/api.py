@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,7 +47,7 @@ def _failure_key(request) -> tuple[str, int]:
 
 def _too_many_failures(request) -> JsonResponse | None:
     key, seconds_left = _failure_key(request)
-    if cache.get(key, 0) < settings.API_TOKEN_FAILURE_LIMIT:
+    if caches[settings.API_TOKEN_FAILURE_CACHE].get(key, 0) < settings.API_TOKEN_FAILURE_LIMIT:
         return None
     minutes = math.ceil(seconds_left / 60)
     response = _error(
@@ -67,6 +67,7 @@ def _count_failure(request) -> None:
     # get-then-set rather than incr: the database cache's incr would reset the expiry. Two wrong tokens at the
     # same instant may be counted as one, which lets an attacker a guess or two more, not a flood.
     key, seconds_left = _failure_key(request)
+    cache = caches[settings.API_TOKEN_FAILURE_CACHE]
     cache.set(key, cache.get(key, 0) + 1, seconds_left)
 
 

@@ -224,6 +224,7 @@ CONTENT_SECURITY_POLICY = {
 # API tokens: an address that sends this many wrong tokens within the window gets 429 until the window ends.
 API_TOKEN_FAILURE_LIMIT = int(os.environ.get("API_TOKEN_FAILURE_LIMIT", "10"))
 API_TOKEN_FAILURE_WINDOW = int(os.environ.get("API_TOKEN_FAILURE_WINDOW_SECONDS", "600"))
+API_TOKEN_FAILURE_CACHE = "default"  # the cache alias that counts them
 
 # django-simple-history: change reasons are free text (the admin asks for one when a score changes).
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
