@@ -27,6 +27,15 @@ def _no_wrong_api_tokens_counted():
     caches[settings.API_TOKEN_FAILURE_CACHE].clear()
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware); the next test starts in English."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def on_postgres(settings):
     from django.db import connection
