@@ -18,6 +18,24 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(autouse=True)
+def _no_wrong_api_tokens_counted():
+    """Each test starts with no wrong API tokens counted against any address (the clearance API's rate limit)."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    caches[settings.API_TOKEN_FAILURE_CACHE].clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware); the next test starts in English."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def on_postgres(settings):
     from django.db import connection

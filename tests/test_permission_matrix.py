@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -83,6 +84,10 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "certifications.reminderlog": {"hr": "v"},
     # HR manages the clearance API's tokens (README: the clearance API); the token is shown once, on creation.
     "certifications.apitoken": {"hr": "vacd"},
+    # django-axes: HR reads login attempts and unlocks (deletes an attempt); the logs are read-only.
+    "axes.accessattempt": {"hr": "vd"},
+    "axes.accesslog": {"hr": "v"},
+    "axes.accessfailurelog": {"hr": "v"},
     "auth.user": {},
     "auth.group": {},
     "django_tasks_database.dbtaskresult": {},
@@ -91,6 +96,10 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
 ADMIN_NEVER = {
     "certifications.reminderlog": "ac",
     "django_tasks_database.dbtaskresult": "acd",
+    # django-axes writes its records itself: nobody adds one in the admin.
+    "axes.accessattempt": "a",
+    "axes.accesslog": "a",
+    "axes.accessfailurelog": "a",
     # Under legal retention and without soft delete: corrected with a reason, never deleted.
     "certifications.comprehensivereview": "d",
     "certifications.certificatereview": "d",
@@ -334,6 +343,22 @@ def _build_world() -> World:
             item_key="cert:1",
             bucket="30",
             due_on=dt.date(2026, 4, 1),
+        ),
+        "axes.accessattempt": AccessAttempt.objects.create(
+            username="guesser",
+            ip_address="10.0.0.9",
+            user_agent="curl",
+            http_accept="*/*",
+            path_info="/login/",
+            get_data="",
+            post_data="",
+            failures_since_start=2,
+        ),
+        "axes.accesslog": AccessLog.objects.create(
+            username="hr", ip_address="10.0.0.9", user_agent="curl", http_accept="*/*", path_info="/login/"
+        ),
+        "axes.accessfailurelog": AccessFailureLog.objects.create(
+            username="guesser", ip_address="10.0.0.9", user_agent="curl", http_accept="*/*", path_info="/login/"
         ),
         "auth.user": users["no role"],
         "auth.group": Group.objects.get(name=roles.TRAINEE),

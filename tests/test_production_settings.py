@@ -43,7 +43,8 @@ def production_settings(**env) -> dict:
         "'SECURE_HSTS_SECONDS': s.SECURE_HSTS_SECONDS, 'SECURE_SSL_REDIRECT': s.SECURE_SSL_REDIRECT,"
         "'ALLOWED_HOSTS': s.ALLOWED_HOSTS, 'CSRF_TRUSTED_ORIGINS': s.CSRF_TRUSTED_ORIGINS,"
         "'STATICFILES': s.STORAGES['staticfiles']['BACKEND'], 'MIDDLEWARE': s.MIDDLEWARE,"
-        "'LOG_STREAM': s.LOGGING['handlers']['console'].get('stream')}))"
+        "'LOG_STREAM': s.LOGGING['handlers']['console'].get('stream'), 'TRUSTED_PROXY_COUNT': s.TRUSTED_PROXY_COUNT,"
+        "'AUTHENTICATION_BACKENDS': s.AUTHENTICATION_BACKENDS, 'AXES_LOCKOUT_PARAMETERS': s.AXES_LOCKOUT_PARAMETERS}))"
     )
     completed = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=production_env(**env), capture_output=True, text=True, timeout=60
@@ -101,3 +102,13 @@ def test_gunicorn_is_pinned_in_requirements():
 def test_the_wsgi_module_defaults_to_production(module):
     text = (ROOT / (module.replace(".", "/") + ".py")).read_text()
     assert 'setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")' in text
+
+
+def test_production_locks_out_per_client_behind_its_proxy_and_sends_the_csp():
+    values = production_settings()
+    assert values["TRUSTED_PROXY_COUNT"] == 1  # the TLS proxy's X-Forwarded-For entry is the client
+    assert values["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
+    assert values["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
+    assert values["MIDDLEWARE"][-1] == "axes.middleware.AxesMiddleware"
+    assert "config.middleware.ContentSecurityPolicyMiddleware" in values["MIDDLEWARE"]
+    assert production_settings(TRUSTED_PROXY_COUNT="0")["TRUSTED_PROXY_COUNT"] == 0

@@ -20,6 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Granted by the sync migrations after 0004: the training department manages the clearance API's tokens (0005)
 # and imports package courses (0006, which also creates that permission).
 GRANTED_SINCE_0004 = [
+    [roles.HR, "axes", "view_accessattempt"],
+    [roles.HR, "axes", "delete_accessattempt"],
+    [roles.HR, "axes", "view_accesslog"],
+    [roles.HR, "axes", "view_accessfailurelog"],
     *([roles.HR, "certifications", f"{action}_apitoken"] for action in ("add", "change", "delete", "view")),
     [roles.HR, "training", "import_packagecourse"],
 ]

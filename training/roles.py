@@ -60,6 +60,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             for m in ("ruleset", "compliancerule", "apitoken")
         },
         "certifications.reminderlog": VIEW,
+        # django-axes: HR sees failed logins and unlocks a locked-out login (deleting its access attempt).
+        "axes.accessattempt": ("view", "delete"),
+        "axes.accesslog": VIEW,
+        "axes.accessfailurelog": VIEW,
     },
     # Officers run the catalogue, classes and attendance (sign-in sheets arrive as spreadsheets, hence import);
     # packages are HR's: officers read them.

@@ -4,18 +4,27 @@ The read-only clearance API for the dispatch system.
 A small Django view rather than Django REST framework: one GET endpoint does
 not justify a framework, and the token model lets HR see which system used
 which token and when. Send `Authorization: Token <token>` (or `Bearer`).
+
+An address that sends settings.API_TOKEN_FAILURE_LIMIT wrong tokens within one window of
+settings.API_TOKEN_FAILURE_WINDOW seconds gets 429, whatever token it sends, until that window ends.
 """
 
 import datetime as dt
+import math
+import time
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import caches
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from certifications.clearance import facts as compliance
+from core.client_ip import client_ip
 from core.dates import DateError, parse_date
 from training.access import visible_workers
 
@@ -27,6 +36,40 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
     if status == 401:
         response["WWW-Authenticate"] = 'Token realm="kuangjiang"'
     return response
+
+
+def _failure_key(request) -> tuple[str, int]:
+    """Return the cache key counting this address's wrong tokens in the current window, and seconds left in it."""
+    window = settings.API_TOKEN_FAILURE_WINDOW
+    now = time.time()
+    bucket = int(now // window)
+    return f"kuangjiang:api-token-failures:{client_ip(request)}:{bucket}", math.ceil((bucket + 1) * window - now)
+
+
+def _too_many_failures(request) -> JsonResponse | None:
+    key, seconds_left = _failure_key(request)
+    if caches[settings.API_TOKEN_FAILURE_CACHE].get(key, 0) < settings.API_TOKEN_FAILURE_LIMIT:
+        return None
+    minutes = math.ceil(seconds_left / 60)
+    response = _error(
+        429,
+        ngettext(
+            "Too many wrong API tokens from this address. Try again in %(minutes)d minute.",
+            "Too many wrong API tokens from this address. Try again in %(minutes)d minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
+    )
+    response["Retry-After"] = str(seconds_left)
+    return response
+
+
+def _count_failure(request) -> None:
+    # get-then-set rather than incr: the database cache's incr would reset the expiry. Two wrong tokens at the
+    # same instant may be counted as one, which lets an attacker a guess or two more, not a flood.
+    key, seconds_left = _failure_key(request)
+    cache = caches[settings.API_TOKEN_FAILURE_CACHE]
+    cache.set(key, cache.get(key, 0) + 1, seconds_left)
 
 
 def _raw_token(request) -> str:
@@ -65,8 +108,12 @@ def clearance_json(verdict, *, worker, trade, on: dt.date) -> dict:
 @require_GET
 def clearance(request):
     """GET /api/clearance/?employee_no=…&trade=…[&on=YYYY-MM-DD] → verdict, reasons and lapse date."""
+    refused = _too_many_failures(request)
+    if refused is not None:
+        return refused
     token = compliance.api_token_authenticate(_raw_token(request))
     if token is None:
+        _count_failure(request)
         return _error(401, _("Send a valid API token: Authorization: Token <token>."))
     user = token.user
     if not compliance.may_use_api(user):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
@@ -878,14 +879,20 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    """Return the active token for this raw value, with its user, or None."""
+    """
+    Return the active token for this raw value, with its user, or None.
+
+    The token is found by its prefix (not secret: the admin lists it), then its hash is compared with
+    hmac.compare_digest, so how long a wrong token takes to refuse says nothing about how close it came.
+    """
     if not raw:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=token_hash(raw), active=True, user__is_active=True)
-        .first()
-    )
+    digest = token_hash(raw)
+    candidates = ApiToken.objects.select_related("user").filter(prefix=raw[:8], active=True, user__is_active=True)
+    token = None
+    for candidate in candidates:
+        if hmac.compare_digest(candidate.key_hash.encode(), digest.encode()):
+            token = candidate
     if token is None:
         return None
     now = timezone.now()

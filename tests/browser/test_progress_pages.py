@@ -81,3 +81,29 @@ def test_switching_to_chinese_shows_chinese(mine, live_server, page):
     assert page.get_by_role("heading", level=1).inner_text() == "登录"
     assert page.get_by_role("button", name="中文").get_attribute("aria-pressed") == "true"
     shot(page, "login-zh-hans")
+
+
+def test_the_print_button_prints_the_worker_file_under_the_content_security_policy(mine, live_server, page):
+    page.add_init_script("window.print = function () { window.__printed = (window.__printed || 0) + 1; };")
+    log_in(page, live_server, "trainee")
+    page.wait_for_url(f"{live_server.url}/me/")
+    page.get_by_role("button", name="Print worker file").click()
+    assert page.evaluate("window.__printed") == 1
+
+
+def test_an_inline_script_would_be_refused(mine, live_server, page):
+    """The policy is really enforced by the browser: a script injected inline does not run."""
+    log_in(page, live_server, "trainee")
+    page.wait_for_url(f"{live_server.url}/me/")
+    ran = page.evaluate(
+        """() => new Promise(resolve => {
+            document.addEventListener("securitypolicyviolation", () => resolve("refused"), {once: true});
+            const script = document.createElement("script");
+            script.textContent = "window.__inline = 1";
+            document.body.appendChild(script);
+            setTimeout(() => resolve(window.__inline ? "ran" : "refused"), 1000);
+        })"""
+    )
+    assert ran == "refused"
+    assert any("script-src" in text for text in page.csp_refused)
+    page.csp_refused.clear()  # the one refusal this test caused on purpose
