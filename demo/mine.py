@@ -20,6 +20,7 @@ from django.db.models import F
 from simple_history.utils import bulk_create_with_history
 
 from certifications import models as cert
+from core.dates import add_years, last_day_after
 from core.text import pinyin_key
 from core.writes import door_of
 from training import models as tr
@@ -415,13 +416,6 @@ def _every_row(model):
     if any(f.name == "deleted_at" for f in model._meta.fields):
         rows = rows.order_by(F("deleted_at").asc(nulls_last=True))
     return rows
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def days(n: int) -> dt.timedelta:
@@ -912,8 +906,9 @@ class _MineBuilder:
                 issued = self.today - days(rng.randint(120, 2100))
             issued = max(issued, p["hire_date"] + days(30))
             number = f"T610802{p['employee_no']}{SO_INDEX[operation]:02d}{rng.randint(1000, 9999)}"
-            valid_until = add_years(issued, 6) - days(1)
-            review_due = add_years(issued, 3)
+            # The last day of each period, as the clearance rules count it (docs/clearance.md).
+            valid_until = last_day_after(issued, years=6)
+            review_due = last_day_after(issued, years=3)
             next_due = review_due
             if review_due <= self.today:
                 outcome_roll = rng.random()
@@ -974,7 +969,7 @@ class _MineBuilder:
                         "issuing_body": "陕西省煤矿安全培训中心",
                         "first_issued_on": issued,
                         "issued_on": issued,
-                        "valid_until": add_years(issued, 3) - days(1),
+                        "valid_until": last_day_after(issued, years=3),
                         "next_review_due": None,
                         "status": cert.Certificate.Status.ACTIVE,
                     }
