@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from certifications.clearance import facts as compliance
+from certifications.clearance.forecast import Forecast
 from certifications.clearance.rules import Clearance
 from core.dates import parse_date
 from core.spreadsheets import SpreadsheetError, cell_text, find_table
 from core.workbooks import Workbook
 from training.models import Worker
+from training.selectors import trade_names_get
 
 ALIASES = {
     "employee_no": (
@@ -129,13 +131,13 @@ def roster_check(data: bytes, *, workers=None, default_on: dt.date | None = None
     wanted = {r.employee_no for r in rows if r.employee_no}
     queryset = (workers if workers is not None else Worker.objects.all()).filter(employee_no__in=wanted)
     by_no = {w.employee_no: w for w in queryset.select_related("unit")}
-    lookup = compliance.trade_lookup()
+    trades = trade_names_get()
     pairs_by_date: dict[dt.date, set[tuple[int, int]]] = defaultdict(set)
     for row in rows:
         if row.message:
             continue
         row.worker = by_no.get(row.employee_no)
-        trade = compliance.resolve_trade(row.trade_text, lookup)
+        trade = trades.get(row.trade_text)
         if row.worker is None:
             row.verdict, row.message = (
                 Verdict.UNKNOWN_WORKER,
@@ -190,7 +192,7 @@ def roster_xlsx(rows: list[RosterRow]) -> bytes:
     return book.to_bytes()
 
 
-def forecast_xlsx(forecast: compliance.Forecast) -> bytes:
+def forecast_xlsx(forecast: Forecast) -> bytes:
     """Return the recertification forecast as an xlsx file (reviews and expiries per month)."""
     book = Workbook()
     sheet = book.create_sheet(_("Recertification forecast"))
