@@ -402,6 +402,20 @@ def _fill_merged(
 _HEADER_NOISE = re.compile(r"[\s:：*（）()\[\]【】/\\._\-—]")
 
 
+# What a mine's sheets call the employee number (工号); every reader that looks for the column accepts all of them.
+EMPLOYEE_NUMBER_HEADERS = (
+    "工号",
+    "员工编号",
+    "职工编号",
+    "人员编号",
+    "员工号",
+    "职工号",
+    "employee number",
+    "employee no",
+    "emp no",
+)
+
+
 def header_key(value) -> str:
     """Return a header cell reduced for matching: folded, lower-case, without spaces or punctuation."""
     return _HEADER_NOISE.sub("", normalise_text(value).lower())

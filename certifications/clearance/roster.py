@@ -18,23 +18,13 @@ from certifications.clearance import facts as compliance
 from certifications.clearance.forecast import Forecast
 from certifications.clearance.rules import Clearance
 from core.dates import parse_date
-from core.spreadsheets import SpreadsheetError, cell_text, find_table
+from core.spreadsheets import EMPLOYEE_NUMBER_HEADERS, SpreadsheetError, cell_text, find_table
 from core.workbooks import Workbook
 from training.models import Worker
 from training.selectors import trade_names_get
 
 ALIASES = {
-    "employee_no": (
-        "工号",
-        "员工编号",
-        "职工编号",
-        "人员编号",
-        "员工号",
-        "employee number",
-        "employee no",
-        "employee_no",
-        "emp no",
-    ),
+    "employee_no": EMPLOYEE_NUMBER_HEADERS,
     "trade": ("工种", "岗位工种", "作业工种", "trade", "job"),
     "date": ("日期", "作业日期", "班次日期", "上岗日期", "出勤日期", "date", "shift date", "on"),
     "name": ("姓名", "name"),

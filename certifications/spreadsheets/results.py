@@ -26,6 +26,7 @@ from certifications.ranks.services import results_create_many
 from core.dates import parse_date
 from core.spreadsheets import (
     ABSENT,
+    EMPLOYEE_NUMBER_HEADERS,
     SpreadsheetError,
     cell_text,
     find_table,
@@ -40,7 +41,7 @@ COLUMNS: list[tuple[str, object, tuple[str, ...]]] = [
     (
         "employee_no",
         gettext_lazy("Employee number"),
-        ("工号", "员工编号", "职工编号", "人员编号", "员工号", "职工号", "employee number", "employee no", "emp no"),
+        EMPLOYEE_NUMBER_HEADERS,
     ),
     ("name", gettext_lazy("Name"), ("姓名", "name")),
     (
