@@ -44,7 +44,7 @@ def worker(**kw):
         "employee_no": "E1",
         "category": "special_operation",
         "hire_date": D(2015, 3, 1),
-        "trades": (c.HeldTrade(1, D(2015, 3, 1)), c.HeldTrade(2, D(2015, 3, 1))),
+        "trades": (c.WorkerTradeFact(1, D(2015, 3, 1)), c.WorkerTradeFact(2, D(2015, 3, 1))),
         "certificates": (cert(),),
         "attendances": tuple(annual(y) for y in range(2015, 2031)),
     }
@@ -275,7 +275,7 @@ def test_the_most_specific_rule_wins_and_an_earlier_date_falls_back_to_the_earli
 
 
 def test_a_new_hire_needs_the_initial_training_hours_before_starting():
-    w = worker(hire_date=D(2025, 9, 1), trades=(c.HeldTrade(2, D(2025, 9, 1)),), attendances=())
+    w = worker(hire_date=D(2025, 9, 1), trades=(c.WorkerTradeFact(2, D(2025, 9, 1)),), attendances=())
     verdict = c.evaluate(w, SURFACE, D(2025, 10, 1), RULES)
     assert codes(verdict) == ["initial_hours"]
     pre_job = (
@@ -286,7 +286,7 @@ def test_a_new_hire_needs_the_initial_training_hours_before_starting():
 
 
 def test_initial_training_records_are_demanded_only_in_the_first_year_after_hiring():
-    w = worker(hire_date=D(2024, 9, 1), trades=(c.HeldTrade(2, D(2024, 9, 1)),), attendances=(annual(2025),))
+    w = worker(hire_date=D(2024, 9, 1), trades=(c.WorkerTradeFact(2, D(2024, 9, 1)),), attendances=(annual(2025),))
     assert codes(c.evaluate(w, SURFACE, D(2025, 8, 31), RULES)) == ["initial_hours"]
     assert c.evaluate(w, SURFACE, D(2025, 9, 1), RULES).cleared
 
@@ -300,21 +300,21 @@ def test_workers_hired_before_the_first_rule_took_effect_are_not_asked_for_initi
 
 
 def test_a_worker_who_does_not_hold_the_trade_is_not_cleared_for_it():
-    w = worker(trades=(c.HeldTrade(2, D(2015, 3, 1)),))
+    w = worker(trades=(c.WorkerTradeFact(2, D(2015, 3, 1)),))
     assert codes(c.evaluate(w, TRADE, D(2026, 1, 10), RULES)) == ["trade_not_held"]
-    ended = worker(trades=(c.HeldTrade(1, D(2015, 3, 1), D(2025, 12, 31)),))
+    ended = worker(trades=(c.WorkerTradeFact(1, D(2015, 3, 1), D(2025, 12, 31)),))
     assert codes(c.evaluate(ended, TRADE, D(2026, 1, 10), RULES)) == ["trade_not_held"]
 
 
 def test_a_worker_who_changed_trade_needs_transfer_training():
-    w = worker(trades=(c.HeldTrade(2, D(2015, 3, 1), D(2024, 12, 31)), c.HeldTrade(1, D(2025, 1, 1))))
+    w = worker(trades=(c.WorkerTradeFact(2, D(2015, 3, 1), D(2024, 12, 31)), c.WorkerTradeFact(1, D(2025, 1, 1))))
     assert codes(c.evaluate(w, TRADE, D(2025, 6, 10), RULES)) == ["transfer_training_missing"]
     transfer = c.AttendanceFact(c.TRANSFER, D(2024, 12, 1), D(2024, 12, 20), Decimal("24"))
     assert c.evaluate(replace(w, attendances=w.attendances + (transfer,)), TRADE, D(2025, 6, 10), RULES).cleared
 
 
 def test_after_a_year_in_the_new_trade_transfer_training_records_are_no_longer_demanded():
-    w = worker(trades=(c.HeldTrade(2, D(2015, 3, 1), D(2024, 12, 31)), c.HeldTrade(1, D(2025, 1, 1))))
+    w = worker(trades=(c.WorkerTradeFact(2, D(2015, 3, 1), D(2024, 12, 31)), c.WorkerTradeFact(1, D(2025, 1, 1))))
     assert c.evaluate(w, TRADE, D(2025, 12, 31), RULES).reasons
     assert c.evaluate(w, TRADE, D(2026, 1, 1), RULES).cleared
 
@@ -357,7 +357,7 @@ def new_underground(**kw):
     return worker(
         hire_date=D(2025, 12, 1),
         underground_start=D(2026, 1, 5),
-        trades=(c.HeldTrade(2, D(2026, 1, 5)),),
+        trades=(c.WorkerTradeFact(2, D(2026, 1, 5)),),
         attendances=pre_job,
         **kw,
     )

@@ -154,11 +154,11 @@ def load_facts(workers: QuerySet, *, on: dt.date) -> Facts:
             )
         )
 
-    held: dict[int, list[rules.HeldTrade]] = defaultdict(list)
+    held: dict[int, list[rules.WorkerTradeFact]] = defaultdict(list)
     for worker_id, trade_id, started_on, ended_on in WorkerTrade.objects.filter(
         worker__in=ids, started_on__lte=on
     ).values_list("worker_id", "trade_id", "started_on", "ended_on"):
-        held[worker_id].append(rules.HeldTrade(trade_id, started_on, ended_on))
+        held[worker_id].append(rules.WorkerTradeFact(trade_id, started_on, ended_on))
 
     # Annual hours matter for this calendar year and the last; the other kinds for good.
     attendances: dict[int, list[rules.AttendanceFact]] = defaultdict(list)

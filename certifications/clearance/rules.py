@@ -180,8 +180,8 @@ class AwayFact:
 
 
 @dataclass(frozen=True)
-class HeldTrade:
-    """A WorkerTrade row."""
+class WorkerTradeFact:
+    """A WorkerTrade row: a trade the worker holds or held, from started_on to ended_on (both included)."""
 
     trade_id: int
     started_on: dt.date
@@ -206,7 +206,7 @@ class WorkerFacts:
     appointed_on: dt.date | None = None
     # Worker.status, only when judging today: a past date cannot know a status that has no history.
     status: str | None = None
-    trades: tuple[HeldTrade, ...] = ()
+    trades: tuple[WorkerTradeFact, ...] = ()
     certificates: tuple[CertificateFact, ...] = ()
     attendances: tuple[AttendanceFact, ...] = ()
     practical_passes: tuple[PracticalPassFact, ...] = ()
