@@ -219,7 +219,7 @@ def _guarded(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
                 % {"limit": csv.field_size_limit()}
             ) from None
         raise _damaged() from None
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 — a parser failing halfway through means the same: the file is damaged
         raise _damaged() from None
 
 

@@ -256,7 +256,10 @@ def clearance_for_workers(
     workers: QuerySet | None = None,
     on: dt.date | None = None,
 ) -> dict[tuple[int, int], rules.Clearance]:
-    """Return the clearance of every (worker, current trade) pair of the selected workers, in a fixed number of queries."""  # noqa: E501
+    """
+    Return the clearance of every (worker, current trade) pair of the selected
+    workers, in a fixed number of queries.
+    """
     on = on or timezone.localdate()
     facts = load_facts(_workers(worker_ids=worker_ids, unit_ids=unit_ids, workers=workers), on=on)
     return {
@@ -464,7 +467,10 @@ def certificate_states(*, on: dt.date | None = None) -> dict[int, rules.Certific
 
 
 def certificate_ids_due(bucket: str, *, on: dt.date | None = None) -> set[int]:
-    """Return ids of certificates whose next review or expiry is overdue, or due within 30/60/90 days; "invalid" for invalid ones."""  # noqa: E501
+    """
+    Return ids of certificates whose next review or expiry is overdue, or due
+    within 30/60/90 days; "invalid" for invalid ones.
+    """
     on = on or timezone.localdate()
     found = set()
     for pk, state in certificate_states(on=on).items():
@@ -483,7 +489,10 @@ def certificate_ids_due(bucket: str, *, on: dt.date | None = None) -> set[int]:
 
 
 def worker_ids_by_clearance(value: str, *, on: dt.date | None = None) -> set[int]:
-    """Return ids of active workers that are "not_cleared", "cleared", have something "overdue" or due within 30/60/90 days."""  # noqa: E501
+    """
+    Return ids of active workers that are "not_cleared", "cleared", have
+    something "overdue" or due within 30/60/90 days.
+    """
     on = on or timezone.localdate()
     summaries = workers_clearance_get(workers=Worker.objects.exclude(status=Worker.Status.LEFT), on=on)
     if value == "not_cleared":

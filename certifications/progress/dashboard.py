@@ -110,7 +110,7 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
         active.order_by().values("unit_id", "category").annotate(n=Count("pk")).values_list("unit_id", "category", "n")
     )
     required = {c: annual_hours_required(compliance_rules, category=c, on=on) for _u, c, _n in by_unit_category}
-    for unit_id, category, n in by_unit_category:  # noqa: B007
+    for unit_id, _category, n in by_unit_category:
         for uid in chain(unit_id):
             stats[uid].workers += n
 
