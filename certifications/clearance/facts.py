@@ -421,36 +421,46 @@ def unit_compliance_get(
 # ── admin filters ─────────────────────────────────────────────────────────
 
 
-def certificate_states(*, on: dt.date | None = None) -> dict[int, rules.CertificateState]:
-    """Return the effective state of every active special-operation certificate (reviews replayed), in fixed queries."""
-    on = on or timezone.localdate()
-    certs = list(
-        Certificate.objects.filter(
-            kind=Certificate.Kind.SPECIAL_OPERATION, status=Certificate.Status.ACTIVE, issued_on__lte=on
-        ).values_list(
+def special_operation_certificates(
+    *, on: dt.date, workers: QuerySet | None = None, extra: tuple[str, ...] = ()
+) -> list[tuple[rules.CertificateFact, tuple]]:
+    """
+    Return each active special-operation certificate issued by `on` (of these
+    workers, or all) as a CertificateFact with its reviews held by `on`, beside
+    the `extra` values asked for. Two queries.
+    """
+    certs = Certificate.objects.filter(
+        kind=Certificate.Kind.SPECIAL_OPERATION, status=Certificate.Status.ACTIVE, issued_on__lte=on
+    )
+    held_reviews = CertificateReview.objects.filter(
+        certificate__kind=Certificate.Kind.SPECIAL_OPERATION, reviewed_on__lte=on
+    )
+    if workers is not None:
+        certs = certs.filter(worker__in=workers.values("pk"))
+        held_reviews = held_reviews.filter(certificate__worker__in=workers.values("pk"))
+    rows = list(
+        certs.values_list(
             "id",
-            "worker__category",
-            "trade_id",
-            "special_operation_id",
             "number",
             "issued_on",
+            "special_operation_id",
             "first_issued_on",
             "valid_until",
             "next_review_due",
             "extended_review_approved",
+            *extra,
         )
     )
     reviews: dict[int, list[rules.ReviewFact]] = defaultdict(list)
-    for pk, cert_id, reviewed_on, outcome, hours in CertificateReview.objects.filter(
-        certificate__kind=Certificate.Kind.SPECIAL_OPERATION, reviewed_on__lte=on
-    ).values_list("id", "certificate_id", "reviewed_on", "outcome", "training_hours"):
+    for pk, cert_id, reviewed_on, outcome, hours in held_reviews.values_list(
+        "id", "certificate_id", "reviewed_on", "outcome", "training_hours"
+    ):
         reviews[cert_id].append(rules.ReviewFact(pk, reviewed_on, outcome == CertificateReview.Outcome.PASSED, hours))
-    all_rules = compliance_rules()
-    out = {}
-    for pk, category, trade_id, op_id, number, issued, first, valid_until, review_due, extended in certs:
+    out = []
+    for pk, number, issued, op_id, first, valid_until, review_due, extended, *values in rows:
         fact = rules.CertificateFact(
             pk,
-            "special_operation",
+            Certificate.Kind.SPECIAL_OPERATION.value,
             number,
             issued,
             op_id,
@@ -461,8 +471,18 @@ def certificate_states(*, on: dt.date | None = None) -> dict[int, rules.Certific
             False,
             tuple(reviews[pk]),
         )
+        out.append((fact, tuple(values)))
+    return out
+
+
+def certificate_states(*, on: dt.date | None = None) -> dict[int, rules.CertificateState]:
+    """Return the effective state of every active special-operation certificate (reviews replayed), in fixed queries."""
+    on = on or timezone.localdate()
+    all_rules = compliance_rules()
+    out = {}
+    for fact, (category, trade_id) in special_operation_certificates(on=on, extra=("worker__category", "trade_id")):
         rule = rules.rule_in_force(all_rules, category=category, trade_id=trade_id, on=on)
-        out[pk] = rules.certificate_state(fact, rule, on, check_review_training=False)
+        out[fact.id] = rules.certificate_state(fact, rule, on, check_review_training=False)
     return out
 
 

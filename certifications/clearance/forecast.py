@@ -15,8 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from certifications.clearance import rules
-from certifications.clearance.facts import compliance_rules
-from certifications.models import Certificate, CertificateReview
+from certifications.clearance.facts import compliance_rules, special_operation_certificates
 from core.dates import add_months
 from training.models import SpecialOperation, Trade, Worker, WorkerTrade
 
@@ -79,34 +78,9 @@ def recertification_forecast(
     workers = Worker.objects.exclude(status=Worker.Status.LEFT)
     if unit_ids is not None:
         workers = workers.filter(unit_id__in=list(unit_ids))
-    certs = list(
-        Certificate.objects.filter(
-            worker__in=workers.values("pk"),
-            kind=Certificate.Kind.SPECIAL_OPERATION,
-            status=Certificate.Status.ACTIVE,
-            issued_on__lte=on,
-        ).values_list(
-            "id",
-            "worker_id",
-            "worker__unit_id",
-            "worker__unit__name",
-            "trade_id",
-            "special_operation_id",
-            "number",
-            "issued_on",
-            "first_issued_on",
-            "valid_until",
-            "next_review_due",
-            "extended_review_approved",
-        )
+    certs = special_operation_certificates(
+        on=on, workers=workers, extra=("worker_id", "worker__unit_id", "worker__unit__name", "trade_id")
     )
-    reviews: dict[int, list[rules.ReviewFact]] = defaultdict(list)
-    for pk, cert_id, reviewed_on, outcome, hours in CertificateReview.objects.filter(
-        certificate__worker__in=workers.values("pk"),
-        certificate__kind=Certificate.Kind.SPECIAL_OPERATION,
-        reviewed_on__lte=on,
-    ).values_list("id", "certificate_id", "reviewed_on", "outcome", "training_hours"):
-        reviews[cert_id].append(rules.ReviewFact(pk, reviewed_on, outcome == CertificateReview.Outcome.PASSED, hours))
     trades = dict(Trade.objects.values_list("id", "name"))
     op_names = dict(SpecialOperation.objects.values_list("id", "name"))
     trade_ops: dict[int, set[int]] = defaultdict(set)
@@ -121,37 +95,12 @@ def recertification_forecast(
     all_rules = compliance_rules()
 
     rows: dict[tuple[int, str], ForecastRow] = {}
-    for (
-        pk,
-        worker_id,
-        unit_id,
-        unit_name,
-        trade_id,
-        op_id,
-        number,
-        issued,
-        first,
-        valid_until,
-        review_due,
-        extended,
-    ) in certs:
+    for fact, (worker_id, unit_id, unit_name, trade_id) in certs:
+        op_id = fact.special_operation_id
         if trade_id is None:
             matching = sorted(t for t in worker_trades[worker_id] if op_id in trade_ops[t[1]])
             trade_id = matching[0][1] if matching else None
         trade_name = trades.get(trade_id) or op_names.get(op_id, "")
-        fact = rules.CertificateFact(
-            pk,
-            "special_operation",
-            number,
-            issued,
-            op_id,
-            first,
-            valid_until,
-            review_due,
-            extended,
-            False,
-            tuple(reviews[pk]),
-        )
         rule = rules.rule_in_force(all_rules, category=categories.get(worker_id, ""), trade_id=trade_id, on=on)
         # The forecast counts dates only; review training is judged by clearance.
         state = rules.certificate_state(fact, rule, on, check_review_training=False)
