@@ -155,6 +155,36 @@ def test_the_noqa_finder_sees_each_kind():
     assert [line for line, _comment in unexplained_noqa(source)] == [1, 2, 3, 5, 7]
 
 
+def classes_by_name(files: dict[str, str]) -> dict[str, list[str]]:
+    """
+    Return each class name defined at the top of more than one module, with its modules. A management
+    command's Command (Django's required name) and a class that extends its namesake
+    (`class WorkerAdmin(training_admin.WorkerAdmin)`) keep one meaning and are not counted.
+    """
+    found: dict[str, list[str]] = {}
+    for module, source in files.items():
+        for node in ast.parse(source).body:
+            if not isinstance(node, ast.ClassDef) or node.name == "Command":
+                continue
+            if any(isinstance(base, ast.Attribute) and base.attr == node.name for base in node.bases):
+                continue
+            found.setdefault(node.name, []).append(module)
+    return {name: modules for name, modules in found.items() if len(modules) > 1}
+
+
+def test_each_class_name_has_one_meaning():
+    files = {str(path.relative_to(ROOT)): path.read_text(encoding="utf-8") for path in our_source_files()}
+    assert classes_by_name(files) == {}
+
+
+def test_the_class_name_finder_tells_a_namesake_from_an_extension():
+    files = {
+        "a.py": "class HeldTrade:\n    pass\nclass WorkerAdmin:\n    pass\nclass Command:\n    pass\n",
+        "b.py": "class HeldTrade:\n    pass\nclass WorkerAdmin(a.WorkerAdmin):\n    pass\nclass Command:\n    pass\n",
+    }
+    assert classes_by_name(files) == {"HeldTrade": ["a.py", "b.py"]}
+
+
 def is_ours(name: str) -> bool:
     return name.split(".")[0] in OURS
 
