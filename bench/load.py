@@ -73,7 +73,7 @@ def manage(env: dict, *args: str) -> str:
 SETUP = r"""
 import random
 from django.contrib.auth.models import Group, User
-from certifications.clearance.facts import api_token_create
+from certifications.clearance.tokens import api_token_create
 from certifications.models import ApiToken
 from training.models import Unit, Worker, WorkerTrade
 

@@ -41,7 +41,7 @@ def setup():
     from django.test import Client
     from django.urls import reverse
 
-    from certifications.clearance.facts import api_token_create
+    from certifications.clearance.tokens import api_token_create
     from certifications.models import ApiToken
     from training.models import Unit, Worker, WorkerTrade
 

@@ -1,5 +1,7 @@
 """System checks for settings that would otherwise fall back silently to a default."""
 
+import difflib
+
 from django.conf import settings
 from django.core import checks
 
@@ -14,6 +16,8 @@ LIMITS = {
     "RETENTION_YEARS": 3,
     "RETENTION_YEARS_SPECIAL_OPERATION": 6,
 }
+# Every key the code reads; a misspelt one would be ignored and its default used without a word.
+KNOWN_KEYS = ("RANK_AWARD_MODE", *LIMITS)
 
 
 @checks.register(checks.Tags.compatibility)
@@ -29,6 +33,15 @@ def check_kuangjiang_settings(app_configs=None, **kwargs) -> list[checks.CheckMe
             )
         ]
     errors = []
+    for key in sorted(set(config) - set(KNOWN_KEYS), key=str):
+        close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+        errors.append(
+            checks.Error(
+                f"KUANGJIANG[{key!r}] is not a setting Kuangjiang reads; the code would use its default instead.",
+                hint=f"Did you mean {close[0]}?" if close else f"The settings are: {', '.join(KNOWN_KEYS)}.",
+                id="kuangjiang.E004",
+            )
+        )
     mode = config.get("RANK_AWARD_MODE", "confirm")
     if mode not in AWARD_MODES:
         errors.append(

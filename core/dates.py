@@ -9,16 +9,28 @@ importer and API reads a date with parse_date, so a date outside the range is
 refused the same way everywhere, with a message naming the range, instead of
 ending as `year 0 is out of range` in some computation far from the input.
 
-(Being filled in: the add_years variants — clipped to the month's end vs
-rolling 29 February + 1 year to 1 March.)
+Date arithmetic is here too, in one copy. A day the target month lacks
+(31 January + 1 month, 29 February + 1 year) is met two ways, and each caller
+says which it means:
+
+- "clip" (the default): the same calendar day N months or years later, clipped
+  to the month's last day — time at rank (docs/ranks.md: 1 year after
+  2020-02-29 is 2021-02-28), legal retention, the demo's career steps.
+- "roll": the first day after a period that starts on the given day — the
+  certificate's validity and review, the months in a post (docs/clearance.md:
+  a 3-year period from 2024-02-29 runs to 2027-02-28, so the day after is
+  2027-03-01). last_day_after gives the period's last day.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Literal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -32,6 +44,12 @@ LAST_DATE = dt.date(SUPPORTED_YEARS[1], 12, 31)
 
 # Excel's serial dates for 1982..2064: a number in this range in a date column is a date.
 EXCEL_SERIAL_RANGE = (30000, 60000)
+
+ONE_DAY = dt.timedelta(days=1)
+
+# What a day missing in the target month becomes; see the module docstring.
+ShortMonth = Literal["clip", "roll"]
+SHORT_MONTH_RULES = ("clip", "roll")
 
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -154,3 +172,43 @@ def command_date(value) -> dt.date | None:
         return parse_date(value)
     except DateError as exc:
         raise CommandError(exc.message) from None
+
+
+# ── date arithmetic ──────────────────────────────────────────────────────
+
+
+@lru_cache(maxsize=65536)  # the rank engine asks the same few thousand questions for 100,000 workers
+def add_months(day: dt.date, months: int, *, short_month: ShortMonth = "clip") -> dt.date:
+    """
+    Return the same day of the month `months` later (earlier when negative). A
+    day the target month lacks is clipped to its last day, or with
+    short_month="roll" becomes the 1st of the month after.
+    """
+    if short_month not in SHORT_MONTH_RULES:
+        raise ValueError(f"short_month must be one of {SHORT_MONTH_RULES}, not {short_month!r}")
+    year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month = month_index + 1
+    last = calendar.monthrange(year, month)[1]
+    if day.day <= last:
+        return dt.date(year, month, day.day)
+    if short_month == "roll":
+        return dt.date(year, month, last) + ONE_DAY
+    return dt.date(year, month, last)
+
+
+@lru_cache(maxsize=65536)
+def add_years(day: dt.date, years: int | Decimal, *, short_month: ShortMonth = "clip") -> dt.date:
+    """
+    Return the same day `years` later (earlier when negative); fractional years
+    are counted in whole months, rounded half up (1.5 years is 18 months).
+    """
+    if isinstance(years, int):
+        months = 12 * years
+    else:
+        months = int((Decimal(years) * 12).to_integral_value(rounding=ROUND_HALF_UP))
+    return add_months(day, months, short_month=short_month)
+
+
+def last_day_after(start: dt.date, *, years: int = 0, months: int = 0) -> dt.date:
+    """Return the last day of a period of `years` and `months` whose first day is `start`."""
+    return add_months(start, 12 * years + months, short_month="roll") - ONE_DAY

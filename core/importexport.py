@@ -292,7 +292,7 @@ class KuangjiangResource(resources.ModelResource):
                 else:
                     self._meta.model.objects.bulk_update(self.update_instances, names)
             self._door_written(self.update_instances)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 — reported as the import's error, and rolled back
             self.handle_import_error(result, exc, raise_errors)
         finally:
             self.update_instances.clear()

@@ -170,14 +170,14 @@ def decode_text(data: bytes) -> str:
 
 
 @dataclass
-class Sheet:
+class SheetRows:
     """The rows of one worksheet: (row number as the user sees it, values)."""
 
     title: str
     rows: Iterator[tuple[int, list]]
 
 
-def iter_sheets(data: bytes) -> Iterator[Sheet]:
+def iter_sheets(data: bytes) -> Iterator[SheetRows]:
     """Yield each worksheet of the file with merged cells filled from their top-left cell."""
     kind = detect_kind(data)
     clean = False  # not known to be free of control characters: check every cell
@@ -190,10 +190,10 @@ def iter_sheets(data: bytes) -> Iterator[Sheet]:
             text = decode_text(data)
             # One search of the whole text is cheap; only a CSV that has a control character is read cell by cell.
             clean = CONTROL_CHARACTERS.search(text) is None
-            sheets = iter([Sheet("csv", _csv_rows(text))])
+            sheets = iter([SheetRows("csv", _csv_rows(text))])
         for sheet in sheets:
             rows = _capped(sheet.rows, sheet.title)
-            yield Sheet(sheet.title, _guarded(rows if clean else _without_control_characters(rows)))
+            yield SheetRows(sheet.title, _guarded(rows if clean else _without_control_characters(rows)))
     except SpreadsheetError:
         raise
     except Exception:  # noqa: BLE001 — any parser failure means the same thing to the user
@@ -219,7 +219,7 @@ def _guarded(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
                 % {"limit": csv.field_size_limit()}
             ) from None
         raise _damaged() from None
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 — a parser failing halfway through means the same: the file is damaged
         raise _damaged() from None
 
 
@@ -283,7 +283,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
 
 
-def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
+def _xlsx_sheets(data: bytes) -> Iterator[SheetRows]:
     from openpyxl import load_workbook
     from openpyxl.utils.cell import range_boundaries
 
@@ -306,7 +306,7 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
             if start != -1:
                 merges = [range_boundaries(ref.decode()) for ref in _MERGE_RE.findall(xml, start)]
             del xml
-            yield Sheet(worksheet.title, _fill_merged(_xlsx_rows(workbook, worksheet), merges))
+            yield SheetRows(worksheet.title, _fill_merged(_xlsx_rows(workbook, worksheet), merges))
     finally:
         workbook.close()
 
@@ -342,7 +342,7 @@ def _numbered(rows: Iterable) -> Iterator[tuple[int, list]]:
         yield number, list(row)
 
 
-def _xls_sheets(data: bytes) -> Iterator[Sheet]:
+def _xls_sheets(data: bytes) -> Iterator[SheetRows]:
     import xlrd
 
     book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
@@ -350,7 +350,7 @@ def _xls_sheets(data: bytes) -> Iterator[Sheet]:
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
             merges = [(c0 + 1, r0 + 1, c1, r1) for r0, r1, c0, c1 in sheet.merged_cells]
-            yield Sheet(sheet.name, _fill_merged(_xls_rows(book, sheet), merges))
+            yield SheetRows(sheet.name, _fill_merged(_xls_rows(book, sheet), merges))
     finally:
         book.release_resources()
 
@@ -400,6 +400,20 @@ def _fill_merged(
 # --- header row ----------------------------------------------------------------------------------------
 
 _HEADER_NOISE = re.compile(r"[\s:：*（）()\[\]【】/\\._\-—]")
+
+
+# What a mine's sheets call the employee number (工号); every reader that looks for the column accepts all of them.
+EMPLOYEE_NUMBER_HEADERS = (
+    "工号",
+    "员工编号",
+    "职工编号",
+    "人员编号",
+    "员工号",
+    "职工号",
+    "employee number",
+    "employee no",
+    "emp no",
+)
 
 
 def header_key(value) -> str:

@@ -20,6 +20,7 @@ from django.db.models import F
 from simple_history.utils import bulk_create_with_history
 
 from certifications import models as cert
+from core.dates import add_years, last_day_after
 from core.text import pinyin_key
 from core.writes import door_of
 from training import models as tr
@@ -167,7 +168,7 @@ RANKS = [
 ]
 LADDER = ["L5", "L4", "L3", "L2", "L1"]
 
-C, B, V, M, O = (  # noqa: E741
+C, B, V, M, W = (  # W for web: e-learning
     tr.Course.Delivery.CLASSROOM,
     tr.Course.Delivery.PRACTICAL_BASE,
     tr.Course.Delivery.SIMULATION,
@@ -180,7 +181,7 @@ COURSES = [
     ("AQ-002", "煤矿安全生产法律法规", 16, 0, C),
     ("AQ-003", "矿井灾害预防与应急避险", 16, 8, V),
     ("AQ-004", "自救器使用与现场急救", 4, 8, B),
-    ("AQ-005", "职业病危害防治", 8, 0, O),
+    ("AQ-005", "职业病危害防治", 8, 0, W),
     ("AQ-006", "井下安全生产标准化", 12, 4, C),
     ("AQ-007", "新工人入井安全培训", 48, 24, C),
     ("AQ-008", "年度安全再培训", 16, 4, C),
@@ -225,7 +226,7 @@ COURSES = [
     ("TF-009", "矿井粉尘防治", 8, 8, C),
     ("GL-001", "班组长安全管理", 24, 0, C),
     ("GL-002", "技术革新与合理化建议", 16, 8, C),
-    ("GL-003", "技师技术论文写作", 16, 0, O),
+    ("GL-003", "技师技术论文写作", 16, 0, W),
     ("GL-004", "传帮带教学方法", 8, 8, C),
     ("GL-005", "特种作业复审培训", 8, 0, C),
 ]
@@ -301,7 +302,10 @@ SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
     "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤党雒拓"
 )
-GIVEN = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宁健亮俊峰浩凯龙林东海宏志国建文永庆兵春晓新利成福昌生忠民江山荣德宝锋军红玉丽娟艳"  # noqa: E501
+GIVEN = (
+    "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宁健亮俊峰浩凯龙林东海宏志"
+    "国建文永庆兵春晓新利成福昌生忠民江山荣德宝锋军红玉丽娟艳"
+)
 
 HONOURS = [
     ("全国煤炭行业技术能手", cert.Honour.Level.INDUSTRY, "中国煤炭工业协会", "中煤协字〔{y}〕{n}号"),
@@ -415,13 +419,6 @@ def _every_row(model):
     if any(f.name == "deleted_at" for f in model._meta.fields):
         rows = rows.order_by(F("deleted_at").asc(nulls_last=True))
     return rows
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def days(n: int) -> dt.timedelta:
@@ -912,8 +909,9 @@ class _MineBuilder:
                 issued = self.today - days(rng.randint(120, 2100))
             issued = max(issued, p["hire_date"] + days(30))
             number = f"T610802{p['employee_no']}{SO_INDEX[operation]:02d}{rng.randint(1000, 9999)}"
-            valid_until = add_years(issued, 6) - days(1)
-            review_due = add_years(issued, 3)
+            # The last day of each period, as the clearance rules count it (docs/clearance.md).
+            valid_until = last_day_after(issued, years=6)
+            review_due = last_day_after(issued, years=3)
             next_due = review_due
             if review_due <= self.today:
                 outcome_roll = rng.random()
@@ -974,7 +972,7 @@ class _MineBuilder:
                         "issuing_body": "陕西省煤矿安全培训中心",
                         "first_issued_on": issued,
                         "issued_on": issued,
-                        "valid_until": add_years(issued, 3) - days(1),
+                        "valid_until": last_day_after(issued, years=3),
                         "next_review_due": None,
                         "status": cert.Certificate.Status.ACTIVE,
                     }

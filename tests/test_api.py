@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from certifications.clearance import facts as compliance
+from certifications.clearance.tokens import api_token_create, token_hash
 from certifications.models import ApiToken
 from tests.compliance_builders import TODAY, cleared_electrician, electrician_trade
 from tests.factories import UnitFactory, UserFactory, WorkerFactory
@@ -19,7 +19,7 @@ URL = "/api/clearance/"
 def setup(hr_user):
     trade, op = electrician_trade()
     worker = cleared_electrician(trade, op, employee_no="E100")
-    token, raw = compliance.api_token_create(user=hr_user, name="调度系统")
+    token, raw = api_token_create(user=hr_user, name="调度系统")
     return worker, trade, token, raw
 
 
@@ -85,7 +85,7 @@ def test_unknown_worker_trade_and_bad_dates_get_clear_errors(client, setup):
 def test_a_token_is_only_created_for_hr_or_users_with_the_api_permission(db):
     leader = UserFactory(username="someone")
     with pytest.raises(ValidationError):
-        compliance.api_token_create(user=leader, name="x")
+        api_token_create(user=leader, name="x")
 
 
 def test_a_leaders_token_sees_only_the_leaders_units(client, setup):
@@ -94,7 +94,7 @@ def test_a_leaders_token_sees_only_the_leaders_units(client, setup):
     user = UserFactory(username="leader-api", role="crew_leader")
     user.user_permissions.add(Permission.objects.get(codename="use_clearance_api"))
     WorkerFactory(unit=UnitFactory(code="OTHER"), user=user, is_team_leader=True)
-    _token, raw = compliance.api_token_create(user=user, name="crew tablet")
+    _token, raw = api_token_create(user=user, name="crew tablet")
     assert get(client, raw).status_code == 404  # E100 is in another unit: existence does not leak
 
 
@@ -107,7 +107,7 @@ def test_a_token_whose_user_lost_the_right_is_refused(client, setup):
 def test_only_a_hash_of_the_token_is_stored(setup):
     token, raw = setup[2], setup[3]
     assert raw not in (token.key_hash, token.prefix)
-    assert token.key_hash == compliance.token_hash(raw)
+    assert token.key_hash == token_hash(raw)
 
 
 def test_the_api_ignores_sessions_and_needs_no_login(client, hr_user, setup):

@@ -5,7 +5,10 @@ layer, imports inside functions (grimp reads them too), and imports a static gra
 """
 
 import ast
+import io
+import re
 import sys
+import tokenize
 from pathlib import Path
 
 import grimp
@@ -102,6 +105,84 @@ def our_source_files() -> list[Path]:
         for path in (ROOT / package).rglob("*.py")
         if "migrations" not in path.relative_to(ROOT).parts
     )
+
+
+# The lint markers app code may carry, each with its reason after it on the same line: a broad except whose
+# every failure means one thing to the user (BLE001), an import kept for its side effect or for other modules to
+# take from here (F401), a star import (F403). Anything else is fixed in the code, not silenced.
+EXPLAINED_NOQA = frozenset({"BLE001", "F401", "F403"})
+NOQA = re.compile(r"\bnoqa\b(?::?\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?(?P<reason>.*)", re.IGNORECASE)
+
+
+def unexplained_noqa(source: str) -> list[tuple[int, str]]:
+    """Return (line, comment) for each noqa comment that is bare, names a code not explained, or gives no reason."""
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.COMMENT or not (match := NOQA.search(token.string)):
+            continue
+        codes = {code.strip().upper() for code in (match["codes"] or "").split(",") if code.strip()}
+        reason = match["reason"].strip(" \t-—–:;()")
+        if not codes or codes - EXPLAINED_NOQA or not reason:
+            found.append((token.start[0], token.string))
+    return found
+
+
+def test_app_code_silences_the_linter_only_where_a_reason_is_written():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}  {comment}"
+        for path in [*our_source_files(), *sorted((ROOT / "bench").rglob("*.py"))]
+        for line, comment in unexplained_noqa(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, f"fix the code instead, or use one of {sorted(EXPLAINED_NOQA)} with a reason:\n" + "\n".join(
+        found
+    )
+
+
+def test_the_noqa_finder_sees_each_kind():
+    source = (
+        "x = 1  # noqa\n"
+        "l = 2  # noqa: E741\n"
+        "import os  # noqa: F401\n"
+        "import re  # noqa: F401 — re-exported for the admins\n"
+        "import io  # noqa: F401,E402 — imported late on purpose\n"
+        "text = '# noqa: E501'\n"
+        "# ruff: noqa: E501\n"
+        "try:\n"
+        "    pass\n"
+        "except Exception:  # NOQA: ble001 - any failure means the same\n"
+        "    pass\n"
+    )
+    assert [line for line, _comment in unexplained_noqa(source)] == [1, 2, 3, 5, 7]
+
+
+def classes_by_name(files: dict[str, str]) -> dict[str, list[str]]:
+    """
+    Return each class name defined at the top of more than one module, with its modules. A management
+    command's Command (Django's required name) and a class that extends its namesake
+    (`class WorkerAdmin(training_admin.WorkerAdmin)`) keep one meaning and are not counted.
+    """
+    found: dict[str, list[str]] = {}
+    for module, source in files.items():
+        for node in ast.parse(source).body:
+            if not isinstance(node, ast.ClassDef) or node.name == "Command":
+                continue
+            if any(isinstance(base, ast.Attribute) and base.attr == node.name for base in node.bases):
+                continue
+            found.setdefault(node.name, []).append(module)
+    return {name: modules for name, modules in found.items() if len(modules) > 1}
+
+
+def test_each_class_name_has_one_meaning():
+    files = {str(path.relative_to(ROOT)): path.read_text(encoding="utf-8") for path in our_source_files()}
+    assert classes_by_name(files) == {}
+
+
+def test_the_class_name_finder_tells_a_namesake_from_an_extension():
+    files = {
+        "a.py": "class HeldTrade:\n    pass\nclass WorkerAdmin:\n    pass\nclass Command:\n    pass\n",
+        "b.py": "class HeldTrade:\n    pass\nclass WorkerAdmin(a.WorkerAdmin):\n    pass\nclass Command:\n    pass\n",
+    }
+    assert classes_by_name(files) == {"HeldTrade": ["a.py", "b.py"]}
 
 
 def is_ours(name: str) -> bool:

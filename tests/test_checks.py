@@ -61,3 +61,37 @@ def test_manage_py_check_reports_a_bad_mode():
 
     with override_settings(KUANGJIANG=kuangjiang(RANK_AWARD_MODE="")):
         assert "kuangjiang.E002" in [message.id for message in run_checks()]
+
+
+def test_it_refuses_a_misspelt_key_whose_value_would_be_ignored():
+    [error] = [e for e in _errors_with(RANK_AWARDS_MODE="auto") if e.id == "kuangjiang.E004"]
+    assert "'RANK_AWARDS_MODE'" in error.msg
+    assert error.hint == "Did you mean RANK_AWARD_MODE?"
+
+
+def test_an_unknown_key_far_from_any_setting_lists_them_all():
+    [error] = _errors_with(COLOUR="blue")
+    assert error.id == "kuangjiang.E004"
+    assert "RETENTION_YEARS_SPECIAL_OPERATION" in error.hint
+
+
+def test_every_kuangjiang_key_the_code_reads_is_checked():
+    import re
+    from pathlib import Path
+
+    from certifications.checks import KNOWN_KEYS
+
+    root = Path(__file__).resolve().parent.parent
+    read = set()
+    for package in ("config", "core", "training", "certifications", "demo"):
+        for path in (root / package).rglob("*.py"):
+            if path.name != "checks.py":
+                text = path.read_text(encoding="utf-8")
+                read |= set(re.findall(r"""(?:KUANGJIANG|config)(?:\.get\(|\[)\s*["']([A-Z_]+)["']""", text))
+    assert "RANK_AWARD_MODE" in read and "RETENTION_YEARS" in read  # the search finds what the code reads
+    assert read <= set(KNOWN_KEYS), read - set(KNOWN_KEYS)
+
+
+def _errors_with(**values):
+    with override_settings(KUANGJIANG=kuangjiang(**values)):
+        return check_kuangjiang_settings()

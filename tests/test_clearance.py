@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certifications.clearance import rules as c
+from core.dates import add_months, last_day_after
 
 D = dt.date
 ELECTRICAL = (7, "煤矿井下电气作业")
@@ -43,7 +44,7 @@ def worker(**kw):
         "employee_no": "E1",
         "category": "special_operation",
         "hire_date": D(2015, 3, 1),
-        "trades": (c.HeldTrade(1, D(2015, 3, 1)), c.HeldTrade(2, D(2015, 3, 1))),
+        "trades": (c.WorkerTradeFact(1, D(2015, 3, 1)), c.WorkerTradeFact(2, D(2015, 3, 1))),
         "certificates": (cert(),),
         "attendances": tuple(annual(y) for y in range(2015, 2031)),
     }
@@ -58,14 +59,14 @@ def codes(verdict):
 
 
 def test_three_years_from_a_leap_day_end_on_the_28th_of_february():
-    assert c.last_day_after(D(2024, 2, 29), years=3) == D(2027, 2, 28)
-    assert c.last_day_after(D(2024, 2, 29), years=4) == D(2028, 2, 28)
-    assert c.last_day_after(D(2023, 5, 6), years=6) == D(2029, 5, 5)
+    assert last_day_after(D(2024, 2, 29), years=3) == D(2027, 2, 28)
+    assert last_day_after(D(2024, 2, 29), years=4) == D(2028, 2, 28)
+    assert last_day_after(D(2023, 5, 6), years=6) == D(2029, 5, 5)
 
 
 def test_months_roll_over_the_end_of_the_year_and_short_months():
-    assert c.add_months(D(2025, 10, 31), 4) == D(2026, 3, 3) - dt.timedelta(days=2)
-    assert c.add_months(D(2026, 1, 31), 1) == D(2026, 3, 1)
+    assert add_months(D(2025, 10, 31), 4, short_month="roll") == D(2026, 3, 3) - dt.timedelta(days=2)
+    assert add_months(D(2026, 1, 31), 1, short_month="roll") == D(2026, 3, 1)
 
 
 # ── certificates and reviews ──────────────────────────────────────────────
@@ -274,7 +275,7 @@ def test_the_most_specific_rule_wins_and_an_earlier_date_falls_back_to_the_earli
 
 
 def test_a_new_hire_needs_the_initial_training_hours_before_starting():
-    w = worker(hire_date=D(2025, 9, 1), trades=(c.HeldTrade(2, D(2025, 9, 1)),), attendances=())
+    w = worker(hire_date=D(2025, 9, 1), trades=(c.WorkerTradeFact(2, D(2025, 9, 1)),), attendances=())
     verdict = c.evaluate(w, SURFACE, D(2025, 10, 1), RULES)
     assert codes(verdict) == ["initial_hours"]
     pre_job = (
@@ -285,7 +286,7 @@ def test_a_new_hire_needs_the_initial_training_hours_before_starting():
 
 
 def test_initial_training_records_are_demanded_only_in_the_first_year_after_hiring():
-    w = worker(hire_date=D(2024, 9, 1), trades=(c.HeldTrade(2, D(2024, 9, 1)),), attendances=(annual(2025),))
+    w = worker(hire_date=D(2024, 9, 1), trades=(c.WorkerTradeFact(2, D(2024, 9, 1)),), attendances=(annual(2025),))
     assert codes(c.evaluate(w, SURFACE, D(2025, 8, 31), RULES)) == ["initial_hours"]
     assert c.evaluate(w, SURFACE, D(2025, 9, 1), RULES).cleared
 
@@ -299,21 +300,21 @@ def test_workers_hired_before_the_first_rule_took_effect_are_not_asked_for_initi
 
 
 def test_a_worker_who_does_not_hold_the_trade_is_not_cleared_for_it():
-    w = worker(trades=(c.HeldTrade(2, D(2015, 3, 1)),))
+    w = worker(trades=(c.WorkerTradeFact(2, D(2015, 3, 1)),))
     assert codes(c.evaluate(w, TRADE, D(2026, 1, 10), RULES)) == ["trade_not_held"]
-    ended = worker(trades=(c.HeldTrade(1, D(2015, 3, 1), D(2025, 12, 31)),))
+    ended = worker(trades=(c.WorkerTradeFact(1, D(2015, 3, 1), D(2025, 12, 31)),))
     assert codes(c.evaluate(ended, TRADE, D(2026, 1, 10), RULES)) == ["trade_not_held"]
 
 
 def test_a_worker_who_changed_trade_needs_transfer_training():
-    w = worker(trades=(c.HeldTrade(2, D(2015, 3, 1), D(2024, 12, 31)), c.HeldTrade(1, D(2025, 1, 1))))
+    w = worker(trades=(c.WorkerTradeFact(2, D(2015, 3, 1), D(2024, 12, 31)), c.WorkerTradeFact(1, D(2025, 1, 1))))
     assert codes(c.evaluate(w, TRADE, D(2025, 6, 10), RULES)) == ["transfer_training_missing"]
     transfer = c.AttendanceFact(c.TRANSFER, D(2024, 12, 1), D(2024, 12, 20), Decimal("24"))
     assert c.evaluate(replace(w, attendances=w.attendances + (transfer,)), TRADE, D(2025, 6, 10), RULES).cleared
 
 
 def test_after_a_year_in_the_new_trade_transfer_training_records_are_no_longer_demanded():
-    w = worker(trades=(c.HeldTrade(2, D(2015, 3, 1), D(2024, 12, 31)), c.HeldTrade(1, D(2025, 1, 1))))
+    w = worker(trades=(c.WorkerTradeFact(2, D(2015, 3, 1), D(2024, 12, 31)), c.WorkerTradeFact(1, D(2025, 1, 1))))
     assert c.evaluate(w, TRADE, D(2025, 12, 31), RULES).reasons
     assert c.evaluate(w, TRADE, D(2026, 1, 1), RULES).cleared
 
@@ -356,7 +357,7 @@ def new_underground(**kw):
     return worker(
         hire_date=D(2025, 12, 1),
         underground_start=D(2026, 1, 5),
-        trades=(c.HeldTrade(2, D(2026, 1, 5)),),
+        trades=(c.WorkerTradeFact(2, D(2026, 1, 5)),),
         attendances=pre_job,
         **kw,
     )
@@ -458,6 +459,6 @@ def test_records_dated_after_the_evaluation_date_never_change_the_verdict(on, la
 
 @given(day=st.dates(min_value=D(2000, 1, 1), max_value=D(2090, 12, 31)), years=st.integers(1, 12))
 def test_a_period_of_whole_years_ends_the_day_before_its_anniversary(day, years):
-    end = c.last_day_after(day, years=years)
+    end = last_day_after(day, years=years)
     assert end.year in (day.year + years, day.year + years - 1)
     assert (end + dt.timedelta(days=1)).month in (day.month, 3)

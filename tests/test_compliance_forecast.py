@@ -6,7 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from certifications.clearance import facts as compliance
+from certifications.clearance.forecast import recertification_forecast
 from tests.compliance_builders import TODAY, cleared_electrician, electrician_trade
 from tests.factories import CertificateFactory, CertificateReviewFactory, UnitFactory, UserFactory, WorkerFactory
 
@@ -46,7 +46,7 @@ def certs():
 
 def test_reviews_and_expiries_land_in_their_month(certs, django_assert_max_num_queries):
     with django_assert_max_num_queries(10):
-        forecast = compliance.recertification_forecast(on=TODAY)
+        forecast = recertification_forecast(on=TODAY)
     assert forecast.months[0] == dt.date(2026, 3, 1) and len(forecast.months) == 12
     [row] = forecast.rows
     assert row.trade_name == "综采维修电工" and row.unit_name == "综采一队"

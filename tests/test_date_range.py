@@ -23,8 +23,8 @@ from django.db.models import DateField, DateTimeField
 from hypothesis import given
 from hypothesis import strategies as st
 
-from certifications.clearance import facts as compliance
 from certifications.clearance.roster import roster_check
+from certifications.clearance.tokens import api_token_create
 from certifications.spreadsheets.results import ResultsImportError, results_import
 from core import dates
 from core.importexport import DateWidget
@@ -90,7 +90,7 @@ def test_the_ends_of_the_range_are_inside_it():
 def test_the_api_answers_a_bad_on_with_a_400_and_the_message(client, hr_user, value):
     trade, op = electrician_trade()
     cleared_electrician(trade, op, employee_no="E100")
-    _token, raw = compliance.api_token_create(user=hr_user, name="调度系统")
+    _token, raw = api_token_create(user=hr_user, name="调度系统")
     before = row_counts()
     response = client.get(
         "/api/clearance/",

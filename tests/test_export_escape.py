@@ -30,7 +30,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from certifications.clearance import facts as compliance
+from certifications.clearance.forecast import recertification_forecast
 from certifications.clearance.roster import forecast_xlsx, roster_check, roster_xlsx
 from certifications.spreadsheets.ledger import LedgerWriter
 from certifications.spreadsheets.results import results_template
@@ -222,7 +222,7 @@ def test_the_ledger_of_one_year_is_clean(planted):
 
 
 def test_the_forecast_is_clean(planted):
-    forecast = compliance.recertification_forecast()
+    forecast = recertification_forecast()
     assert forecast.rows
     assert_clean(forecast_xlsx(forecast))
 

@@ -17,7 +17,7 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from certifications.clearance.facts import recertification_forecast
+from certifications.clearance.forecast import recertification_forecast
 from certifications.models import Certificate, RankRecord
 from certifications.progress.dashboard import dashboard_get
 from certifications.spreadsheets.ledger import LedgerWriter

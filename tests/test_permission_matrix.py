@@ -37,7 +37,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
-from certifications.clearance import facts as compliance
+from certifications.clearance.tokens import api_token_create
 from certifications.models import ApiToken, ReminderLog
 from certifications.spreadsheets.tasks import ledger_export_task
 from tests import factories as f
@@ -373,9 +373,9 @@ def _build_world() -> World:
     }
     # An export HR started (tasks run on the spot in the test settings).
     export = ledger_export_task.enqueue(user_id=users["hr"].pk, unit_code=None, year=None)
-    _token, hr_token = compliance.api_token_create(user=users["hr"], name="调度系统")
+    _token, hr_token = api_token_create(user=users["hr"], name="调度系统")
     demoted = f.UserFactory(username="former-hr", role=roles.HR)
-    _token, stale_token = compliance.api_token_create(user=demoted, name="旧系统")
+    _token, stale_token = api_token_create(user=demoted, name="旧系统")
     demoted.groups.clear()
     objects["certifications.apitoken"] = ApiToken.objects.get(user=users["hr"])
     clients = {role: Client() for role in ROLES}

@@ -110,5 +110,5 @@ def test_production_locks_out_per_client_behind_its_proxy_and_sends_the_csp():
     assert values["AUTHENTICATION_BACKENDS"][0] == "axes.backends.AxesStandaloneBackend"
     assert values["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
     assert values["MIDDLEWARE"][-1] == "axes.middleware.AxesMiddleware"
-    assert "config.middleware.ContentSecurityPolicyMiddleware" in values["MIDDLEWARE"]
+    assert "core.middleware.ContentSecurityPolicyMiddleware" in values["MIDDLEWARE"]
     assert production_settings(TRUSTED_PROXY_COUNT="0")["TRUSTED_PROXY_COUNT"] == 0

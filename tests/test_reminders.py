@@ -7,6 +7,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from certifications.clearance import facts as compliance
+from certifications.clearance import reminders
 from certifications.models import ReminderLog
 from tests.compliance_builders import TODAY, cleared_electrician, electrician_trade
 from tests.factories import UnitFactory, UserFactory, WorkerFactory
@@ -37,7 +38,7 @@ def test_the_due_bucket_boundaries():
 
 
 def test_a_leader_hears_only_about_their_unit_and_hr_about_everyone(mine):
-    run = compliance.reminders_send(on=TODAY)
+    run = reminders.reminders_send(on=TODAY)
     assert run.emails == 2
     by_to = {m.to[0]: m for m in mail.outbox}
     leader_mail, hr_mail = by_to["leader@mine.example"], by_to["hr@mine.example"]
@@ -48,24 +49,24 @@ def test_a_leader_hears_only_about_their_unit_and_hr_about_everyone(mine):
 
 
 def test_running_twice_sends_nothing_new(mine):
-    compliance.reminders_send(on=TODAY)
+    reminders.reminders_send(on=TODAY)
     sent = len(mail.outbox)
-    again = compliance.reminders_send(on=TODAY)
+    again = reminders.reminders_send(on=TODAY)
     assert again.emails == 0 and len(mail.outbox) == sent
-    later_same_bucket = compliance.reminders_send(on=TODAY + dt.timedelta(days=1))
+    later_same_bucket = reminders.reminders_send(on=TODAY + dt.timedelta(days=1))
     assert later_same_bucket.emails == 0
 
 
 def test_an_item_moving_to_a_closer_bucket_is_sent_again(mine):
-    compliance.reminders_send(on=TODAY)  # 56 days before the review: the 60-day bucket
+    reminders.reminders_send(on=TODAY)  # 56 days before the review: the 60-day bucket
     mail.outbox.clear()
-    run = compliance.reminders_send(on=dt.date(2026, 4, 10))  # 25 days before: the 30-day bucket
+    run = reminders.reminders_send(on=dt.date(2026, 4, 10))  # 25 days before: the 30-day bucket
     assert run.emails == 2
     assert ReminderLog.objects.filter(bucket="30").count() >= 2
 
 
 def test_a_dry_run_sends_and_records_nothing(mine):
-    run = compliance.reminders_send(on=TODAY, dry_run=True)
+    run = reminders.reminders_send(on=TODAY, dry_run=True)
     assert run.emails == 2
     assert not mail.outbox and not ReminderLog.objects.exists()
 
@@ -74,9 +75,9 @@ def test_a_failed_send_records_nothing_so_the_next_run_retries(mine, monkeypatch
     def broken(*args, **kwargs):
         raise OSError("smtp down")
 
-    monkeypatch.setattr(compliance, "send_mail", broken)
+    monkeypatch.setattr(reminders, "send_mail", broken)
     with pytest.raises(OSError):
-        compliance.reminders_send(on=TODAY)
+        reminders.reminders_send(on=TODAY)
     assert not ReminderLog.objects.exists()
 
 
@@ -93,4 +94,4 @@ def test_reminders_take_a_fixed_number_of_queries(mine, django_assert_max_num_qu
     for n in range(10):
         cleared_electrician(trade, op, unit=crew, employee_no=f"X{n}")
     with django_assert_max_num_queries(25):
-        compliance.reminders_send(on=TODAY, dry_run=True)
+        reminders.reminders_send(on=TODAY, dry_run=True)

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certifications.models import AssessmentResult, Certificate, RankRecord
+from core.dates import add_years
 from tests.factories import (
     AttendanceFactory,
     CertificateFactory,
@@ -26,7 +27,6 @@ from training.models import Attendance, PersonnelCategory, Worker
 from training.retention import (
     RetentionError,
     RetentionYears,
-    add_years,
     record_purge,
     record_restore,
     record_retention_ends,

@@ -8,6 +8,7 @@ from django.core.management.base import CommandError
 from openpyxl import Workbook, load_workbook
 
 from certifications.clearance.roster import Verdict, roster_check, roster_xlsx
+from core.spreadsheets import EMPLOYEE_NUMBER_HEADERS
 from tests.compliance_builders import TODAY, cleared_electrician, electrician_trade
 from tests.factories import UnitFactory, UserFactory, WorkerFactory
 
@@ -154,3 +155,17 @@ def test_a_roster_with_headers_and_no_rows_is_refused_with_what_to_do(hr_client,
     response = hr_client.post(URL, {"file": upload, "check": "1"})
     assert response.status_code == 200
     assert "no workers below them" in response.content.decode()
+
+
+@pytest.mark.parametrize("header", EMPLOYEE_NUMBER_HEADERS)
+def test_every_name_of_the_employee_number_column_is_read(people, header):
+    rows = roster_check(xlsx([[header, "工种", "日期"], ["E1", "综采维修电工", "2026-03-10"]]))
+    assert [r.verdict for r in rows] == [Verdict.CLEARED]
+
+
+def test_every_reader_takes_the_employee_number_column_from_the_one_list():
+    from certifications.clearance import roster
+    from certifications.spreadsheets import results
+
+    assert roster.ALIASES["employee_no"] == EMPLOYEE_NUMBER_HEADERS
+    assert set(results.ALIASES["employee_no"]) == {str(results.HEADERS["employee_no"]), *EMPLOYEE_NUMBER_HEADERS}

@@ -18,14 +18,13 @@ from certifications.ranks.rules import (
     RuleSetInfo,
     Status,
     WorkerTradeInputs,
-    add_months,
-    add_years,
     climb,
     evaluate,
     rank_reached,
     step_snapshot,
     years_between,
 )
+from core.dates import add_months, add_years
 
 ON = dt.date(2026, 6, 1)
 L5, L4, L3, L2 = (

@@ -8,7 +8,7 @@ import hmac
 import pytest
 from django.conf import settings
 
-from certifications.clearance import facts as compliance
+from certifications.clearance import tokens as compliance
 from certifications.models import ApiToken
 from tests.compliance_builders import TODAY, cleared_electrician, electrician_trade
 

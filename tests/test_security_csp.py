@@ -2,7 +2,7 @@
 Content-Security-Policy (django-csp): every response carries it, scripts only from our own files
 (no 'unsafe-inline'), and every page of ours renders with no inline script, no on*= handler and no
 style attribute or element, so the policy costs nothing on the site. The admin alone allows inline
-styles (Django's change list and the import-export templates write them; config/middleware.py).
+styles (Django's change list and the import-export templates write them; core/middleware.py).
 """
 
 import re

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_guard import InputGuardMixin  # noqa: F401  (certifications' admins take it from here)
+from core.admin_guard import InputGuardMixin  # noqa: F401 — certifications' admins take it from here
 from core.history import with_reason
 from core.writes import door_of
 from training.retention import record_restore, record_soft_delete

@@ -8,4 +8,4 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         # The door of attendance writes (core/writes.py): registered before any admin or import asks for it.
-        from training import services  # noqa: F401
+        from training import services  # noqa: F401 — registers the attendance door

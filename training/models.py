@@ -57,11 +57,11 @@ class Unit(models.Model):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
+    def get_absolute_url(self):
+        return reverse("certifications:unit-detail", args=[self.code])
+
     def natural_key(self):
         return (self.code,)
-
-    def get_absolute_url(self):  # noqa: DJ012
-        return reverse("certifications:unit-detail", args=[self.code])
 
     def clean(self):
         if self.parent_id and self.pk:

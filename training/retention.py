@@ -9,7 +9,6 @@ removed from the database only once its retention period has ended.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import add_years
 from core.history import with_reason
 
 SPECIAL_OPERATION = "special_operation"
@@ -35,12 +35,6 @@ class RetentionError(ValidationError):
     """Raised when something tries to remove a record that is still under legal retention."""
 
 
-def add_years(day: dt.date, years: int) -> dt.date:
-    """Return the same calendar day `years` later (29 February becomes 28 February)."""
-    year = day.year + years
-    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
-
-
 def retention_ends(
     *, dates: Iterable[dt.date | dt.datetime | None], special_operation: bool, years: RetentionYears
 ) -> dt.date | None:
@@ -48,6 +42,7 @@ def retention_ends(
     known = [value.date() if isinstance(value, dt.datetime) else value for value in dates if value is not None]
     if not known:
         return None
+    # The same calendar day, clipped: a record dated 29 February may go on 28 February.
     return add_years(max(known), years.special_operation if special_operation else years.general)
 
 

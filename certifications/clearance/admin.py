@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from certifications.clearance import facts as compliance
+from certifications.clearance.tokens import api_token_create, may_use_api
 from certifications.models import ApiToken
 from training.admin_mixins import InputGuardMixin
 
@@ -59,7 +60,7 @@ class ApiTokenCreateForm(forms.ModelForm):
 
     def clean_user(self):
         user = self.cleaned_data["user"]
-        if not compliance.may_use_api(user):
+        if not may_use_api(user):
             raise ValidationError(
                 _(
                     "Only the training department, or users with the “Can query the clearance API” permission, "
@@ -104,7 +105,7 @@ class ApiTokenAdmin(InputGuardMixin, admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, raw = compliance.api_token_create(user=form.cleaned_data["user"], name=form.cleaned_data["name"])
+        token, raw = api_token_create(user=form.cleaned_data["user"], name=form.cleaned_data["name"])
         obj.pk = token.pk
         messages.warning(
             request,

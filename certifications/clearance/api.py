@@ -24,9 +24,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from certifications.clearance import facts as compliance
+from certifications.clearance.tokens import api_token_authenticate, may_use_api
 from core.client_ip import client_ip
 from core.dates import DateError, parse_date
 from training.access import visible_workers
+from training.selectors import trade_names_get
 
 AUTH_SCHEMES = ("token", "bearer")
 
@@ -111,12 +113,12 @@ def clearance(request):
     refused = _too_many_failures(request)
     if refused is not None:
         return refused
-    token = compliance.api_token_authenticate(_raw_token(request))
+    token = api_token_authenticate(_raw_token(request))
     if token is None:
         _count_failure(request)
         return _error(401, _("Send a valid API token: Authorization: Token <token>."))
     user = token.user
-    if not compliance.may_use_api(user):
+    if not may_use_api(user):
         return _error(403, _("This token's user may no longer use the clearance API."))
 
     employee_no = request.GET.get("employee_no", "").strip()
@@ -132,7 +134,7 @@ def clearance(request):
     worker = visible_workers(user).filter(employee_no=employee_no).first()
     if worker is None:
         return _error(404, _("Unknown employee number."), employee_no=employee_no)
-    trade = compliance.resolve_trade(trade_text, compliance.trade_lookup())
+    trade = trade_names_get().get(trade_text)
     if trade is None:
         return _error(404, _("Unknown trade."), trade=trade_text)
     verdict = compliance.cleared(worker=worker, trade=trade, on=on)

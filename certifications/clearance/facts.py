@@ -1,7 +1,8 @@
 """
-Selectors and services around clearance: load the facts for a set of workers
-in a fixed number of queries and hand them to the pure rules in
-`certifications.clearance.rules`; the recertification forecast; the reminders.
+Reading clearance: load the facts for a set of workers in a fixed number of
+queries and hand them to the pure rules in `certifications.clearance.rules`;
+the admin's filters by clearance and due date. The forecast, the reminders and
+the API tokens are in `forecast`, `reminders` and `tokens` beside this module.
 
 "As of" a past date: rows dated after the date are left out (certificates
 issued, reviews held, classes ended, exams held, mentoring signed off, away
@@ -13,27 +14,15 @@ worker's status (away/left) has no history, so it only counts for today.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.template.loader import render_to_string
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from certifications.clearance import rules
 from certifications.models import (
-    ApiToken,
     AssessmentResult,
     Certificate,
     CertificateReview,
@@ -41,9 +30,8 @@ from certifications.models import (
     Mentorship,
     ReminderLog,
 )
-from training import roles
-from training.access import descendant_unit_ids, is_hr
-from training.models import Attendance, AwayPeriod, SpecialOperation, Trade, Unit, Worker, WorkerTrade
+from training.access import descendant_unit_ids
+from training.models import Attendance, AwayPeriod, Trade, Unit, Worker, WorkerTrade
 
 CLEARANCE_KINDS = (Certificate.Kind.SPECIAL_OPERATION, Certificate.Kind.SAFETY_MANAGEMENT)
 ATTENDANCE_KINDS_WITH_DATES = (rules.PRE_JOB, rules.REVIEW, *rules.RETRAINING_KINDS)
@@ -166,11 +154,11 @@ def load_facts(workers: QuerySet, *, on: dt.date) -> Facts:
             )
         )
 
-    held: dict[int, list[rules.HeldTrade]] = defaultdict(list)
+    held: dict[int, list[rules.WorkerTradeFact]] = defaultdict(list)
     for worker_id, trade_id, started_on, ended_on in WorkerTrade.objects.filter(
         worker__in=ids, started_on__lte=on
     ).values_list("worker_id", "trade_id", "started_on", "ended_on"):
-        held[worker_id].append(rules.HeldTrade(trade_id, started_on, ended_on))
+        held[worker_id].append(rules.WorkerTradeFact(trade_id, started_on, ended_on))
 
     # Annual hours matter for this calendar year and the last; the other kinds for good.
     attendances: dict[int, list[rules.AttendanceFact]] = defaultdict(list)
@@ -190,16 +178,14 @@ def load_facts(workers: QuerySet, *, on: dt.date) -> Facts:
         attendances[worker_id].append(rules.AttendanceFact(kind, start, end, theory + practical))
 
     practical: dict[int, list[rules.PracticalPassFact]] = defaultdict(list)
-    for worker_id, op_id, held_on in (
-        AssessmentResult.objects.filter(
-            worker__in=ids,
-            assessment__special_operation__isnull=False,
-            assessment__kind="practical",
-            assessment__held_on__lte=on,
-        )
-        .passed()
-        .values_list("worker_id", "assessment__special_operation_id", "assessment__held_on")
-    ):
+    for worker_id, op_id, held_on in AssessmentResult.objects.filter(
+        worker__in=ids,
+        assessment__special_operation__isnull=False,
+        assessment__kind="practical",
+        assessment__held_on__lte=on,
+        absent=False,
+        score__gte=F("assessment__pass_mark"),
+    ).values_list("worker_id", "assessment__special_operation_id", "assessment__held_on"):
         practical[worker_id].append(rules.PracticalPassFact(op_id, held_on))
 
     mentorships: dict[int, list[rules.MentorshipFact]] = defaultdict(list)
@@ -270,7 +256,10 @@ def clearance_for_workers(
     workers: QuerySet | None = None,
     on: dt.date | None = None,
 ) -> dict[tuple[int, int], rules.Clearance]:
-    """Return the clearance of every (worker, current trade) pair of the selected workers, in a fixed number of queries."""  # noqa: E501
+    """
+    Return the clearance of every (worker, current trade) pair of the selected
+    workers, in a fixed number of queries.
+    """
     on = on or timezone.localdate()
     facts = load_facts(_workers(worker_ids=worker_ids, unit_ids=unit_ids, workers=workers), on=on)
     return {
@@ -429,148 +418,49 @@ def unit_compliance_get(
     return stats
 
 
-# ── trades by name ────────────────────────────────────────────────────────
+# ── admin filters ─────────────────────────────────────────────────────────
 
 
-def trade_lookup() -> dict[str, Trade]:
-    """Return every trade by code, name and other names (folded), for rosters and the API."""
-    from core.text import normalise_text
-
-    lookup: dict[str, Trade] = {}
-    for trade in Trade.objects.all():
-        for key in (trade.name, *trade.alias_list(), trade.code):
-            lookup.setdefault(normalise_text(key).lower(), trade)
-    return lookup
-
-
-def resolve_trade(text: str, lookup: dict[str, Trade]) -> Trade | None:
-    from core.text import normalise_text
-
-    return lookup.get(normalise_text(text).lower())
-
-
-# ── forecast ──────────────────────────────────────────────────────────────
-
-
-def month_starts(start: dt.date, months: int) -> list[dt.date]:
-    first = start.replace(day=1)
-    return [rules.add_months(first, n) for n in range(months)]
-
-
-@dataclass
-class ForecastRow:
-    unit_id: int
-    unit_name: str
-    trade_name: str
-    reviews: list[int]
-    expiries: list[int]
-    overdue: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.reviews) + sum(self.expiries)
-
-    @property
-    def pairs(self) -> list[tuple[int, int]]:
-        return list(zip(self.reviews, self.expiries, strict=True))
-
-
-@dataclass
-class Forecast:
-    start: dt.date
-    months: list[dt.date]
-    rows: list[ForecastRow]
-
-    @property
-    def review_totals(self) -> list[int]:
-        return [sum(r.reviews[i] for r in self.rows) for i in range(len(self.months))]
-
-    @property
-    def expiry_totals(self) -> list[int]:
-        return [sum(r.expiries[i] for r in self.rows) for i in range(len(self.months))]
-
-    @property
-    def overdue_total(self) -> int:
-        return sum(r.overdue for r in self.rows)
-
-
-def recertification_forecast(
-    *, on: dt.date | None = None, months: int = 12, unit_ids: Iterable[int] | None = None
-) -> Forecast:
+def special_operation_certificates(
+    *, on: dt.date, workers: QuerySet | None = None, extra: tuple[str, ...] = ()
+) -> list[tuple[rules.CertificateFact, tuple]]:
     """
-    Return, per unit and trade, how many special-operation reviews and expiries
-    fall due in each of the next `months` calendar months (this one first),
-    with the effective dates replayed from the review records. Fixed number of queries.
+    Return each active special-operation certificate issued by `on` (of these
+    workers, or all) as a CertificateFact with its reviews held by `on`, beside
+    the `extra` values asked for. Two queries.
     """
-    on = on or timezone.localdate()
-    starts = month_starts(on, months)
-    horizon_end = rules.add_months(starts[0], months) - dt.timedelta(days=1)
-    workers = Worker.objects.exclude(status=Worker.Status.LEFT)
-    if unit_ids is not None:
-        workers = workers.filter(unit_id__in=list(unit_ids))
-    certs = list(
-        Certificate.objects.filter(
-            worker__in=workers.values("pk"),
-            kind=Certificate.Kind.SPECIAL_OPERATION,
-            status=Certificate.Status.ACTIVE,
-            issued_on__lte=on,
-        ).values_list(
+    certs = Certificate.objects.filter(
+        kind=Certificate.Kind.SPECIAL_OPERATION, status=Certificate.Status.ACTIVE, issued_on__lte=on
+    )
+    held_reviews = CertificateReview.objects.filter(
+        certificate__kind=Certificate.Kind.SPECIAL_OPERATION, reviewed_on__lte=on
+    )
+    if workers is not None:
+        certs = certs.filter(worker__in=workers.values("pk"))
+        held_reviews = held_reviews.filter(certificate__worker__in=workers.values("pk"))
+    rows = list(
+        certs.values_list(
             "id",
-            "worker_id",
-            "worker__unit_id",
-            "worker__unit__name",
-            "trade_id",
-            "special_operation_id",
             "number",
             "issued_on",
+            "special_operation_id",
             "first_issued_on",
             "valid_until",
             "next_review_due",
             "extended_review_approved",
+            *extra,
         )
     )
     reviews: dict[int, list[rules.ReviewFact]] = defaultdict(list)
-    for pk, cert_id, reviewed_on, outcome, hours in CertificateReview.objects.filter(
-        certificate__worker__in=workers.values("pk"),
-        certificate__kind=Certificate.Kind.SPECIAL_OPERATION,
-        reviewed_on__lte=on,
-    ).values_list("id", "certificate_id", "reviewed_on", "outcome", "training_hours"):
+    for pk, cert_id, reviewed_on, outcome, hours in held_reviews.values_list(
+        "id", "certificate_id", "reviewed_on", "outcome", "training_hours"
+    ):
         reviews[cert_id].append(rules.ReviewFact(pk, reviewed_on, outcome == CertificateReview.Outcome.PASSED, hours))
-    trades = dict(Trade.objects.values_list("id", "name"))
-    op_names = dict(SpecialOperation.objects.values_list("id", "name"))
-    trade_ops: dict[int, set[int]] = defaultdict(set)
-    for trade_id, op_id in Trade.special_operations.through.objects.values_list("trade_id", "specialoperation_id"):
-        trade_ops[trade_id].add(op_id)
-    worker_trades: dict[int, list[tuple[bool, int]]] = defaultdict(list)
-    for worker_id, trade_id, primary in WorkerTrade.objects.filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gte=on), worker__in=workers.values("pk")
-    ).values_list("worker_id", "trade_id", "is_primary"):
-        worker_trades[worker_id].append((not primary, trade_id))
-    categories = dict(workers.values_list("id", "category"))
-    all_rules = compliance_rules()
-
-    rows: dict[tuple[int, str], ForecastRow] = {}
-    for (
-        pk,
-        worker_id,
-        unit_id,
-        unit_name,
-        trade_id,
-        op_id,
-        number,
-        issued,
-        first,
-        valid_until,
-        review_due,
-        extended,
-    ) in certs:
-        if trade_id is None:
-            matching = sorted(t for t in worker_trades[worker_id] if op_id in trade_ops[t[1]])
-            trade_id = matching[0][1] if matching else None
-        trade_name = trades.get(trade_id) or op_names.get(op_id, "")
+    out = []
+    for pk, number, issued, op_id, first, valid_until, review_due, extended, *values in rows:
         fact = rules.CertificateFact(
             pk,
-            "special_operation",
+            Certificate.Kind.SPECIAL_OPERATION.value,
             number,
             issued,
             op_id,
@@ -581,76 +471,26 @@ def recertification_forecast(
             False,
             tuple(reviews[pk]),
         )
-        rule = rules.rule_in_force(all_rules, category=categories.get(worker_id, ""), trade_id=trade_id, on=on)
-        # The forecast counts dates only; review training is judged by clearance.
-        state = rules.certificate_state(fact, rule, on, check_review_training=False)
-        row = rows.setdefault(
-            (unit_id, trade_name), ForecastRow(unit_id, unit_name, trade_name, [0] * months, [0] * months)
-        )
-        if not state.valid:
-            row.overdue += 1
-            continue
-        for when, counts in ((state.review_due, row.reviews), (state.valid_until, row.expiries)):
-            if when is None or not (starts[0] <= when <= horizon_end):
-                continue
-            if counts is row.reviews and state.review_due >= state.valid_until:
-                continue  # the last review is the expiry itself: count it once, as an expiry
-            index = (when.year - starts[0].year) * 12 + when.month - starts[0].month
-            counts[index] += 1
-    ordered = sorted(rows.values(), key=lambda r: (r.unit_name, r.trade_name))
-    return Forecast(start=starts[0], months=starts, rows=[r for r in ordered if r.total or r.overdue])
-
-
-# ── admin filters ─────────────────────────────────────────────────────────
+        out.append((fact, tuple(values)))
+    return out
 
 
 def certificate_states(*, on: dt.date | None = None) -> dict[int, rules.CertificateState]:
     """Return the effective state of every active special-operation certificate (reviews replayed), in fixed queries."""
     on = on or timezone.localdate()
-    certs = list(
-        Certificate.objects.filter(
-            kind=Certificate.Kind.SPECIAL_OPERATION, status=Certificate.Status.ACTIVE, issued_on__lte=on
-        ).values_list(
-            "id",
-            "worker__category",
-            "trade_id",
-            "special_operation_id",
-            "number",
-            "issued_on",
-            "first_issued_on",
-            "valid_until",
-            "next_review_due",
-            "extended_review_approved",
-        )
-    )
-    reviews: dict[int, list[rules.ReviewFact]] = defaultdict(list)
-    for pk, cert_id, reviewed_on, outcome, hours in CertificateReview.objects.filter(
-        certificate__kind=Certificate.Kind.SPECIAL_OPERATION, reviewed_on__lte=on
-    ).values_list("id", "certificate_id", "reviewed_on", "outcome", "training_hours"):
-        reviews[cert_id].append(rules.ReviewFact(pk, reviewed_on, outcome == CertificateReview.Outcome.PASSED, hours))
     all_rules = compliance_rules()
     out = {}
-    for pk, category, trade_id, op_id, number, issued, first, valid_until, review_due, extended in certs:
-        fact = rules.CertificateFact(
-            pk,
-            "special_operation",
-            number,
-            issued,
-            op_id,
-            first,
-            valid_until,
-            review_due,
-            extended,
-            False,
-            tuple(reviews[pk]),
-        )
+    for fact, (category, trade_id) in special_operation_certificates(on=on, extra=("worker__category", "trade_id")):
         rule = rules.rule_in_force(all_rules, category=category, trade_id=trade_id, on=on)
-        out[pk] = rules.certificate_state(fact, rule, on, check_review_training=False)
+        out[fact.id] = rules.certificate_state(fact, rule, on, check_review_training=False)
     return out
 
 
 def certificate_ids_due(bucket: str, *, on: dt.date | None = None) -> set[int]:
-    """Return ids of certificates whose next review or expiry is overdue, or due within 30/60/90 days; "invalid" for invalid ones."""  # noqa: E501
+    """
+    Return ids of certificates whose next review or expiry is overdue, or due
+    within 30/60/90 days; "invalid" for invalid ones.
+    """
     on = on or timezone.localdate()
     found = set()
     for pk, state in certificate_states(on=on).items():
@@ -669,7 +509,10 @@ def certificate_ids_due(bucket: str, *, on: dt.date | None = None) -> set[int]:
 
 
 def worker_ids_by_clearance(value: str, *, on: dt.date | None = None) -> set[int]:
-    """Return ids of active workers that are "not_cleared", "cleared", have something "overdue" or due within 30/60/90 days."""  # noqa: E501
+    """
+    Return ids of active workers that are "not_cleared", "cleared", have
+    something "overdue" or due within 30/60/90 days.
+    """
     on = on or timezone.localdate()
     summaries = workers_clearance_get(workers=Worker.objects.exclude(status=Worker.Status.LEFT), on=on)
     if value == "not_cleared":
@@ -699,7 +542,7 @@ def filter_by_ids(queryset: QuerySet, ids: set[int]) -> QuerySet:
     return queryset.exclude(pk__in=all_ids - wanted)
 
 
-# ── reminders ─────────────────────────────────────────────────────────────
+# ── due dates ─────────────────────────────────────────────────────────────
 
 BUCKETS = ((30, ReminderLog.Bucket.DAYS_30), (60, ReminderLog.Bucket.DAYS_60), (90, ReminderLog.Bucket.DAYS_90))
 
@@ -713,189 +556,3 @@ def due_bucket(due_on: dt.date, on: dt.date) -> str | None:
         if days <= limit:
             return bucket
     return None
-
-
-@dataclass(frozen=True)
-class DueItem:
-    worker_id: int
-    employee_no: str
-    worker_name: str
-    unit_id: int
-    unit_name: str
-    key: str
-    label: str
-    due_on: dt.date
-    bucket: str
-
-
-@dataclass
-class ReminderRun:
-    emails: int = 0
-    items: int = 0
-    recipients: list[str] = field(default_factory=list)
-
-
-def due_items_get(*, on: dt.date) -> list[DueItem]:
-    """Return everything that falls due within 90 days or is overdue, for active workers, one item per key."""
-    workers = Worker.objects.exclude(status=Worker.Status.LEFT)
-    info = {
-        pk: (no, name, unit_id, unit_name)
-        for pk, no, name, unit_id, unit_name in workers.values_list(
-            "id", "employee_no", "name", "unit_id", "unit__name"
-        )
-    }
-    items: dict[str, DueItem] = {}
-    for (worker_id, _trade_id), verdict in clearance_for_workers(workers=workers, on=on).items():
-        for deadline in verdict.deadlines:
-            bucket = due_bucket(deadline.due_on, on)
-            if bucket is None or deadline.key in items:
-                continue
-            no, name, unit_id, unit_name = info[worker_id]
-            items[deadline.key] = DueItem(
-                worker_id, no, name, unit_id, unit_name, deadline.key, deadline.label, deadline.due_on, bucket
-            )
-    return sorted(items.values(), key=lambda i: (i.unit_name, i.due_on, i.employee_no, i.key))
-
-
-def _recipients() -> tuple[dict[str, set[int]], list[str]]:
-    """Return crew leaders' e-mail → unit ids they see, and HR e-mails."""
-    parent_of = dict(Unit.objects.values_list("id", "parent_id"))
-    leaders: dict[str, set[int]] = defaultdict(set)
-    for email, unit_id in (
-        Worker.objects.filter(is_team_leader=True, user__is_active=True, user__groups__name=roles.LEADER)
-        .exclude(user__email="")
-        .exclude(status=Worker.Status.LEFT)
-        .values_list("user__email", "unit_id")
-    ):
-        leaders[email.lower()] |= descendant_unit_ids(unit_id, parent_of)
-    hr = sorted(
-        {
-            e.lower()
-            for e in get_user_model()
-            .objects.filter(Q(groups__name=roles.HR) | Q(is_superuser=True), is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        }
-    )
-    return leaders, hr
-
-
-def reminders_send(*, on: dt.date | None = None, dry_run: bool = False) -> ReminderRun:
-    """
-    E-mail each crew leader the new due or overdue items of the workers in their
-    units, and HR a summary. An item is sent once per recipient and bucket
-    (overdue, 30, 60, 90 days), so running it again sends nothing new.
-    """
-    on = on or timezone.localdate()
-    items = due_items_get(on=on)
-    leaders, hr = _recipients()
-    recipients = sorted({*leaders, *hr})
-    sent = set(ReminderLog.objects.filter(recipient__in=recipients).values_list("recipient", "item_key", "bucket"))
-    run = ReminderRun()
-    plan: list[tuple[str, list[DueItem], str]] = []
-    for email, unit_ids in sorted(leaders.items()):
-        new = [i for i in items if i.unit_id in unit_ids and (email, i.key, i.bucket) not in sent]
-        if new:
-            plan.append((email, new, "leader"))
-    for email in hr:
-        new = [i for i in items if (email, i.key, i.bucket) not in sent]
-        if new:
-            plan.append((email, new, "hr"))
-    for email, new, role in plan:
-        run.emails += 1
-        run.items += len(new)
-        run.recipients.append(email)
-        if dry_run:
-            continue
-        _send_reminder(email, new, role=role, on=on)
-    return run
-
-
-def _send_reminder(email: str, items: list[DueItem], *, role: str, on: dt.date) -> None:
-    by_bucket: dict[str, list[DueItem]] = defaultdict(list)
-    for item in items:
-        by_bucket[item.bucket].append(item)
-    labels = dict(ReminderLog.Bucket.choices)
-    groups = [
-        (labels[b], by_bucket[b]) for b in (ReminderLog.Bucket.OVERDUE, *[b for _l, b in BUCKETS]) if by_bucket.get(b)
-    ]
-    per_unit: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for item in items:
-        per_unit[item.unit_name][item.bucket] += 1
-    context = {
-        "on": on,
-        "groups": groups,
-        "role": role,
-        "per_unit": {k: dict(v) for k, v in sorted(per_unit.items())},
-        "count": len(items),
-    }
-    subject = (
-        _("Kuangjiang: %(count)s certificate, review or hours items due (HR summary)")
-        if role == "hr"
-        else _("Kuangjiang: %(count)s certificate, review or hours items due in your unit")
-    ) % {"count": len(items)}
-    body = render_to_string("certifications/clearance/reminder_email.txt", context)
-    # Log first inside the transaction, send, then commit: a failed send leaves nothing logged.
-    with transaction.atomic():
-        ReminderLog.objects.bulk_create(
-            [
-                ReminderLog(
-                    recipient=email, worker_id=i.worker_id, item_key=i.key, bucket=i.bucket, due_on=i.due_on, sent_on=on
-                )
-                for i in items
-            ],
-            ignore_conflicts=True,
-        )
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-
-
-# ── API tokens ────────────────────────────────────────────────────────────
-
-TOKEN_BYTES = 32
-
-
-def token_hash(raw: str) -> str:
-    # Tokens are 256 random bits, so a plain SHA-256 is enough: no salt or slow hash needed.
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def may_use_api(user: AbstractBaseUser | None) -> bool:
-    """Return True when this user may hold a clearance-API token: HR or the explicit permission."""
-    return bool(user and user.is_active and (is_hr(user) or user.has_perm("certifications.use_clearance_api")))
-
-
-@transaction.atomic
-def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
-    """Create an API token for `user`; return it with the raw token, which is never stored or shown again."""
-    if not may_use_api(user):
-        raise ValidationError(
-            _("Only the training department, or users with the clearance-API permission, can hold an API token.")
-        )
-    raw = secrets.token_urlsafe(TOKEN_BYTES)
-    token = ApiToken(name=name, user=user, prefix=raw[:8], key_hash=token_hash(raw))
-    token.full_clean()
-    token.save()
-    return token, raw
-
-
-def api_token_authenticate(raw: str) -> ApiToken | None:
-    """
-    Return the active token for this raw value, with its user, or None.
-
-    The token is found by its prefix (not secret: the admin lists it), then its hash is compared with
-    hmac.compare_digest, so how long a wrong token takes to refuse says nothing about how close it came.
-    """
-    if not raw:
-        return None
-    digest = token_hash(raw)
-    candidates = ApiToken.objects.select_related("user").filter(prefix=raw[:8], active=True, user__is_active=True)
-    token = None
-    for candidate in candidates:
-        if hmac.compare_digest(candidate.key_hash.encode(), digest.encode()):
-            token = candidate
-    if token is None:
-        return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token

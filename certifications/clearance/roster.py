@@ -15,24 +15,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from certifications.clearance import facts as compliance
+from certifications.clearance.forecast import Forecast
 from certifications.clearance.rules import Clearance
 from core.dates import parse_date
-from core.spreadsheets import SpreadsheetError, cell_text, find_table
+from core.spreadsheets import EMPLOYEE_NUMBER_HEADERS, SpreadsheetError, cell_text, find_table
 from core.workbooks import Workbook
 from training.models import Worker
+from training.selectors import trade_names_get
 
 ALIASES = {
-    "employee_no": (
-        "工号",
-        "员工编号",
-        "职工编号",
-        "人员编号",
-        "员工号",
-        "employee number",
-        "employee no",
-        "employee_no",
-        "emp no",
-    ),
+    "employee_no": EMPLOYEE_NUMBER_HEADERS,
     "trade": ("工种", "岗位工种", "作业工种", "trade", "job"),
     "date": ("日期", "作业日期", "班次日期", "上岗日期", "出勤日期", "date", "shift date", "on"),
     "name": ("姓名", "name"),
@@ -129,13 +121,13 @@ def roster_check(data: bytes, *, workers=None, default_on: dt.date | None = None
     wanted = {r.employee_no for r in rows if r.employee_no}
     queryset = (workers if workers is not None else Worker.objects.all()).filter(employee_no__in=wanted)
     by_no = {w.employee_no: w for w in queryset.select_related("unit")}
-    lookup = compliance.trade_lookup()
+    trades = trade_names_get()
     pairs_by_date: dict[dt.date, set[tuple[int, int]]] = defaultdict(set)
     for row in rows:
         if row.message:
             continue
         row.worker = by_no.get(row.employee_no)
-        trade = compliance.resolve_trade(row.trade_text, lookup)
+        trade = trades.get(row.trade_text)
         if row.worker is None:
             row.verdict, row.message = (
                 Verdict.UNKNOWN_WORKER,
@@ -190,7 +182,7 @@ def roster_xlsx(rows: list[RosterRow]) -> bytes:
     return book.to_bytes()
 
 
-def forecast_xlsx(forecast: compliance.Forecast) -> bytes:
+def forecast_xlsx(forecast: Forecast) -> bytes:
     """Return the recertification forecast as an xlsx file (reviews and expiries per month)."""
     book = Workbook()
     sheet = book.create_sheet(_("Recertification forecast"))

@@ -17,12 +17,13 @@ careless caller still gets an honest past answer.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+
+from core.dates import add_months, last_day_after
 
 ZERO = Decimal("0")
 
@@ -45,29 +46,6 @@ RETRAINING_KINDS = frozenset({RETURN, TRANSFER})
 # After that the annual retraining takes over, and older hires' papers predate the system, so
 # their records are not demanded (an open, unsigned mentorship still blocks at any age).
 NEW_IN_POST_MONTHS = 12
-
-
-# ── date arithmetic ────────────────────────────────────────────────────────
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return the same day `months` later; a day missing in the target month rolls to the 1st of the next."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    last = calendar.monthrange(year, month)[1]
-    if day.day > last:
-        # 29 Feb + 1 year is 1 Mar, so "valid 3 years from 29 Feb 2024" ends on 28 Feb 2027.
-        return dt.date(year, month, last) + dt.timedelta(days=1)
-    return dt.date(year, month, day.day)
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    return add_months(day, 12 * years)
-
-
-def last_day_after(start: dt.date, *, years: int = 0, months: int = 0) -> dt.date:
-    """Return the last day of a period of `years`/`months` that starts on `start` (its first day)."""
-    return add_months(start, 12 * years + months) - dt.timedelta(days=1)
 
 
 # ── the rule numbers ──────────────────────────────────────────────────────
@@ -202,8 +180,8 @@ class AwayFact:
 
 
 @dataclass(frozen=True)
-class HeldTrade:
-    """A WorkerTrade row."""
+class WorkerTradeFact:
+    """A WorkerTrade row: a trade the worker holds or held, from started_on to ended_on (both included)."""
 
     trade_id: int
     started_on: dt.date
@@ -228,7 +206,7 @@ class WorkerFacts:
     appointed_on: dt.date | None = None
     # Worker.status, only when judging today: a past date cannot know a status that has no history.
     status: str | None = None
-    trades: tuple[HeldTrade, ...] = ()
+    trades: tuple[WorkerTradeFact, ...] = ()
     certificates: tuple[CertificateFact, ...] = ()
     attendances: tuple[AttendanceFact, ...] = ()
     practical_passes: tuple[PracticalPassFact, ...] = ()
@@ -288,7 +266,7 @@ def _hours(value: Decimal) -> str:
 def review_interval(cert: CertificateFact, rule: RuleVersion, due: dt.date) -> int:
     """Return the years to the next review: the extended interval only once approved and ≥ 10 years held."""
     first = cert.first_issued_on or cert.issued_on
-    if cert.extended_review_approved and add_years(first, 10) <= due + dt.timedelta(days=1):
+    if cert.extended_review_approved and last_day_after(first, years=10) <= due:
         return rule.extended_review_interval_years
     return rule.review_interval_years
 
@@ -390,12 +368,12 @@ def _review_hours(attendances: tuple[AttendanceFact, ...], *, after: dt.date, un
 
 def _is_recent(start: dt.date, on: dt.date) -> bool:
     """Return True while `start` lies within the first NEW_IN_POST_MONTHS months before `on`."""
-    return add_months(start, NEW_IN_POST_MONTHS) > on
+    return on <= last_day_after(start, months=NEW_IN_POST_MONTHS)
 
 
 def _months_between_at_least(start: dt.date, end: dt.date, months: int) -> bool:
     """Return True when the period start…end (both days included) lasts at least `months` months."""
-    return add_months(start, months) <= end + dt.timedelta(days=1)
+    return last_day_after(start, months=months) <= end
 
 
 def evaluate(worker: WorkerFacts, trade: TradeFact, on: dt.date, rules: tuple[RuleVersion, ...] = ()) -> Clearance:
@@ -422,7 +400,7 @@ def evaluate(worker: WorkerFacts, trade: TradeFact, on: dt.date, rules: tuple[Ru
         earlier_trades = [t for t in worker.trades if t.trade_id != trade.id and t.started_on < held_trade.started_on]
         if earlier_trades and held_trade.started_on >= first_rule_day and _is_recent(held_trade.started_on, on):
             # Changed trade: retraining around the change counts (from a year before it on).
-            since = add_months(held_trade.started_on, -rule.away_retrain_months)
+            since = add_months(held_trade.started_on, -rule.away_retrain_months, short_month="roll")
             if not any(a.kind in RETRAINING_KINDS and a.end >= since and a.hours > 0 for a in attendances):
                 reasons.append(
                     Reason(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from certifications.clearance import facts as compliance
+from certifications.clearance.forecast import Forecast, recertification_forecast
 from certifications.clearance.roster import forecast_xlsx, roster_check, roster_xlsx
 from core.dates import DateField
 from core.spreadsheets import SpreadsheetError, read_bytes
@@ -76,7 +77,7 @@ def forecast_download(request):
     """The recertification forecast for the units this user sees, as xlsx."""
     _require_hr_or_leader(request.user)
     unit_ids = access.visible_unit_ids(request.user)
-    forecast = compliance.recertification_forecast(unit_ids=unit_ids)
+    forecast = recertification_forecast(unit_ids=unit_ids)
     return _download(forecast_xlsx(forecast), f"recertification-forecast-{forecast.start:%Y%m}.xlsx")
 
 
@@ -115,7 +116,7 @@ CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 220, 36, 28, 12
 REVIEW_COLOUR, EXPIRY_COLOUR = "#0b5cad", "#b3261e"
 
 
-def forecast_chart(forecast: compliance.Forecast) -> SafeString:
+def forecast_chart(forecast: Forecast) -> SafeString:
     """Return a server-rendered SVG bar chart: reviews and expiries due per month, stacked."""
     reviews, expiries = forecast.review_totals, forecast.expiry_totals
     totals = [r + e for r, e in zip(reviews, expiries, strict=True)]

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from certifications.clearance import facts as compliance
+from certifications.clearance.forecast import Forecast, recertification_forecast
 from certifications.progress.dashboard import Dashboard, dashboard_get
 from core.signals import figures_stale
 from training.models import Worker
@@ -40,7 +41,7 @@ class DashboardFigures:
 
     page: Dashboard
     compliance: dict[int, compliance.UnitCompliance]
-    forecast: compliance.Forecast
+    forecast: Forecast
     computed_at: dt.datetime
 
     @property
@@ -58,7 +59,7 @@ def dashboard_figures_compute(*, on: dt.date | None = None) -> DashboardFigures:
     return DashboardFigures(
         page=dashboard_get(on=on),
         compliance=compliance.unit_compliance_get(on=on),
-        forecast=compliance.recertification_forecast(on=on),
+        forecast=recertification_forecast(on=on),
         computed_at=timezone.now(),
     )
 

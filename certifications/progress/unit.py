@@ -432,7 +432,10 @@ def _held_rank_counts(workers) -> Counter:
 
 
 def _default_package(packages, held: Counter):
-    """Pick the package most workers are working towards: the rank above the one they hold (by (trade, rank order) counts)."""  # noqa: E501
+    """
+    Pick the package most workers are working towards: the rank above the one
+    they hold (by (trade, rank order) counts).
+    """
     by_trade: dict[int, list[TrainingPackage]] = defaultdict(list)
     for p in packages:
         by_trade[p.trade_id].append(p)

@@ -11,11 +11,10 @@ new optional fields rather than changing existing ones.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import threading
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from functools import lru_cache
 from operator import itemgetter
@@ -23,7 +22,7 @@ from typing import NamedTuple
 
 from django.utils.translation import get_language, gettext
 
-from core.dates import stored_date
+from core.dates import add_months, add_years, stored_date
 
 
 class Status(StrEnum):
@@ -248,27 +247,6 @@ class WorkerTradeInputs:
 # ---------------------------------------------------------------------------
 # Dates
 # ---------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=65536)
-def add_months(start: dt.date, months: int) -> dt.date:
-    """
-    Return the same day `months` later, clipped to the end of a shorter month.
-
-    This is how time at level is counted: 4 years after 2020-02-29 is
-    2024-02-29, 1 year after it is 2021-02-28.
-    """
-    index = start.year * 12 + (start.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return dt.date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-@lru_cache(maxsize=65536)
-def add_years(start: dt.date, years: Decimal) -> dt.date:
-    """Return the date `years` (whole or fractional, counted in whole months) after start."""
-    months = int((Decimal(years) * 12).to_integral_value(rounding=ROUND_HALF_UP))
-    return add_months(start, months)
 
 
 @lru_cache(maxsize=65536)

@@ -26,20 +26,22 @@ from certifications.ranks.services import results_create_many
 from core.dates import parse_date
 from core.spreadsheets import (
     ABSENT,
+    EMPLOYEE_NUMBER_HEADERS,
     SpreadsheetError,
     cell_text,
     find_table,
     parse_score,
     read_bytes,
 )
-from training.models import Course, Rank, SpecialOperation, Trade, Worker
+from training.models import Course, Rank, SpecialOperation, Worker
+from training.selectors import trade_names_get
 
 # The columns of the exam-centre sheet: (key, header we write, other names we accept).
 COLUMNS: list[tuple[str, object, tuple[str, ...]]] = [
     (
         "employee_no",
         gettext_lazy("Employee number"),
-        ("工号", "员工编号", "职工编号", "人员编号", "员工号", "职工号", "employee number", "employee no", "emp no"),
+        EMPLOYEE_NUMBER_HEADERS,
     ),
     ("name", gettext_lazy("Name"), ("姓名", "name")),
     (
@@ -142,11 +144,7 @@ class _Lookups:
         self.courses = _index(Course.objects.values_list("id", "code", "title"))
         self.ranks = _index(Rank.objects.values_list("id", "code", "name"))
         self.special_operations = _index(SpecialOperation.objects.values_list("id", "code", "name", "short_name"))
-        self.trades = {}
-        for pk, code, name, aliases in Trade.objects.values_list("id", "code", "name", "aliases"):
-            for key in [code, name, *aliases.replace("，", ",").split(",")]:
-                if key.strip():
-                    self.trades.setdefault(key.strip().upper(), pk)
+        self.trades = trade_names_get()
         self.examiners = {}
         for pk, username, first, last in get_user_model().objects.values_list(
             "id", "username", "first_name", "last_name"
@@ -404,7 +402,8 @@ def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date
             return None, _("course %(course)s does not exist.") % {"course": course}
         subject, description = ("course", course_id, held_on), course
     elif trade and rank:
-        trade_id, rank_id = lookups.trades.get(trade.upper()), lookups.ranks.get(rank.upper())
+        found, rank_id = lookups.trades.get(trade), lookups.ranks.get(rank.upper())
+        trade_id = found.pk if found else None
         if trade_id is None:
             return None, _("trade %(trade)s does not exist.") % {"trade": trade}
         if rank_id is None:

@@ -22,7 +22,10 @@ FILE_TTL = dt.timedelta(hours=24)
 
 
 def export_storage():
-    """Return the private storage for generated exports: never served, shared by every worker machine when configured."""  # noqa: E501
+    """
+    Return the private storage for generated exports: never served, shared by
+    every worker machine when configured.
+    """
     if "private" in settings.STORAGES:
         return storages["private"]
     return FileSystemStorage(location=settings.PRIVATE_UPLOAD_ROOT)

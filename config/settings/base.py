@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a login refused for lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -207,7 +207,7 @@ AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
 AXES_VERBOSE = False
 
 # django-csp: scripts and styles from our own static files only; no inline script, handler or style attribute
-# on our pages (tests/test_security_csp.py renders them). config.middleware relaxes style-src for /admin/ only.
+# on our pages (tests/test_security_csp.py renders them). core.middleware relaxes style-src for /admin/ only.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

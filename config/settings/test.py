@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 
-from config.settings.base import *  # noqa: E402,F401,F403
-from config.settings.base import KUANGJIANG, STORAGES  # noqa: E402
+from config.settings.base import *
+from config.settings.base import KUANGJIANG, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from certifications.clearance.facts import reminders_send
+from certifications.clearance.reminders import reminders_send
 from core.dates import argument_date, command_date
 
 
