@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.history import with_reason
+from core.ranges import field_problems
 
 SPECIAL_OPERATION = "special_operation"
 
@@ -108,6 +109,12 @@ def _reason_or_error(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give a reason.")}, code="reason_required")
+    # The reason is kept in delete_reason: refused when it does not fit, never cut (issue 12).
+    from training.softdelete import SoftDeletable
+
+    problems = field_problems(SoftDeletable, "delete_reason", reason)
+    if problems:
+        raise ValidationError({"reason": problems}, code="reason_too_long")
     return reason
 
 
