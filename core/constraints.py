@@ -52,8 +52,8 @@ def _lookup(model, instance, path: str, value):
     right = _value(model, instance, value)
     if lookup == "isnull":
         return (left is None) == bool(right)
-    if lookup == "exact" and right is None:
-        return left is None
+    if lookup == "exact" and value is None:
+        return left is None  # Django reads field=None as field__isnull=True; F() to a NULL compares as unknown
     if lookup not in LOOKUPS:
         raise Unsupported(path)
     if left is None or right is None:

@@ -78,9 +78,8 @@ def range_problems(fields) -> list[str]:
         elif isinstance(field, models.CharField):
             if not field.max_length or not any(isinstance(v, MaxLengthValidator) for v in field.validators):
                 found.append(f"{name}: no length")
-        elif isinstance(field, models.TextField):
-            if not declared(field, MaxLengthValidator):
-                found.append(f"{name}: no declared length")
+        elif isinstance(field, models.TextField) and not declared(field, MaxLengthValidator):
+            found.append(f"{name}: no declared length")
     return found
 
 
@@ -91,7 +90,7 @@ def test_every_number_and_text_of_every_model_has_a_range_both_databases_hold():
 
 
 def test_the_range_meta_test_finds_an_unbounded_or_too_wide_field():
-    class Probe(models.Model):
+    class Probe(models.Model):  # noqa: DJ008
         attempts = models.PositiveSmallIntegerField()
         half = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
         wide = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(70000)])
