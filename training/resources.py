@@ -7,9 +7,11 @@ Every resource here:
 - looks foreign keys up from one preloaded query per related model and loads
   the existing rows in one query (PreloadedInstanceLoader), then writes in bulk,
   so an import makes a number of queries that does not grow with its rows;
-- runs the model's own clean() (clean_model_instances) — but not the per-row
-  unique/constraint queries; the database enforces those inside the one
-  transaction, which rolls back as a whole;
+- runs the model's own clean() and field validators (clean_model_instances),
+  checks its constraints in Python and its unique rules against one load of
+  the stored keys (core/constraints.py), so a broken rule is a row error with
+  the admin form's message, never a database error; a key repeated in one file
+  is an error naming the earlier row;
 - escapes formula-like text on export (core.workbooks writes every export file)
   and undoes the escape on import.
 """
