@@ -253,3 +253,16 @@ def test_a_deletion_reason_that_does_not_fit_is_refused_not_cut():
     record_soft_delete(instance=result, user=None, reason="长" * 300)
     result.refresh_from_db()
     assert result.delete_reason == "长" * 300
+
+
+@pytest.mark.django_db
+def test_a_review_reason_longer_than_its_field_is_marked_and_kept_whole_on_the_history():
+    from certifications.ranks.services import _flag_dependent_records
+
+    record = f.RankRecordFactory(evidence={"results": [7]})
+    reason = "成绩更正：" + "长" * 400
+    _flag_dependent_records(worker_id=record.worker_id, kind="results", pk=7, reason=reason)
+    record.refresh_from_db()
+    assert record.needs_review
+    assert len(record.review_reason) == 300 and record.review_reason.endswith("…")
+    assert record.history.latest().history_change_reason == reason
