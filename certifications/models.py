@@ -8,18 +8,27 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from training.models import PersonnelCategory, Rank, SpecialOperation, Trade, TrainingPackage, Worker
+from core.ranges import between
+from training.models import MAX_HOURS, PersonnelCategory, Rank, SpecialOperation, Trade, TrainingPackage, Worker
 from training.softdelete import AllRowsManager, LiveManager, SoftDeletable, SoftDeleteQuerySet
 
 SCORE = {"max_digits": 5, "decimal_places": 1}
 HUNDRED = Decimal("100")
+# The ranges of numbers (issue 12): the same on SQLite and PostgreSQL, and what makes sense.
+MAX_MARKS = 1000
+MAX_ATTEMPT = 99
+MARKS = between(0, MAX_MARKS)
+FULL_MARKS = between(Decimal("0.1"), MAX_MARKS)
+PERCENT = between(0, 100)
+HOURS = between(0, MAX_HOURS)
+YEARS = between(0, 60)
+MONTHS = between(0, 120)
 
 
 class Assessment(models.Model):
@@ -59,8 +68,8 @@ class Assessment(models.Model):
     examiners = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("examiners"), blank=True, related_name="examined_assessments"
     )
-    full_marks = models.DecimalField(_("full marks"), default=HUNDRED, **SCORE)
-    pass_mark = models.DecimalField(_("pass mark"), default=Decimal("60"), **SCORE)
+    full_marks = models.DecimalField(_("full marks"), default=HUNDRED, validators=FULL_MARKS, **SCORE)
+    pass_mark = models.DecimalField(_("pass mark"), default=Decimal("60"), validators=MARKS, **SCORE)
 
     class Meta:
         verbose_name = _("assessment")
@@ -68,16 +77,24 @@ class Assessment(models.Model):
         verbose_name_plural = _("assessments")
         ordering = ["-held_on", "code"]
         constraints = [
-            models.CheckConstraint(condition=Q(full_marks__gt=0), name="assessment_full_marks_positive"),
+            models.CheckConstraint(
+                condition=Q(full_marks__gt=0),
+                name="assessment_full_marks_positive",
+                violation_error_message=_("Full marks must be above 0."),
+            ),
             models.CheckConstraint(
                 condition=Q(pass_mark__gte=0) & Q(pass_mark__lte=F("full_marks")),
                 name="assessment_pass_mark_within_full",
+                violation_error_message=_("The pass mark cannot be above full marks."),
             ),
             models.CheckConstraint(
                 condition=Q(course__isnull=False)
                 | Q(trade__isnull=False, rank__isnull=False)
                 | Q(special_operation__isnull=False),
                 name="assessment_has_subject",
+                violation_error_message=_(
+                    "Say what the assessment is for: a course, a trade and rank, or a special operation."
+                ),
             ),
         ]
 
@@ -88,10 +105,7 @@ class Assessment(models.Model):
         return (self.code,)
 
     def clean(self):
-        if self.course_id is None and self.special_operation_id is None and not (self.trade_id and self.rank_id):
-            raise ValidationError(
-                _("Say what the assessment is for: a course, a trade and rank, or a special operation.")
-            )
+        # "Say what the assessment is for" is the constraint assessment_has_subject's message.
         if self.pass_mark is not None and self.full_marks is not None and self.pass_mark > self.full_marks:
             raise ValidationError({"pass_mark": _("The pass mark cannot be above full marks.")})
 
@@ -123,13 +137,16 @@ class AssessmentResult(SoftDeletable):
         Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="results"
     )
     worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="results")
-    score = models.DecimalField(_("score"), null=True, blank=True, **SCORE)
+    score = models.DecimalField(_("score"), null=True, blank=True, validators=MARKS, **SCORE)
     absent = models.BooleanField(_("absent"), default=False)
     attempt = models.PositiveSmallIntegerField(
-        _("attempt"), default=1, help_text=_("1 for the first sitting, 2 for the first re-sit.")
+        _("attempt"),
+        default=1,
+        validators=between(1, MAX_ATTEMPT),
+        help_text=_("1 for the first sitting, 2 for the first re-sit."),
     )
     # Copied from the assessment so the database itself can bound the score.
-    full_marks = models.DecimalField(_("full marks"), default=HUNDRED, editable=False, **SCORE)
+    full_marks = models.DecimalField(_("full marks"), default=HUNDRED, editable=False, validators=FULL_MARKS, **SCORE)
     remarks = models.CharField(_("remarks"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -153,13 +170,19 @@ class AssessmentResult(SoftDeletable):
                 fields=["assessment", "worker", "attempt"],
                 condition=Q(deleted_at__isnull=True),
                 name="result_one_per_attempt",
+                violation_error_message=_("This worker already has a result for this attempt of this assessment."),
             ),
             models.CheckConstraint(
                 condition=Q(absent=True, score__isnull=True)
                 | Q(absent=False, score__isnull=False, score__gte=0, score__lte=F("full_marks")),
                 name="result_score_within_full_marks",
+                violation_error_message=_("A result has a score from 0 to full marks, or is absent with no score."),
             ),
-            models.CheckConstraint(condition=Q(attempt__gte=1), name="result_attempt_positive"),
+            models.CheckConstraint(
+                condition=Q(attempt__gte=1),
+                name="result_attempt_positive",
+                violation_error_message=_("The attempt is a whole number from 1."),
+            ),
         ]
 
     def __str__(self):
@@ -219,18 +242,25 @@ class RuleSet(models.Model):
     name = models.CharField(_("version"), max_length=100, help_text=_("e.g. 2018 标准 or 2022 新八级"))
     effective_from = models.DateField(_("effective from"))
     require_package = models.BooleanField(_("package completed"), default=True)
-    min_electives = models.PositiveSmallIntegerField(_("electives required"), default=0)
+    min_electives = models.PositiveSmallIntegerField(_("electives required"), default=0, validators=between(0, 100))
     require_theory = models.BooleanField(_("theory exam required"), default=True)
-    theory_pass_mark = models.DecimalField(_("theory pass mark"), default=Decimal("60"), **SCORE)
+    theory_pass_mark = models.DecimalField(_("theory pass mark"), default=Decimal("60"), validators=PERCENT, **SCORE)
     require_practical = models.BooleanField(_("practical exam required"), default=True)
-    practical_pass_mark = models.DecimalField(_("practical pass mark"), default=Decimal("60"), **SCORE)
+    practical_pass_mark = models.DecimalField(
+        _("practical pass mark"), default=Decimal("60"), validators=PERCENT, **SCORE
+    )
     resit_limit = models.PositiveSmallIntegerField(
         _("re-sits allowed"),
         default=1,
+        validators=between(0, 20),
         help_text=_("Once used up, the worker must retrain before a new attempt counts."),
     )
     exam_valid_months = models.PositiveSmallIntegerField(
-        _("exam valid for (months)"), null=True, blank=True, help_text=_("Empty: a passed exam never lapses.")
+        _("exam valid for (months)"),
+        null=True,
+        blank=True,
+        validators=between(1, 600),
+        help_text=_("Empty: a passed exam never lapses."),
     )
     theory_weight = models.DecimalField(
         _("theory weight %"),
@@ -238,7 +268,7 @@ class RuleSet(models.Model):
         blank=True,
         max_digits=5,
         decimal_places=2,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        validators=PERCENT,
     )
     practical_weight = models.DecimalField(
         _("practical weight %"),
@@ -246,16 +276,18 @@ class RuleSet(models.Model):
         blank=True,
         max_digits=5,
         decimal_places=2,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        validators=PERCENT,
     )
-    composite_pass_mark = models.DecimalField(_("composite pass mark"), null=True, blank=True, **SCORE)
+    composite_pass_mark = models.DecimalField(
+        _("composite pass mark"), null=True, blank=True, validators=PERCENT, **SCORE
+    )
     years_at_previous_rank = models.DecimalField(
         _("years at previous rank"),
         null=True,
         blank=True,
         max_digits=4,
         decimal_places=1,
-        validators=[MinValueValidator(0)],
+        validators=YEARS,
     )
     years_in_trade = models.DecimalField(
         _("or years in the trade"),
@@ -263,7 +295,7 @@ class RuleSet(models.Model):
         blank=True,
         max_digits=4,
         decimal_places=1,
-        validators=[MinValueValidator(0)],
+        validators=YEARS,
         help_text=_("Either time requirement satisfies the rule when both are set."),
     )
     require_review = models.BooleanField(_("comprehensive review required"), default=False)
@@ -284,11 +316,13 @@ class RuleSet(models.Model):
                 & Q(practical_pass_mark__gte=0)
                 & Q(practical_pass_mark__lte=100),
                 name="rule_set_pass_marks_in_range",
+                violation_error_message=_("Pass marks lie between 0 and 100."),
             ),
             models.CheckConstraint(
                 condition=Q(theory_weight__isnull=True, practical_weight__isnull=True, composite_pass_mark__isnull=True)
                 | Q(theory_weight__isnull=False, practical_weight__isnull=False, composite_pass_mark__isnull=False),
                 name="rule_set_composite_complete",
+                violation_error_message=_("Give both weights and the composite pass mark, or none of them."),
             ),
         ]
 
@@ -297,11 +331,9 @@ class RuleSet(models.Model):
 
     def clean(self):
         weights = (self.theory_weight, self.practical_weight, self.composite_pass_mark)
-        if any(w is not None for w in weights):
-            if any(w is None for w in weights):
-                raise ValidationError(_("Give both weights and the composite pass mark, or none of them."))
-            if self.theory_weight + self.practical_weight != 100:
-                raise ValidationError(_("The theory and practical weights must add up to 100."))
+        # "Give both weights and the composite pass mark, or none" is the constraint rule_set_composite_complete's.
+        if all(w is not None for w in weights) and self.theory_weight + self.practical_weight != 100:
+            raise ValidationError(_("The theory and practical weights must add up to 100."))
 
 
 class RankRecord(SoftDeletable):
@@ -360,9 +392,14 @@ class RankRecord(SoftDeletable):
                 fields=["worker", "trade", "rank"],
                 condition=Q(status__in=["pending", "awarded"], deleted_at__isnull=True),
                 name="rank_record_one_live_per_rank",
+                violation_error_message=_(
+                    "This worker already has a pending or awarded record for this trade and rank."
+                ),
             ),
             models.CheckConstraint(
-                condition=~Q(status="awarded") | Q(awarded_on__isnull=False), name="rank_record_awarded_has_date"
+                condition=~Q(status="awarded") | Q(awarded_on__isnull=False),
+                name="rank_record_awarded_has_date",
+                violation_error_message=_("An awarded rank needs the date it was awarded."),
             ),
         ]
 
@@ -429,14 +466,17 @@ class Certificate(SoftDeletable):
                 fields=["kind", "number"],
                 condition=Q(deleted_at__isnull=True),
                 name="certificate_number_unique_per_kind",
+                violation_error_message=_("A certificate of this kind with this number already exists."),
             ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("issued_on")),
                 name="certificate_valid_after_issue",
+                violation_error_message=_("A certificate cannot expire before it is issued."),
             ),
             models.CheckConstraint(
                 condition=~Q(kind="special_operation") | Q(special_operation__isnull=False),
                 name="certificate_special_operation_named",
+                violation_error_message=_("Name the special operation this certificate is for."),
             ),
         ]
 
@@ -470,7 +510,7 @@ class CertificateReview(models.Model):
         max_digits=6,
         decimal_places=1,
         default=Decimal("0"),
-        validators=[MinValueValidator(0)],
+        validators=HOURS,
     )
     reviewer = models.CharField(_("reviewing body"), max_length=200, blank=True)
     remarks = models.CharField(_("remarks"), max_length=200, blank=True)
@@ -482,7 +522,11 @@ class CertificateReview(models.Model):
         verbose_name_plural = _("certificate reviews")
         ordering = ["certificate", "-reviewed_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(training_hours__gte=0), name="review_hours_not_negative"),
+            models.CheckConstraint(
+                condition=Q(training_hours__gte=0),
+                name="review_hours_not_negative",
+                violation_error_message=_("Hours cannot be negative."),
+            ),
         ]
 
     def __str__(self):
@@ -541,11 +585,20 @@ class Mentorship(models.Model):
         verbose_name_plural = _("mentorships")
         ordering = ["-start"]
         constraints = [
-            models.CheckConstraint(condition=~Q(apprentice=F("mentor")), name="mentorship_not_self"),
-            models.CheckConstraint(condition=Q(planned_end__gte=F("start")), name="mentorship_end_after_start"),
+            models.CheckConstraint(
+                condition=~Q(apprentice=F("mentor")),
+                name="mentorship_not_self",
+                violation_error_message=_("A worker cannot mentor themselves."),
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end__gte=F("start")),
+                name="mentorship_end_after_start",
+                violation_error_message=_("A mentorship cannot end before it starts."),
+            ),
             models.CheckConstraint(
                 condition=Q(signed_off_on__isnull=True) | Q(signed_off_on__gte=F("start")),
                 name="mentorship_sign_off_after_start",
+                violation_error_message=_("A mentorship cannot be signed off before it starts."),
             ),
         ]
 
@@ -572,30 +625,42 @@ class ComplianceRule(models.Model):
         Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     initial_hours = models.DecimalField(
-        _("initial training hours"), max_digits=6, decimal_places=1, default=Decimal("72")
+        _("initial training hours"), max_digits=6, decimal_places=1, default=Decimal("72"), validators=HOURS
     )
     annual_hours = models.DecimalField(
-        _("annual retraining hours"), max_digits=6, decimal_places=1, default=Decimal("20")
+        _("annual retraining hours"), max_digits=6, decimal_places=1, default=Decimal("20"), validators=HOURS
     )
     special_initial_hours = models.DecimalField(
-        _("special-operation initial hours"), max_digits=6, decimal_places=1, default=Decimal("90")
+        _("special-operation initial hours"), max_digits=6, decimal_places=1, default=Decimal("90"), validators=HOURS
     )
-    certificate_valid_years = models.PositiveSmallIntegerField(_("certificate valid (years)"), default=6)
-    review_interval_years = models.PositiveSmallIntegerField(_("review every (years)"), default=3)
+    certificate_valid_years = models.PositiveSmallIntegerField(
+        _("certificate valid (years)"), default=6, validators=between(1, 50)
+    )
+    review_interval_years = models.PositiveSmallIntegerField(
+        _("review every (years)"), default=3, validators=between(1, 50)
+    )
     extended_review_interval_years = models.PositiveSmallIntegerField(
-        _("review every, when extended (years)"), default=6
+        _("review every, when extended (years)"), default=6, validators=between(1, 50)
     )
-    review_window_days = models.PositiveSmallIntegerField(_("review window (days before due)"), default=60)
+    review_window_days = models.PositiveSmallIntegerField(
+        _("review window (days before due)"), default=60, validators=between(0, 366)
+    )
     review_training_hours = models.DecimalField(
-        _("review training hours"), max_digits=6, decimal_places=1, default=Decimal("8")
+        _("review training hours"), max_digits=6, decimal_places=1, default=Decimal("8"), validators=HOURS
     )
-    review_failures_allowed = models.PositiveSmallIntegerField(_("failed reviews before invalid"), default=1)
-    mentoring_months = models.PositiveSmallIntegerField(_("mentoring period (months)"), default=4)
+    review_failures_allowed = models.PositiveSmallIntegerField(
+        _("failed reviews before invalid"), default=1, validators=between(0, 20)
+    )
+    mentoring_months = models.PositiveSmallIntegerField(_("mentoring period (months)"), default=4, validators=MONTHS)
     away_practical_months = models.PositiveSmallIntegerField(
-        _("away from special operation: practical exam after (months)"), default=6
+        _("away from special operation: practical exam after (months)"), default=6, validators=MONTHS
     )
-    away_retrain_months = models.PositiveSmallIntegerField(_("away from post: retraining after (months)"), default=12)
-    manager_assessment_months = models.PositiveSmallIntegerField(_("manager assessment within (months)"), default=6)
+    away_retrain_months = models.PositiveSmallIntegerField(
+        _("away from post: retraining after (months)"), default=12, validators=MONTHS
+    )
+    manager_assessment_months = models.PositiveSmallIntegerField(
+        _("manager assessment within (months)"), default=6, validators=MONTHS
+    )
     history = HistoricalRecords()
 
     class Meta:

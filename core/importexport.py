@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms as _forms
 from django.contrib import messages as _messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -33,6 +33,7 @@ from import_export.instance_loaders import BaseInstanceLoader
 from import_export.tmp_storages import CacheStorage
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core import constraints
 from core.dates import parse_date
 from core.signals import figures_stale
 from core.spreadsheets import (
@@ -75,9 +76,12 @@ class DecimalWidget(widgets.Widget):
         if not text:
             return None
         try:
-            return Decimal(text)
+            number = Decimal(text)
         except InvalidOperation:
-            raise ValueError(_("“%(value)s” is not a number.") % {"value": text}) from None
+            number = None
+        if number is None or not number.is_finite():
+            raise ValueError(_("“%(value)s” is not a number.") % {"value": text})
+        return number
 
     def render(self, value, obj=None, **kwargs):
         if value is None:
@@ -225,6 +229,7 @@ class KuangjiangResource(resources.ModelResource):
         dataset.headers = [by_name.get(normalise_text(h).lower(), h) for h in (dataset.headers or [])]
         self._import_user = kwargs.get("user")
         self._seen_keys = {}
+        self._unique_index = None
 
     def after_preload(self, instances):
         """Hook: attach preloaded extras (e.g. a worker's trades) to the existing instances."""
@@ -232,10 +237,43 @@ class KuangjiangResource(resources.ModelResource):
     def export_field(self, field, instance, **kwargs):
         return escape_value(super().export_field(field, instance, **kwargs))
 
+    def import_instance(self, instance, row, **kwargs):
+        # Every row, skipped (unchanged) or not, claims its import id: a key repeated in one file is always an
+        # error on the later row naming the earlier, even when the earlier row equals what is stored.
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        names = self.get_import_id_fields()
+        try:
+            key = tuple(_key(self.fields[name].get_value(instance)) for name in names)
+        except ObjectDoesNotExist:
+            key = (None,)
+        if not any(self.fields[name].attribute in errors for name in names):
+            number = kwargs.get("row_number")
+            earlier = self._seen_keys.setdefault(key, number)
+            if earlier != number and all(k not in (None, "") for k in key):
+                errors.setdefault(NON_FIELD_ERRORS, []).append(
+                    ValidationError(
+                        _("This row repeats row %(row)s (%(key)s); each row must be a different record.")
+                        % {"row": earlier, "key": self._key_text(instance)},
+                        code="repeated_row",
+                    )
+                )
+        self._row_number = kwargs.get("row_number")
+        if errors:
+            raise ValidationError(errors)
+
+    def _key_text(self, instance) -> str:
+        return ", ".join(
+            f"{force_str(self.fields[name].column_name)} {self.fields[name].export(instance)}"
+            for name in self.get_import_id_fields()
+        )
+
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
         try:
-            # Unique fields and constraints would cost queries per row; the database checks them on write.
             # Foreign keys found by CodeWidget exist already; Django would check each again with a query.
             looked_up = [f.attribute for f in self.fields.values() if isinstance(f.widget, CodeWidget)]
             instance.full_clean(
@@ -243,10 +281,17 @@ class KuangjiangResource(resources.ModelResource):
             )
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
-        key = tuple(_key(self.fields[name].get_value(instance)) for name in self.get_import_id_fields())
-        if key in self._seen_keys and not errors:
-            errors["__all__"] = [_("This row repeats row %(row)s.") % {"row": self._seen_keys[key]}]
-        self._seen_keys.setdefault(key, len(self._seen_keys) + 1)
+        # Constraints in Python, with the admin form's messages, never a query per row (core/constraints.py):
+        # check constraints on the instance, unique ones against one load of the stored keys and the rows so far.
+        model = self._meta.model
+        broken = constraints.violations(model, instance, exclude=errors.keys())
+        if getattr(self, "_unique_index", None) is None or self._unique_index.model is not model:
+            self._unique_index = constraints.UniqueIndex(
+                model, within_file_skip=frozenset(self.fields[n].attribute for n in self.get_import_id_fields())
+            )
+        broken += self._unique_index.violations(instance, row=getattr(self, "_row_number", None), exclude=errors)
+        if broken:
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(broken)
         if errors:
             raise ValidationError(errors)
 

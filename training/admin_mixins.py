@@ -202,15 +202,27 @@ class SoftDeleteAdminMixin:
         objs = list(objs)
         return [str(obj) for obj in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
 
-    def _delete_reason(self, request) -> str:
+    def _reason_problem(self, request) -> str:
         reason = request.POST.get("delete_reason", "").strip()
         if not reason:
-            raise PermissionDenied(gettext("Give a reason for the deletion."))
-        return reason
+            return gettext("Give a reason for the deletion.")
+        limit = self.model._meta.get_field("delete_reason").max_length  # refused when too long, never cut
+        if len(reason) > limit:
+            return gettext("The reason is %(length)s characters long; at most %(limit)s fit.") % {
+                "length": len(reason),
+                "limit": limit,
+            }
+        return ""
+
+    def _delete_reason(self, request) -> str:
+        problem = self._reason_problem(request)
+        if problem:
+            raise PermissionDenied(problem)
+        return request.POST.get("delete_reason", "").strip()
 
     def delete_view(self, request, object_id, extra_context=None):
-        if request.method == "POST" and request.POST.get("post") and not request.POST.get("delete_reason", "").strip():
-            self.message_user(request, gettext("Give a reason for the deletion."), messages.ERROR)
+        if request.method == "POST" and request.POST.get("post") and self._reason_problem(request):
+            self.message_user(request, self._reason_problem(request), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
         return super().delete_view(request, object_id, extra_context)
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -15,10 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from core.ranges import between
 from core.text import pinyin_key
 from training.softdelete import SoftDeletable
 
-HOURS = {"max_digits": 6, "decimal_places": 1, "default": Decimal("0"), "validators": [MinValueValidator(0)]}
+# The ranges of numbers (issue 12): the same on SQLite and PostgreSQL, and what makes sense at a mine.
+MAX_HOURS = 1000
+MAX_SORT_ORDER = 1_000_000
+MAX_CAPACITY = 5000
+HOURS = {"max_digits": 6, "decimal_places": 1, "default": Decimal("0"), "validators": between(0, MAX_HOURS)}
 
 
 class PersonnelCategory(models.TextChoices):
@@ -43,7 +48,7 @@ class Unit(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0, validators=between(0, MAX_SORT_ORDER))
 
     class Meta:
         verbose_name = _("organisation unit")
@@ -51,7 +56,11 @@ class Unit(models.Model):
         verbose_name_plural = _("organisation units")
         ordering = ["sort_order", "code"]
         constraints = [
-            models.CheckConstraint(condition=Q(kind="mine") | Q(parent__isnull=False), name="unit_only_mine_is_root"),
+            models.CheckConstraint(
+                condition=Q(kind="mine") | Q(parent__isnull=False),
+                name="unit_only_mine_is_root",
+                violation_error_message=_("Only a mine can be a unit without a parent unit."),
+            ),
         ]
 
     def __str__(self):
@@ -98,12 +107,16 @@ class Rank(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=50, unique=True)
     order = models.PositiveSmallIntegerField(
-        _("order"), unique=True, help_text=_("Position on the ladder; higher is more senior.")
+        _("order"),
+        unique=True,
+        validators=between(0, 1000),
+        help_text=_("Position on the ladder; higher is more senior."),
     )
     national_level = models.PositiveSmallIntegerField(
         _("national level"),
         null=True,
         blank=True,
+        validators=between(1, 5),
         help_text=_("5 = 五级/初级工 … 1 = 一级/高级技师; empty for ranks outside the five national levels."),
     )
     high_skill = models.BooleanField(
@@ -180,7 +193,7 @@ class Course(models.Model):
     theory_hours = models.DecimalField(_("theory hours"), **HOURS)
     practical_hours = models.DecimalField(_("practical hours"), **HOURS)
     delivery = models.CharField(_("delivery"), max_length=20, choices=Delivery.choices, default=Delivery.CLASSROOM)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, validators=[MaxLengthValidator(5000)])
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -190,7 +203,9 @@ class Course(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(theory_hours__gte=0) & Q(practical_hours__gte=0), name="course_hours_not_negative"
+                condition=Q(theory_hours__gte=0) & Q(practical_hours__gte=0),
+                name="course_hours_not_negative",
+                violation_error_message=_("Hours cannot be negative."),
             ),
         ]
 
@@ -266,7 +281,7 @@ class PackageCourse(models.Model):
     theory_hours = models.DecimalField(_("theory hours required"), **HOURS)
     practical_hours = models.DecimalField(_("practical hours required"), **HOURS)
     mandatory = models.BooleanField(_("mandatory"), default=True)
-    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0, validators=between(0, MAX_SORT_ORDER))
 
     class Meta:
         verbose_name = _("package course")
@@ -276,7 +291,9 @@ class PackageCourse(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["package", "course"], name="package_course_once"),
             models.CheckConstraint(
-                condition=Q(theory_hours__gte=0) & Q(practical_hours__gte=0), name="package_course_hours_not_negative"
+                condition=Q(theory_hours__gte=0) & Q(practical_hours__gte=0),
+                name="package_course_hours_not_negative",
+                violation_error_message=_("Hours cannot be negative."),
             ),
         ]
 
@@ -328,6 +345,7 @@ class Worker(SoftDeletable):
             models.CheckConstraint(
                 condition=Q(underground_start__isnull=True) | Q(underground_start__gte=F("hire_date")),
                 name="worker_underground_after_hire",
+                violation_error_message=_("A worker cannot start underground before the hire date."),
             ),
         ]
 
@@ -358,7 +376,11 @@ class AwayPeriod(models.Model):
         verbose_name_plural = _("away periods")
         ordering = ["worker", "-start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="away_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")),
+                name="away_end_after_start",
+                violation_error_message=_("An away period cannot end before it starts."),
+            ),
         ]
 
     def __str__(self):
@@ -380,10 +402,16 @@ class WorkerTrade(models.Model):
         ordering = ["worker", "-is_primary", "trade__code"]
         constraints = [
             models.UniqueConstraint(fields=["worker", "trade"], name="worker_trade_once"),
-            models.UniqueConstraint(fields=["worker"], condition=Q(is_primary=True), name="worker_one_primary_trade"),
+            models.UniqueConstraint(
+                fields=["worker"],
+                condition=Q(is_primary=True),
+                name="worker_one_primary_trade",
+                violation_error_message=_("A worker has only one primary trade."),
+            ),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
                 name="worker_trade_end_after_start",
+                violation_error_message=_("A trade cannot be left before it was taken up."),
             ),
         ]
 
@@ -411,7 +439,7 @@ class TrainingClass(models.Model):
     end = models.DateField(_("end date"))
     venue = models.CharField(_("venue"), max_length=200, blank=True)
     instructors = models.CharField(_("instructors"), max_length=200, blank=True)
-    capacity = models.PositiveIntegerField(_("capacity"), default=40)
+    capacity = models.PositiveIntegerField(_("capacity"), default=40, validators=between(1, MAX_CAPACITY))
     organiser = models.ForeignKey(
         Unit,
         verbose_name=_("organising unit"),
@@ -428,8 +456,16 @@ class TrainingClass(models.Model):
         ordering = ["-start", "code"]
         indexes = [models.Index(fields=["start"], name="class_start")]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gte=F("start")), name="class_end_after_start"),
-            models.CheckConstraint(condition=Q(capacity__gt=0), name="class_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(end__gte=F("start")),
+                name="class_end_after_start",
+                violation_error_message=_("A class cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0),
+                name="class_capacity_positive",
+                violation_error_message=_("A class needs a capacity of at least 1."),
+            ),
         ]
 
     def __str__(self):
@@ -462,9 +498,12 @@ class Attendance(SoftDeletable):
                 fields=["training_class", "worker"],
                 condition=Q(deleted_at__isnull=True),
                 name="attendance_once_per_class",
+                violation_error_message=_("This worker already has attendance in this class."),
             ),
             models.CheckConstraint(
-                condition=Q(theory_hours__gte=0) & Q(practical_hours__gte=0), name="attendance_hours_not_negative"
+                condition=Q(theory_hours__gte=0) & Q(practical_hours__gte=0),
+                name="attendance_hours_not_negative",
+                violation_error_message=_("Hours cannot be negative."),
             ),
         ]
 

@@ -7,9 +7,11 @@ Every resource here:
 - looks foreign keys up from one preloaded query per related model and loads
   the existing rows in one query (PreloadedInstanceLoader), then writes in bulk,
   so an import makes a number of queries that does not grow with its rows;
-- runs the model's own clean() (clean_model_instances) — but not the per-row
-  unique/constraint queries; the database enforces those inside the one
-  transaction, which rolls back as a whole;
+- runs the model's own clean() and field validators (clean_model_instances),
+  checks its constraints in Python and its unique rules against one load of
+  the stored keys (core/constraints.py), so a broken rule is a row error with
+  the admin form's message, never a database error; a key repeated in one file
+  is an error naming the earlier row;
 - escapes formula-like text on export (core.workbooks writes every export file)
   and undoes the escape on import.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core import constraints
 from core.dates import parse_date
 from core.importexport import IntegerWidget, KuangjiangResource, choice, date, number, readonly, ref, text, yes_no
 from core.text import normalise_text
@@ -138,15 +141,19 @@ class WorkerResource(KuangjiangResource):
             trade = self._trades.get(trade_code.strip().upper())
             if trade is None:
                 raise ValueError(_("trade “%(code)s” does not exist.") % {"code": trade_code})
-            wanted.append(
-                WorkerTrade(
-                    worker=worker,
-                    trade=trade,
-                    is_primary=primary,
-                    started_on=parse_date(started) or worker.hire_date,
-                    ended_on=parse_date(ended),
-                )
+            if any(w.trade_id == trade.pk for w in wanted):
+                raise ValueError(_("trade “%(code)s” is listed twice.") % {"code": trade.code})
+            line = WorkerTrade(
+                worker=worker,
+                trade=trade,
+                is_primary=primary,
+                started_on=parse_date(started) or worker.hire_date,
+                ended_on=parse_date(ended),
             )
+            # The trade lines are written after the workers: their constraints are checked here, with their messages.
+            for error in constraints.violations(WorkerTrade, line):
+                raise ValueError(f"{trade.code}: {' '.join(error.messages)}")
+            wanted.append(line)
         if sum(1 for w in wanted if w.is_primary) > 1:
             raise ValueError(_("only one trade can be the primary one (marked *)."))
         return wanted
@@ -254,6 +261,9 @@ class CatalogResource(KuangjiangResource):
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
         codes = CodesText.split(getattr(instance, "courses_text", ""))
+        repeated = sorted({c for c in codes if [x.upper() for x in codes].count(c.upper()) > 1})
+        if repeated:
+            errors["courses_text"] = [_("course “%(code)s” is listed twice.") % {"code": ", ".join(repeated)}]
         missing = [c for c in codes if c.upper() not in self._courses]
         if missing:
             errors["courses_text"] = [_("course “%(code)s” does not exist.") % {"code": ", ".join(missing)}]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.dates import add_years
 from core.history import with_reason
+from core.ranges import field_problems
 
 SPECIAL_OPERATION = "special_operation"
 
@@ -110,6 +111,10 @@ def _reason_or_error(reason: str) -> str:
 def record_soft_delete(*, instance, user, reason: str):
     """Mark a record deleted by `user` for `reason`; it disappears from live data and stays visible to HR."""
     reason = _reason_or_error(reason)
+    # The reason is kept in delete_reason: refused when it does not fit, never cut (issue 12).
+    problems = field_problems(type(instance), "delete_reason", reason)
+    if problems:
+        raise ValidationError({"reason": problems}, code="reason_too_long")
     if instance.deleted_at is not None:
         raise ValidationError(_("%(record)s is already deleted.") % {"record": instance}, code="already_deleted")
     instance.deleted_at = timezone.now()

@@ -86,6 +86,7 @@ def roster_check(data: bytes, *, workers=None, default_on: dt.date | None = None
     table = find_table(data, ALIASES, required=("employee_no", "trade"))
     cols = table.columns
     rows: list[RosterRow] = []
+    seen: dict[tuple[str, str, dt.date], int] = {}
     for number, values in table.rows:
 
         def cell(key, values=values):
@@ -110,6 +111,11 @@ def roster_check(data: bytes, *, workers=None, default_on: dt.date | None = None
             row.message = _("No employee number.")
         elif not trade_text:
             row.message = _("No trade.")
+        else:
+            # The same worker, trade and date twice is a row error naming the earlier row, as in every import.
+            earlier = seen.setdefault((employee_no.upper(), trade_text.upper(), row.on), number)
+            if earlier != number:
+                row.message = _("This row repeats row %(row)s.") % {"row": earlier}
     if not rows:
         raise SpreadsheetError(
             _(

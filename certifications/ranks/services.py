@@ -53,7 +53,10 @@ def _flag_dependent_records(*, worker_id: int, kind: str, pk: int, reason: str, 
     for record in RankRecord.objects.filter(worker_id=worker_id, status__in=LIVE):
         if pk in (record.evidence or {}).get(kind, ()):
             record.needs_review = True
-            record.review_reason = reason[:300]
+            # A summary written by the app (what changed, and the user's reason): the whole text goes on the
+            # record's history below; the field shows it, marked with "…" when it is longer than the field holds.
+            limit = RankRecord._meta.get_field("review_reason").max_length
+            record.review_reason = reason if len(reason) <= limit else reason[: limit - 1] + "…"
             with_reason(record, reason, user=user)
             with RANK_RECORDS.opened():
                 record.save(update_fields=["needs_review", "review_reason"])

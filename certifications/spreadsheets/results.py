@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from certifications.models import Assessment, AssessmentResult
+from certifications.models import MAX_ATTEMPT, Assessment, AssessmentResult
 from certifications.ranks.services import results_create_many
 from core.dates import parse_date
+from core.ranges import field_problems
 from core.spreadsheets import (
     ABSENT,
     EMPLOYEE_NUMBER_HEADERS,
@@ -266,16 +267,31 @@ def results_parse(source, *, user=None) -> ResultsImport:
         attempt_text = cell_text(get(values, "attempt"))
         if attempt_text:
             try:
-                attempt = int(Decimal(attempt_text))
-                if attempt < 1:
+                whole = Decimal(attempt_text)
+                if not whole.is_finite() or whole != whole.to_integral_value():
+                    raise ValueError
+                attempt = int(whole)
+                if attempt < 1 or field_problems(AssessmentResult, "attempt", attempt):
                     raise ValueError
             except (ArithmeticError, ValueError):
-                row.errors.append(_("the attempt “%(value)s” is not a whole number from 1.") % {"value": attempt_text})
+                attempt = None
+                row.errors.append(
+                    _("the attempt “%(value)s” is not a whole number from 1 to %(max)s.")
+                    % {"value": attempt_text, "max": MAX_ATTEMPT}
+                )
         remarks = cell_text(get(values, "remarks"))
         examiner = cell_text(get(values, "examiner"))
         examiner_id = lookups.examiners.get(examiner.upper()) if examiner else None
         if examiner and examiner_id is None:
             remarks = (remarks + " " if remarks else "") + _("Examiner: %(name)s") % {"name": examiner}
+        # Long text is refused with its length, never cut (issue 12).
+        limit = AssessmentResult._meta.get_field("remarks").max_length
+        if len(remarks) > limit:
+            # An examiner who is not a user is noted in the remarks, and counts towards their length.
+            row.errors.append(
+                _("the remarks are %(length)s characters long; at most %(limit)s fit.")
+                % {"length": len(remarks), "limit": limit}
+            )
         scores = []
         for kind, label in kinds:
             try:
@@ -325,7 +341,7 @@ def results_parse(source, *, user=None) -> ResultsImport:
                 "absent": absent,
                 "attempt": attempt or 0,
                 "full_marks": assessment.full_marks,
-                "remarks": remarks[:200],
+                "remarks": remarks,
                 "recorded_by_id": recorded_by_id,
                 "recorded_at": now,
                 "examiner_id": examiner_id,
@@ -335,6 +351,7 @@ def results_parse(source, *, user=None) -> ResultsImport:
     latest = lookups.latest_attempts(
         {r["assessment_id"] for _row, r, _a in pending}, {r["worker_id"] for _row, r, _a in pending}
     )
+    numbered: dict[tuple[int, int, int], int] = {}
     for row, result, attempt in pending:
         previous = latest.get((result["assessment_id"], result["worker_id"]))
         if attempt is None:
@@ -345,12 +362,32 @@ def results_parse(source, *, user=None) -> ResultsImport:
                 row.results.append(result)
                 continue
             result["attempt"] = (previous[0] if previous else 0) + 1
+            if result["attempt"] > MAX_ATTEMPT:
+                row.errors.append(
+                    _("%(no)s has used every attempt (%(max)s) at %(code)s.")
+                    % {"no": row.employee_no, "max": MAX_ATTEMPT, "code": result["assessment"].code}
+                )
+                continue
         elif previous is not None and attempt <= previous[0]:
             row.errors.append(
                 _("attempt %(attempt)s of %(code)s is already recorded for %(no)s.")
                 % {"attempt": attempt, "code": result["assessment"].code, "no": row.employee_no}
             )
             continue
+        # The attempt each row ends up with: a row without one and a row naming the same one are the same result.
+        final = (result["assessment_id"], result["worker_id"], result["attempt"])
+        if final in numbered:
+            row.errors.append(
+                _("%(no)s already has attempt %(attempt)s of %(code)s in row %(other)s.")
+                % {
+                    "no": row.employee_no,
+                    "attempt": result["attempt"],
+                    "code": result["assessment"].code,
+                    "other": numbered[final],
+                }
+            )
+            continue
+        numbered[final] = row.number
         row.results.append(result)
 
     for row in outcome.rows:
