@@ -249,3 +249,54 @@ def test_the_import_command_run_twice_at_once(on_postgres, results_sheet, tmp_pa
     assert len(errors) == 1 and isinstance(errors[0], CommandError), errors
     assert "an import from the command line" in str(errors[0])
     assert len(results_rows()) == 2
+
+
+@pytest.mark.urls("tests.spreadsheets_admin_urls")
+def test_two_admin_imports_confirming_the_same_roster_at_once(on_postgres, monkeypatch):
+    from django.contrib.messages import get_messages
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from core.importexport import PreloadedInstanceLoader
+    from tests import factories as f
+    from tests.spreadsheet_builders import xlsx_bytes
+    from training.models import Worker
+
+    f.UnitFactory(code="C1")
+    sheet = xlsx_bytes(
+        [
+            ["Employee number", "Name", "Unit", "Personnel category", "Hire date", "Status"],
+            ["E105", "周五", "C1", "Other staff", "2020-01-01", "Active"],
+        ]
+    )
+    clients, confirms = [], []
+    for name in ("hr-a", "hr-b"):
+        client = Client()
+        client.force_login(UserFactory(username=name, is_superuser=True, is_staff=True))
+        response = client.post(
+            "/admin/training/worker/import/",
+            {"format": 0, "resource": 0, "import_file": SimpleUploadedFile("roster.xlsx", sheet)},
+        )
+        clients.append(client)
+        confirms.append(response.context["confirm_form"].initial)
+
+    barrier = threading.Barrier(2)
+    loaded = PreloadedInstanceLoader.__init__
+
+    def loaded_then_wait(self, *args, **kwargs):
+        loaded(self, *args, **kwargs)
+        barrier.wait(timeout=30)  # both confirms have read the existing rows before either writes
+
+    monkeypatch.setattr(PreloadedInstanceLoader, "__init__", loaded_then_wait)
+    responses = []
+    errors = run_together(
+        *(
+            lambda c=c, data=data: responses.append(c.post("/admin/training/worker/process_import/", data))
+            for c, data in zip(clients, confirms, strict=True)
+        )
+    )
+    assert errors == []
+    assert [r.status_code for r in responses] == [302, 302]
+    shown = [str(m) for r in responses for m in get_messages(r.wsgi_request)]
+    assert sum("another import wrote the same rows a moment ago" in m for m in shown) == 1
+    assert list(Worker.objects.values_list("employee_no", flat=True)) == ["E105"]
