@@ -86,9 +86,19 @@ def led_unit(user) -> Unit | None:
         return None
     # Fail closed: a unit in a cycle has a "subtree" that takes in the other units of the cycle and all
     # below them, so a leader of a unit cut off from the mine leads no one and sees only their own record.
-    if not path_is_sound(worker.unit_id, Unit.objects.parents_above(worker.unit_id)):
+    if not _path_is_sound(user, worker.unit_id):
         return None
     return worker.unit
+
+
+def _path_is_sound(user, unit_id: int) -> bool:
+    # Cached on the user object, as the groups are: a page asks several times per request.
+    if not hasattr(user, "_kuangjiang_sound_paths"):
+        user._kuangjiang_sound_paths = {}
+    cache = user._kuangjiang_sound_paths
+    if unit_id not in cache:
+        cache[unit_id] = path_is_sound(unit_id, Unit.objects.parents_above(unit_id))
+    return cache[unit_id]
 
 
 def visible_unit_ids(user) -> set[int] | None:
