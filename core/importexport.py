@@ -18,7 +18,7 @@ from django import forms as _forms
 from django.contrib import messages as _messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import translation
@@ -529,9 +529,19 @@ class SpreadsheetAdminMixin(ImportExportMixin):
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
-            _messages.error(
-                request, _("Nothing was imported: the file has errors. Import it again to see them row by row.")
-            )
+            if _lost_a_race(result):
+                # Another session wrote the same rows between this confirm's reading and its write.
+                _messages.warning(
+                    request,
+                    _(
+                        "Nothing was imported: another import wrote the same rows a moment ago. "
+                        "Import the file again to see what is still to change."
+                    ),
+                )
+            else:
+                _messages.error(
+                    request, _("Nothing was imported: the file has errors. Import it again to see them row by row.")
+                )
             opts = self.model._meta
             return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
         # Any import can change a large mine's dashboard figures, which are computed in the background
@@ -539,6 +549,12 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         if door_of(self.model) is None:
             transaction.on_commit(lambda: figures_stale.send(sender=self.model))
         return super().process_result(result, request)
+
+
+def _lost_a_race(result) -> bool:
+    """Return True if a write of this import met a row another writer had just committed."""
+    errors = [*result.base_errors, *(error for _number, row_errors in result.row_errors() for error in row_errors)]
+    return any(isinstance(error.error, IntegrityError) for error in errors)
 
 
 class LedgerExportAdminMixin(SpreadsheetAdminMixin):

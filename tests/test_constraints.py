@@ -144,6 +144,11 @@ CASES: dict[str, Case] = {
         lambda: {"code": "D-1", "name": "综采一队", "kind": tr.Unit.Kind.PRODUCTION_TEAM, "parent": MineFactory()},
         {"parent": None},
     ),
+    "unit_not_own_parent": Case(
+        tr.Unit,
+        lambda: {"id": 9001, "code": "D-1", "name": "综采一队", "kind": "production_team", "parent": MineFactory()},
+        {"parent": tr.Unit(id=9001)},
+    ),
     "course_hours_not_negative": Case(
         tr.Course,
         lambda: {

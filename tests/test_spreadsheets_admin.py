@@ -107,3 +107,30 @@ def test_a_confirmed_import_queues_fresh_dashboard_figures_and_a_refused_one_doe
         hr_client.post("/admin/training/worker/process_import/", confirm)
     assert Worker.objects.filter(employee_no="E104").exists()
     assert queued == [True]
+
+
+def test_a_confirm_that_loses_a_race_to_another_session_says_so_and_writes_nothing(hr_client, crew, monkeypatch):
+    from django.contrib.messages import get_messages
+
+    from core.importexport import PreloadedInstanceLoader
+
+    response = preview(hr_client, [HEADER, ["E105", "周五", "C1", "Other staff", "2020-01-01", "Active", "T1*"]])
+    confirm = response.context["confirm_form"].initial
+    loaded = PreloadedInstanceLoader.__init__
+
+    def loaded_then_beaten(self, *args, **kwargs):
+        loaded(self, *args, **kwargs)
+        # Another HR session confirms the same file after this one read the existing rows.
+        f.WorkerFactory(employee_no="E105", name="周五（先到）", unit=crew)
+
+    monkeypatch.setattr(PreloadedInstanceLoader, "__init__", loaded_then_beaten)
+    response = hr_client.post("/admin/training/worker/process_import/", confirm)
+    assert response.status_code == 302
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert shown == [
+        "Nothing was imported: another import wrote the same rows a moment ago. "
+        "Import the file again to see what is still to change."
+    ]
+    # The stand-in winner wrote inside this confirm's transaction, so it is rolled back with it here; what
+    # matters is that the loser wrote nothing (tests/test_concurrency.py keeps a real winner on PostgreSQL).
+    assert not Worker.objects.filter(name="周五").exists()

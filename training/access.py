@@ -8,6 +8,7 @@ from django.http import Http404
 
 from training import roles
 from training.models import Unit, Worker
+from training.tree import path_is_sound
 
 
 def is_hr(user) -> bool:
@@ -79,11 +80,25 @@ def subtree_units(unit: Unit) -> list[Unit]:
 
 
 def led_unit(user) -> Unit | None:
-    """Return the unit a crew leader leads: the unit of their own worker record."""
+    """Return the unit a crew leader leads (their worker record's), if its path up to the mine is sound."""
     worker = user_worker(user)
-    if worker is not None and worker.is_team_leader and roles.LEADER in _group_names(user):
-        return worker.unit
-    return None
+    if worker is None or not worker.is_team_leader or roles.LEADER not in _group_names(user):
+        return None
+    # Fail closed: a unit in a cycle has a "subtree" that takes in the other units of the cycle and all
+    # below them, so a leader of a unit cut off from the mine leads no one and sees only their own record.
+    if not _path_is_sound(user, worker.unit_id):
+        return None
+    return worker.unit
+
+
+def _path_is_sound(user, unit_id: int) -> bool:
+    # Cached on the user object, as the groups are: a page asks several times per request.
+    if not hasattr(user, "_kuangjiang_sound_paths"):
+        user._kuangjiang_sound_paths = {}
+    cache = user._kuangjiang_sound_paths
+    if unit_id not in cache:
+        cache[unit_id] = path_is_sound(unit_id, Unit.objects.parents_above(unit_id))
+    return cache[unit_id]
 
 
 def visible_unit_ids(user) -> set[int] | None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 from core.ranges import between
 from core.text import pinyin_key
 from training.softdelete import SoftDeletable
+from training.tree import parent_refusal
 
 # The ranges of numbers (issue 12): the same on SQLite and PostgreSQL, and what makes sense at a mine.
 MAX_HOURS = 1000
@@ -31,6 +32,22 @@ class PersonnelCategory(models.TextChoices):
     SAFETY_MANAGER = "safety_manager", _("Safety manager")
     SPECIAL_OPERATION = "special_operation", _("Special-operation staff")
     OTHER = "other", _("Other staff")
+
+
+class UnitManager(models.Manager):
+    def parents_above(self, unit_id: int) -> dict[int, int | None]:
+        """Return {id: parent id} for a unit and every unit above it, in one query that stops at a cycle."""
+        qn = connection.ops.quote_name
+        table, pk, parent = qn(self.model._meta.db_table), qn("id"), qn("parent_id")
+        # UNION (not UNION ALL) drops a row already reached, so a cycle ends the walk instead of looping.
+        sql = (
+            f"WITH RECURSIVE up(id, parent_id) AS (SELECT {pk}, {parent} FROM {table} WHERE {pk} = %s "
+            f"UNION SELECT u.{pk}, u.{parent} FROM {table} u INNER JOIN up ON u.{pk} = up.parent_id) "
+            "SELECT id, parent_id FROM up"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [unit_id])
+            return dict(cursor.fetchall())
 
 
 class Unit(models.Model):
@@ -50,6 +67,8 @@ class Unit(models.Model):
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0, validators=between(0, MAX_SORT_ORDER))
 
+    objects = UnitManager()
+
     class Meta:
         verbose_name = _("organisation unit")
         default_permissions = ("add", "change", "delete", "view", "import")
@@ -60,6 +79,12 @@ class Unit(models.Model):
                 condition=Q(kind="mine") | Q(parent__isnull=False),
                 name="unit_only_mine_is_root",
                 violation_error_message=_("Only a mine can be a unit without a parent unit."),
+            ),
+            # The database's own guard against the shortest cycle; clean() refuses the longer ones.
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("pk")),
+                name="unit_not_own_parent",
+                violation_error_message=_("A unit cannot sit below itself."),
             ),
         ]
 
@@ -73,12 +98,17 @@ class Unit(models.Model):
         return (self.code,)
 
     def clean(self):
-        if self.parent_id and self.pk:
-            node = self.parent
-            while node is not None:
-                if node.pk == self.pk:
-                    raise ValidationError({"parent": _("A unit cannot sit below itself.")})
-                node = node.parent
+        # Read the parents above from the database, not through self.parent: an import holds units loaded
+        # before its earlier rows moved them, and a tree broken by hand must not make this loop.
+        if self.parent_id is None:
+            return
+        refusal = parent_refusal(self.pk, self.parent_id, Unit.objects.parents_above(self.parent_id))
+        if refusal == "cycle":
+            raise ValidationError({"parent": _("A unit cannot sit below itself.")})
+        if refusal == "broken":
+            raise ValidationError(
+                {"parent": _("The parent unit does not lead up to a mine: the units above it repeat or are missing.")}
+            )
 
 
 class SpecialOperation(models.Model):

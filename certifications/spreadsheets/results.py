@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -92,6 +92,13 @@ class ResultsImportError(Exception):
     def __init__(self, errors: list[str]):
         self.errors = errors
         super().__init__("\n".join(errors))
+
+
+class ResultsAlreadyImported(ResultsImportError):
+    """Another import wrote these results between this one's check and its write; this one wrote nothing."""
+
+    def __init__(self, message: str):
+        super().__init__([message])
 
 
 @dataclass
@@ -486,13 +493,45 @@ def results_import(source, *, user=None, dry_run: bool = False, filename: str = 
 @transaction.atomic
 def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> None:
     # Through the results' door: history naming the user and the file, one re-evaluation after commit.
-    results_create_many(
-        outcome.to_create, user=user, reason=f"import {filename}".strip(), recorded_at=outcome.recorded_at
-    )
+    try:
+        # A savepoint: when another import of the same sheet commits first, the unique constraint refuses this
+        # write and the transaction must still be usable to find out who that was.
+        with transaction.atomic():
+            results_create_many(
+                outcome.to_create, user=user, reason=f"import {filename}".strip(), recorded_at=outcome.recorded_at
+            )
+    except IntegrityError:
+        message = _already_imported_message(outcome.to_create)
+        if message is None:
+            raise
+        raise ResultsAlreadyImported(message) from None
     examiners = {(r["assessment_id"], r["examiner_id"]) for r in outcome.to_create}
     links = [Assessment.examiners.through(assessment_id=a, user_id=u) for a, u in examiners if u is not None]
     if links:
         Assessment.examiners.through.objects.bulk_create(links, ignore_conflicts=True)
+
+
+def _already_imported_message(rows: list[dict]) -> str | None:
+    """Say who recorded the live results that now hold these rows' attempts; None if none does."""
+    keys = {(row["assessment_id"], row["worker_id"], row["attempt"]) for row in rows}
+    clashing = [
+        found
+        for found in AssessmentResult.objects.filter(
+            assessment_id__in={a for a, _w, _n in keys}, worker_id__in={w for _a, w, _n in keys}
+        )
+        .select_related("recorded_by")
+        .order_by("-recorded_at")
+        if (found.assessment_id, found.worker_id, found.attempt) in keys
+    ]
+    if not clashing:
+        return None
+    latest = clashing[0]
+    who = latest.recorded_by
+    name = (who.get_full_name() or who.get_username()) if who is not None else _("an import from the command line")
+    return _("These results were imported a moment ago by %(who)s at %(when)s; nothing more was written.") % {
+        "who": name,
+        "when": formats.date_format(timezone.localtime(latest.recorded_at), "DATETIME_FORMAT"),
+    }
 
 
 def results_template() -> bytes:

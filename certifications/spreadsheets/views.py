@@ -21,7 +21,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from certifications.spreadsheets.ledger import ledger_year_clean
-from certifications.spreadsheets.results import ResultsImportError, results_import, results_parse
+from certifications.spreadsheets.results import (
+    ResultsAlreadyImported,
+    ResultsImportError,
+    results_import,
+    results_parse,
+)
 from certifications.spreadsheets.tasks import (
     export_storage,
     exports_clean_up,
@@ -81,6 +86,10 @@ def _results_confirm(request, context):
     cache.delete(key)
     try:
         outcome = results_import(stored["data"], user=request.user, filename=stored.get("name", ""))
+    except ResultsAlreadyImported as exc:
+        # Another session confirmed the same sheet at the same moment: its results stand, show them.
+        messages.warning(request, str(exc))
+        return redirect("admin:certifications_assessmentresult_changelist")
     except (ResultsImportError, SpreadsheetError) as exc:
         messages.error(request, _("Nothing imported: %(reason)s") % {"reason": exc})
         return redirect("certifications:results-import")

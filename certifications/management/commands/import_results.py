@@ -4,7 +4,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from certifications.spreadsheets.results import ResultsImportError, results_import, results_template
+from certifications.spreadsheets.results import (
+    ResultsAlreadyImported,
+    ResultsImportError,
+    results_import,
+    results_template,
+)
 from core.spreadsheets import SpreadsheetError
 
 
@@ -23,7 +28,7 @@ class Command(BaseCommand):
             return
         try:
             outcome = results_import(file, dry_run=dry_run, filename=Path(file).name)
-        except SpreadsheetError as exc:
+        except (SpreadsheetError, ResultsAlreadyImported) as exc:
             raise CommandError(str(exc)) from None
         except ResultsImportError as exc:
             for line in exc.errors:
