@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.versions import version_field
 from training.models import PersonnelCategory, Rank, SpecialOperation, Trade, TrainingPackage, Worker
 from training.softdelete import SoftDeletable
 
@@ -24,6 +25,8 @@ HUNDRED = Decimal("100")
 
 class Assessment(models.Model):
     """An exam sitting, theory or practical, for a course, a trade × rank or a special operation."""
+
+    version = version_field()
 
     class Kind(models.TextChoices):
         THEORY = "theory", _("Theory")
@@ -99,6 +102,8 @@ class Assessment(models.Model):
 class AssessmentResult(SoftDeletable):
     """One worker's score (or absence, 缺考) at one attempt of an assessment."""
 
+    version = version_field()
+
     assessment = models.ForeignKey(
         Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="results"
     )
@@ -166,6 +171,8 @@ class AssessmentResult(SoftDeletable):
 class ComprehensiveReview(models.Model):
     """The outcome of a comprehensive review (综合评审) for 技师 and above, as HR records it."""
 
+    version = version_field()
+
     worker = models.ForeignKey(
         Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="comprehensive_reviews"
     )
@@ -192,6 +199,8 @@ class RuleSet(models.Model):
     What earns one rank in one trade, from a date on. Versions coexist; the one
     in force on the evaluation date applies. Every part is optional.
     """
+
+    version = version_field()
 
     package = models.ForeignKey(
         TrainingPackage, verbose_name=_("training package"), on_delete=models.PROTECT, related_name="rule_sets"
@@ -287,6 +296,8 @@ class RuleSet(models.Model):
 class RankRecord(SoftDeletable):
     """A worker's rank in one trade, with the evidence and rule version it was awarded on."""
 
+    version = version_field()
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending approval")
         AWARDED = "awarded", _("Awarded")
@@ -352,6 +363,8 @@ class RankRecord(SoftDeletable):
 
 class Certificate(SoftDeletable):
     """A certificate a worker holds: special operation, skill level, safety-management assessment or honour."""
+
+    version = version_field()
 
     class Kind(models.TextChoices):
         SPECIAL_OPERATION = "special_operation", _("Special-operation certificate")
@@ -436,6 +449,8 @@ class Certificate(SoftDeletable):
 class CertificateReview(models.Model):
     """A review (复审) of a certificate: a record of what happened, never an edit of its dates."""
 
+    version = version_field()
+
     class Outcome(models.TextChoices):
         PASSED = "passed", _("Passed")
         FAILED = "failed", _("Failed")
@@ -472,6 +487,8 @@ class CertificateReview(models.Model):
 class Honour(SoftDeletable):
     """An honour a worker earned, e.g. 全国煤炭行业技术能手."""
 
+    version = version_field()
+
     class Level(models.TextChoices):
         NATIONAL = "national", _("National")
         INDUSTRY = "industry", _("Industry")
@@ -500,6 +517,8 @@ class Honour(SoftDeletable):
 
 class Mentorship(models.Model):
     """A mentor–apprentice pair (师带徒) and the sign-off that lets the apprentice work alone."""
+
+    version = version_field()
 
     apprentice = models.ForeignKey(
         Worker, verbose_name=_("apprentice"), on_delete=models.PROTECT, related_name="mentorships"
@@ -538,6 +557,8 @@ class ComplianceRule(models.Model):
     Statutory numbers for clearance (docs/domain.md §2), versioned by effective date
     and optionally narrowed to a personnel category or a trade.
     """
+
+    version = version_field()
 
     name = models.CharField(_("name"), max_length=100)
     effective_from = models.DateField(_("effective from"))
