@@ -75,7 +75,7 @@ def _shown(form: forms.BaseModelForm, name: str, value: object) -> str:
         return "—"
     field = form.fields[name]
     if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
+        return gettext("Yes") if value else gettext("No")
     choices = getattr(field, "choices", None)
     if choices is not None and not isinstance(field, forms.ModelChoiceField):
         labels = {str(k): v for k, v in getattr(field, "flatchoices", None) or _flat(choices)}
