@@ -311,3 +311,81 @@ def test_flagging_an_award_for_review_bumps_its_version(django_capture_on_commit
     assert refused.status_code == 200
     record.refresh_from_db()
     assert record.needs_review and record.certificate_no != "X-9"
+
+
+@pytest.mark.parametrize(
+    ("parent_url", "build"),
+    [
+        (
+            "admin:certifications_assessment_change",
+            lambda: _two(cert.AssessmentResult, f.ResultFactory, "assessment", attempt=1),
+        ),
+        (
+            "admin:certifications_certificate_change",
+            lambda: _two(cert.CertificateReview, f.CertificateReviewFactory, "certificate"),
+        ),
+    ],
+    ids=["a sitting's results", "a certificate's reviews"],
+)
+def test_other_door_inlines_refuse_a_row_changed_meanwhile(parent_url, build):
+    one, two, parent = build()
+    url = reverse(parent_url, args=[parent.pk])
+    first, second = hr_session("hr-first"), hr_session("hr-second")
+    first_form, second_form = open_form(first, url), open_form(second, url)
+    prefix, i_one, i_two = _rows(first_form, one, two)
+    edited = dict(first_form, **{f"{prefix}-{i_one}-remarks": "one by first", f"{prefix}-{i_one}-change_reason": "x"})
+    saved = first.post(url, edited)
+    assert saved.status_code == 302, saved.context and [
+        fs.formset.errors for fs in saved.context["inline_admin_formsets"]
+    ]
+    refused = second.post(url, dict(second_form, **{f"{prefix}-{i_two}-remarks": "two by second"}))
+    assert refused.status_code == 200
+    text = " ".join(str(e) for fs in refused.context["inline_admin_formsets"] for e in fs.formset.errors)
+    assert "Someone else saved this" in text and "one by first" in text
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.remarks, two.remarks) == ("one by first", "")
+
+
+def _two(model, factory, parent_name, **first_kwargs):
+    with door_of(model).opened():
+        one = factory(remarks="", **first_kwargs)
+        parent = getattr(one, parent_name)
+        extra = {"attempt": 2, "worker": one.worker} if model is cert.AssessmentResult else {}
+        two = factory(remarks="", **{parent_name: parent}, **extra)
+    return one, two, parent
+
+
+def _rows(data, one, two):
+    model_name = type(one)._meta.model_name
+    prefixes = [k[: -len("-TOTAL_FORMS")] for k in data if k.endswith("-TOTAL_FORMS")]
+    for prefix in prefixes:
+        rows = {data.get(f"{prefix}-{i}-id"): i for i in range(int(data[f"{prefix}-TOTAL_FORMS"]))}
+        if (
+            str(one.pk) in rows
+            and str(two.pk) in rows
+            and (model_name in prefix or "result" in prefix or "review" in prefix)
+        ):
+            return prefix, rows[str(one.pk)], rows[str(two.pk)]
+    raise AssertionError(f"no inline with both rows among {prefixes}")
+
+
+def test_reverting_to_an_old_version_in_history_works_and_is_checked_too():
+    worker = f.WorkerFactory(name="王一")
+    first = hr_session("hr-first")
+    url = reverse("admin:training_worker_change", args=[worker.pk])
+    assert first.post(url, _edit(open_form(first, url), "name", "王二")).status_code == 302
+    old = worker.history.order_by("history_date").first()
+    revert_url = reverse("admin:training_worker_simple_history", args=[worker.pk, old.history_id])
+
+    form = open_form(first, revert_url)
+    assert first.post(revert_url, form).status_code == 302
+    worker.refresh_from_db()
+    assert worker.name == "王一"
+
+    stale = open_form(first, revert_url)
+    assert first.post(url, _edit(open_form(first, url), "name", "王三")).status_code == 302
+    refused = first.post(revert_url, stale)
+    assert refused.status_code == 200
+    worker.refresh_from_db()
+    assert worker.name == "王三"
