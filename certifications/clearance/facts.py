@@ -40,6 +40,7 @@ from certifications.models import (
     Mentorship,
     ReminderLog,
 )
+from core.versions import VERSION
 from training import roles
 from training.access import descendant_unit_ids, is_hr
 from training.models import Attendance, AwayPeriod, SpecialOperation, Trade, Unit, Worker, WorkerTrade
@@ -65,7 +66,7 @@ def compliance_rules() -> tuple[rules.RuleVersion, ...]:
     names = [
         f.name
         for f in ComplianceRule._meta.concrete_fields
-        if f.name not in {"id", "name", "effective_from", "category", "trade"}
+        if f.name not in {"id", "name", "effective_from", "category", "trade", VERSION}
     ]
     return tuple(
         rules.RuleVersion(
