@@ -389,3 +389,15 @@ def test_reverting_to_an_old_version_in_history_works_and_is_checked_too():
     assert refused.status_code == 200
     worker.refresh_from_db()
     assert worker.name == "王三"
+
+
+def test_the_worker_history_page_does_not_list_the_version_as_a_change():
+    from certifications.progress.history import worker_history_get  # noqa: PLC0415
+
+    worker = f.WorkerFactory(name="王一")
+    client = hr_session("hr-first")
+    url = reverse("admin:training_worker_change", args=[worker.pk])
+    assert client.post(url, _edit(open_form(client, url), "name", "王二")).status_code == 302
+    changes = [c for entry in worker_history_get(worker=worker) for c in entry.changes]
+    assert changes and "王二" in [c.new for c in changes]
+    assert str(tr.Worker._meta.get_field(VERSION).verbose_name) not in [c.field for c in changes]

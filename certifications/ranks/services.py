@@ -335,6 +335,7 @@ def _record_rows(on: dt.date, mode: str):
     template = {
         f.attname: getattr(RankRecord(), f.attname) for f in RankRecord._meta.concrete_fields if not f.primary_key
     }
+    template[VERSION] = 1  # as a save would start it (core/versions.py)
     awarded = mode == "auto"
     template.update(
         status=RankRecord.Status.AWARDED if awarded else RankRecord.Status.PENDING,
