@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.ranges import between
+from core.versions import version_field
 from training.models import MAX_HOURS, PersonnelCategory, Rank, SpecialOperation, Trade, TrainingPackage, Worker
 from training.softdelete import AllRowsManager, LiveManager, SoftDeletable, SoftDeleteQuerySet
 
@@ -33,6 +34,8 @@ MONTHS = between(0, 120)
 
 class Assessment(models.Model):
     """An exam sitting, theory or practical, for a course, a trade × rank or a special operation."""
+
+    version = version_field()
 
     class Kind(models.TextChoices):
         THEORY = "theory", _("Theory")
@@ -133,6 +136,8 @@ class AssessmentResult(SoftDeletable):
     objects = LiveManager.from_queryset(ResultQuerySet)()
     all_objects = AllRowsManager.from_queryset(ResultQuerySet)()
 
+    version = version_field()
+
     assessment = models.ForeignKey(
         Assessment, verbose_name=_("assessment"), on_delete=models.PROTECT, related_name="results"
     )
@@ -209,6 +214,8 @@ class AssessmentResult(SoftDeletable):
 class ComprehensiveReview(models.Model):
     """The outcome of a comprehensive review (综合评审) for 技师 and above, as HR records it."""
 
+    version = version_field()
+
     worker = models.ForeignKey(
         Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="comprehensive_reviews"
     )
@@ -235,6 +242,8 @@ class RuleSet(models.Model):
     What earns one rank in one trade, from a date on. Versions coexist; the one
     in force on the evaluation date applies. Every part is optional.
     """
+
+    version = version_field()
 
     package = models.ForeignKey(
         TrainingPackage, verbose_name=_("training package"), on_delete=models.PROTECT, related_name="rule_sets"
@@ -339,6 +348,8 @@ class RuleSet(models.Model):
 class RankRecord(SoftDeletable):
     """A worker's rank in one trade, with the evidence and rule version it was awarded on."""
 
+    version = version_field()
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending approval")
         AWARDED = "awarded", _("Awarded")
@@ -409,6 +420,8 @@ class RankRecord(SoftDeletable):
 
 class Certificate(SoftDeletable):
     """A certificate a worker holds: special operation, skill level, safety-management assessment or honour."""
+
+    version = version_field()
 
     class Kind(models.TextChoices):
         SPECIAL_OPERATION = "special_operation", _("Special-operation certificate")
@@ -496,6 +509,8 @@ class Certificate(SoftDeletable):
 class CertificateReview(models.Model):
     """A review (复审) of a certificate: a record of what happened, never an edit of its dates."""
 
+    version = version_field()
+
     class Outcome(models.TextChoices):
         PASSED = "passed", _("Passed")
         FAILED = "failed", _("Failed")
@@ -536,6 +551,8 @@ class CertificateReview(models.Model):
 class Honour(SoftDeletable):
     """An honour a worker earned, e.g. 全国煤炭行业技术能手."""
 
+    version = version_field()
+
     class Level(models.TextChoices):
         NATIONAL = "national", _("National")
         INDUSTRY = "industry", _("Industry")
@@ -564,6 +581,8 @@ class Honour(SoftDeletable):
 
 class Mentorship(models.Model):
     """A mentor–apprentice pair (师带徒) and the sign-off that lets the apprentice work alone."""
+
+    version = version_field()
 
     apprentice = models.ForeignKey(
         Worker, verbose_name=_("apprentice"), on_delete=models.PROTECT, related_name="mentorships"
@@ -611,6 +630,8 @@ class ComplianceRule(models.Model):
     Statutory numbers for clearance (docs/domain.md §2), versioned by effective date
     and optionally narrowed to a personnel category or a trade.
     """
+
+    version = version_field()
 
     name = models.CharField(_("name"), max_length=100)
     effective_from = models.DateField(_("effective from"))

@@ -9,20 +9,25 @@ import functools
 from django.contrib import admin
 
 from core.admin_guard import InputGuardMixin
+from core.versions import VersionedAdminMixin
+
+# On every admin and inline, first in its bases: the input guard, and the version check (core.versions).
+SITE_MIXINS = (InputGuardMixin, VersionedAdminMixin)
 
 
 @functools.cache
 def guarded(admin_class: type) -> type:
-    """Return `admin_class` with InputGuardMixin first in its bases, and its inlines guarded too."""
+    """Return `admin_class` with SITE_MIXINS first in its bases, and its inlines guarded too."""
     attrs = {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__}
     inlines = getattr(admin_class, "inlines", None)
     if inlines:
         attrs["inlines"] = [guarded(inline) for inline in inlines]
-    if issubclass(admin_class, InputGuardMixin):
+    missing = tuple(mixin for mixin in SITE_MIXINS if not issubclass(admin_class, mixin))
+    if not missing:
         if not inlines or all(a is b for a, b in zip(attrs["inlines"], inlines)):
             return admin_class
         return type(admin_class.__name__, (admin_class,), attrs)
-    return type(admin_class.__name__, (InputGuardMixin, admin_class), attrs)
+    return type(admin_class.__name__, (*missing, admin_class), attrs)
 
 
 class KuangjiangAdminSite(admin.AdminSite):

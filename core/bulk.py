@@ -4,6 +4,7 @@ import gc
 import json
 from contextlib import contextmanager
 
+from concurrency.fields import VersionField
 from django.db import connection
 
 BATCH = 5000
@@ -70,7 +71,11 @@ def rows_insert(model, rows: list[dict], *, batch: int = BATCH, columnar: bool =
         if not (f.primary_key and f.name not in rows[0] and f.attname not in rows[0])
     ]
     adapters = [_adapter(f) for f in fields]
-    defaults = [f.get_default() if f.has_default() or f.null or f.blank else None for f in fields]
+    # A version column (core.versions) starts at 1, as a save would set it.
+    defaults = [
+        1 if isinstance(f, VersionField) else f.get_default() if f.has_default() or f.null or f.blank else None
+        for f in fields
+    ]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"

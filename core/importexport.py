@@ -45,6 +45,7 @@ from core.spreadsheets import (
     upload_max_bytes,
 )
 from core.text import normalise_text
+from core.versions import bump
 from core.workbooks import escape_value, table_text, table_xlsx
 from core.writes import door_of
 
@@ -324,6 +325,7 @@ class KuangjiangResource(resources.ModelResource):
         names = [f.attribute for f in self.get_import_fields() if f.attribute and not f.attribute.endswith("_text")]
         names = [n for n in names if n in {f.name for f in self._meta.model._meta.concrete_fields} and n != "id"]
         names += [n for n in self.extra_update_fields if n not in names]
+        names = bump(self.update_instances, names)  # a stale admin form open on one of these rows is refused
         try:
             with self._door_opened():
                 if self._history():

@@ -22,6 +22,7 @@ from simple_history.utils import bulk_create_with_history
 from certifications import models as cert
 from core.dates import add_years, last_day_after
 from core.text import pinyin_key
+from core.versions import bump
 from core.writes import door_of
 from training import models as tr
 from training import roles
@@ -407,7 +408,7 @@ def sync(model, key: tuple[str, ...], rows: list[dict]) -> dict[tuple, int]:
             else:
                 model.objects.bulk_create(to_create, batch_size=500)
         if to_update:
-            model.objects.bulk_update(to_update, sorted(changed), batch_size=500)
+            model.objects.bulk_update(to_update, bump(to_update, sorted(changed)), batch_size=500)
     if door is not None:
         door.written(saved=[*to_create, *to_update], before=before, reason="demo mine")
     return {tuple(values[:-1]): values[-1] for values in _every_row(model).values_list(*key, "pk")}
@@ -1453,8 +1454,8 @@ class _MineBuilder:
                 user.groups.set([Group.objects.get(name=role)])
             if person:
                 worker_id = self.workers[person["employee_no"]]
-                tr.Worker.objects.filter(user=user).exclude(pk=worker_id).update(user=None)
-                tr.Worker.objects.filter(pk=worker_id).exclude(user=user).update(user=user)
+                tr.Worker.objects.filter(user=user).exclude(pk=worker_id).update(user=None, version=F("version") + 1)
+                tr.Worker.objects.filter(pk=worker_id).exclude(user=user).update(user=user, version=F("version") + 1)
             users[username] = user
         sync(
             cert.Assessment.examiners.through,

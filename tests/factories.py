@@ -265,3 +265,11 @@ class MentorshipFactory(factory.django.DjangoModelFactory):
     mentor = factory.SubFactory(WorkerFactory)
     start = dt.date(2026, 1, 5)
     planned_end = dt.date(2026, 5, 5)
+
+
+def signed_version(obj) -> str:
+    """The `version` a change form opened now carries for obj (core.versions): what a browser posts back."""
+    from concurrency.forms import get_signer  # noqa: PLC0415
+
+    obj.refresh_from_db(fields=["version"])
+    return get_signer().sign(obj.version)

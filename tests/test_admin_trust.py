@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from certifications.models import AssessmentResult
-from tests.factories import AttendanceFactory, ResultFactory, TrainingClassFactory, WorkerFactory
+from tests.factories import AttendanceFactory, ResultFactory, TrainingClassFactory, WorkerFactory, signed_version
 from training.models import Attendance, Worker
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,7 @@ def result_post(result, **changes):
         "score": result.score,
         "remarks": result.remarks,
         "change_reason": "",
+        "version": signed_version(result),
     }
     if result.absent:
         data["absent"] = "on"
@@ -130,6 +131,7 @@ def test_removing_an_attendance_row_in_a_class_marks_it_deleted(hr_client):
     data = {name: value for name, value in form.initial.items() if value is not None}
     data.update(
         {
+            "version": signed_version(training_class),
             "course": training_class.course_id,
             "start": "2026-03-02",
             "end": "2026-03-13",
@@ -143,6 +145,7 @@ def test_removing_an_attendance_row_in_a_class_marks_it_deleted(hr_client):
             "attendances-0-theory_hours": "24",
             "attendances-0-practical_hours": "16",
             "attendances-0-remarks": "",
+            "attendances-0-version": signed_version(attendance),
             "attendances-0-DELETE": "on",
             "attendances-0-change_reason": "not in this class",
         }

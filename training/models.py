@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from core.ranges import between
 from core.text import pinyin_key
+from core.versions import version_field
 from training.softdelete import SoftDeletable
 from training.tree import parent_refusal
 
@@ -52,6 +53,8 @@ class UnitManager(models.Manager):
 
 class Unit(models.Model):
     """A node of the organisation tree: mine → department → crew."""
+
+    version = version_field()
 
     class Kind(models.TextChoices):
         MINE = "mine", _("Mine")
@@ -114,6 +117,8 @@ class Unit(models.Model):
 class SpecialOperation(models.Model):
     """A kind of special operation (特种作业) that needs a provincial certificate."""
 
+    version = version_field()
+
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
     short_name = models.CharField(_("common name"), max_length=50, blank=True, help_text=_("e.g. 井下电钳工"))
@@ -133,6 +138,8 @@ class SpecialOperation(models.Model):
 
 class Rank(models.Model):
     """A step of the skill-level ladder (职业技能等级); the ladder is data, ordered by `order`."""
+
+    version = version_field()
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=50, unique=True)
@@ -170,6 +177,8 @@ class Rank(models.Model):
 
 class Trade(models.Model):
     """A job role (工种) a worker can hold, each at its own rank."""
+
+    version = version_field()
 
     class Discipline(models.TextChoices):
         ELECTROMECHANICAL = "electromechanical", _("Electromechanical")
@@ -210,6 +219,8 @@ class Trade(models.Model):
 
 class Course(models.Model):
     """A training module with its theory and practical class hours (学时)."""
+
+    version = version_field()
 
     class Delivery(models.TextChoices):
         CLASSROOM = "classroom", _("Classroom")
@@ -253,6 +264,8 @@ class Course(models.Model):
 class Catalog(models.Model):
     """A named, dated edition of the course offering, e.g. 2026 机电培训目录."""
 
+    version = version_field()
+
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
     effective_from = models.DateField(_("effective from"))
@@ -273,6 +286,8 @@ class Catalog(models.Model):
 
 class TrainingPackage(models.Model):
     """The courses one trade needs to reach one rank (培训套餐). Its rule sets say how it is assessed."""
+
+    version = version_field()
 
     code = models.CharField(_("code"), max_length=64, unique=True)
     trade = models.ForeignKey(Trade, verbose_name=_("trade"), on_delete=models.PROTECT, related_name="packages")
@@ -304,6 +319,8 @@ class TrainingPackage(models.Model):
 class PackageCourse(models.Model):
     """One course of a package with the hours the package requires of it."""
 
+    version = version_field()
+
     package = models.ForeignKey(
         TrainingPackage, verbose_name=_("package"), on_delete=models.CASCADE, related_name="lines"
     )
@@ -333,6 +350,8 @@ class PackageCourse(models.Model):
 
 class Worker(SoftDeletable):
     """A member of the workforce (从业人员); the subject of one file per worker (一人一档)."""
+
+    version = version_field()
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -396,6 +415,8 @@ class Worker(SoftDeletable):
 class AwayPeriod(models.Model):
     """A period a worker was away from their post (离岗); open while `end` is empty."""
 
+    version = version_field()
+
     worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.CASCADE, related_name="away_periods")
     start = models.DateField(_("from"))
     end = models.DateField(_("until"), null=True, blank=True)
@@ -419,6 +440,8 @@ class AwayPeriod(models.Model):
 
 class WorkerTrade(models.Model):
     """A trade a worker holds; exactly one of a worker's trades is the primary one."""
+
+    version = version_field()
 
     worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.CASCADE, related_name="worker_trades")
     trade = models.ForeignKey(Trade, verbose_name=_("trade"), on_delete=models.PROTECT, related_name="worker_trades")
@@ -451,6 +474,8 @@ class WorkerTrade(models.Model):
 
 class TrainingClass(models.Model):
     """A cohort (培训班) taking one course between two dates; one file per class (一期一档)."""
+
+    version = version_field()
 
     class Kind(models.TextChoices):
         PRE_JOB = "pre_job", _("Pre-job")
@@ -507,6 +532,8 @@ class TrainingClass(models.Model):
 
 class Attendance(SoftDeletable):
     """The theory and practical hours one worker attended in one class."""
+
+    version = version_field()
 
     training_class = models.ForeignKey(
         TrainingClass, verbose_name=_("training class"), on_delete=models.PROTECT, related_name="attendances"

@@ -25,6 +25,7 @@ from core import constraints
 from core.dates import parse_date
 from core.importexport import IntegerWidget, KuangjiangResource, choice, date, number, readonly, ref, text, yes_no
 from core.text import normalise_text
+from core.versions import bump
 from training.models import (
     Attendance,
     Catalog,
@@ -205,7 +206,7 @@ class WorkerResource(KuangjiangResource):
         if update:
             # Clear primaries first so the one-primary constraint never sees two at once.
             WorkerTrade.objects.filter(pk__in=[wt.pk for wt in update]).update(is_primary=False)
-            WorkerTrade.objects.bulk_update(update, ["is_primary", "started_on", "ended_on"])
+            WorkerTrade.objects.bulk_update(update, bump(update, ["is_primary", "started_on", "ended_on"]))
         if create:
             WorkerTrade.objects.bulk_create(create)
 

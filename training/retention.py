@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from core.dates import add_years
 from core.history import with_reason
 from core.ranges import field_problems
+from core.versions import with_version
 
 SPECIAL_OPERATION = "special_operation"
 
@@ -121,7 +122,7 @@ def record_soft_delete(*, instance, user, reason: str):
     instance.deleted_by = user if getattr(user, "is_authenticated", False) else None
     instance.delete_reason = reason
     with_reason(instance, _("Deleted: %(reason)s") % {"reason": reason}, user=user)
-    instance.save(update_fields=["deleted_at", "deleted_by", "delete_reason"])
+    instance.save(update_fields=with_version(instance, ["deleted_at", "deleted_by", "delete_reason"]))
     return instance
 
 
@@ -137,7 +138,7 @@ def record_restore(*, instance, user, reason: str):
     # Live-only unique constraints apply again once the row is live.
     instance.validate_constraints()
     with_reason(instance, _("Restored: %(reason)s") % {"reason": reason}, user=user)
-    instance.save(update_fields=["deleted_at", "deleted_by", "delete_reason"])
+    instance.save(update_fields=with_version(instance, ["deleted_at", "deleted_by", "delete_reason"]))
     return instance
 
 

@@ -30,6 +30,7 @@ from certifications.models import (
     Mentorship,
     ReminderLog,
 )
+from core.versions import VERSION
 from training.access import descendant_unit_ids
 from training.models import Attendance, AwayPeriod, Trade, Unit, Worker, WorkerTrade
 
@@ -54,7 +55,7 @@ def compliance_rules() -> tuple[rules.RuleVersion, ...]:
     names = [
         f.name
         for f in ComplianceRule._meta.concrete_fields
-        if f.name not in {"id", "name", "effective_from", "category", "trade"}
+        if f.name not in {"id", "name", "effective_from", "category", "trade", VERSION}
     ]
     return tuple(
         rules.RuleVersion(

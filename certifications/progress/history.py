@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from core.versions import VERSION
+
 
 @dataclass(frozen=True)
 class FieldChange:
@@ -41,6 +43,7 @@ SKIPPED = {
     "history_type",
     "history_user",
     "history_relation",
+    VERSION,  # the lock's counter (core/versions.py): moves on every save, not a change HR made
 }
 
 

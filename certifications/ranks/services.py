@@ -28,6 +28,7 @@ from certifications.ranks.inputs import rollup_inputs_load
 from core.bulk import JsonText, gc_paused, history_copy, rows_insert
 from core.history import with_reason
 from core.signals import evidence_changed, figures_stale
+from core.versions import VERSION
 from core.writes import Door
 from training.locking import workers_lock
 from training.models import Rank, Trade, Worker
@@ -59,7 +60,7 @@ def _flag_dependent_records(*, worker_id: int, kind: str, pk: int, reason: str, 
             record.review_reason = reason if len(reason) <= limit else reason[: limit - 1] + "…"
             with_reason(record, reason, user=user)
             with RANK_RECORDS.opened():
-                record.save(update_fields=["needs_review", "review_reason"])
+                record.save(update_fields=["needs_review", "review_reason", VERSION])
             flagged.append(record)
     return flagged
 
@@ -337,6 +338,7 @@ def _record_rows(on: dt.date, mode: str):
     template = {
         f.attname: getattr(RankRecord(), f.attname) for f in RankRecord._meta.concrete_fields if not f.primary_key
     }
+    template[VERSION] = 1  # as a save would start it (core/versions.py)
     awarded = mode == "auto"
     template.update(
         status=RankRecord.Status.AWARDED if awarded else RankRecord.Status.PENDING,

@@ -229,6 +229,10 @@ API_TOKEN_FAILURE_CACHE = "default"  # the cache alias that counts them
 # django-simple-history: change reasons are free text (the admin asks for one when a score changes).
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
+# django-concurrency: optimistic locking of what HR edits (core/versions.py). The version is a plain counter
+# bumped by the save itself, so no database triggers.
+CONCURRENCY_AUTO_CREATE_TRIGGERS = False
+
 # Kuangjiang's own settings.
 KUANGJIANG = {
     # "auto": the roll-up awards a rank as soon as every requirement is met;
