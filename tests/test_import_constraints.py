@@ -105,6 +105,7 @@ def test_the_python_check_agrees_with_the_database(model, constraint, data):  # 
 # constraint → (resource, the row to edit (field, value), the edits, the message, or None where a field says it first)
 VIOLATIONS = {
     "unit_only_mine_is_root": (tr.UnitResource, ("code", "C1"), {"parent": ""}, "Only a mine can be"),
+    "unit_not_own_parent": (tr.UnitResource, ("code", "C1"), {"parent": "C1"}, "below itself"),
     "worker_underground_after_hire": (
         tr.WorkerResource,
         ("employee_no", "E001"),

@@ -55,7 +55,14 @@ def chain(db):
 def admin_change(client, unit, parent):
     return client.post(
         reverse("admin:training_unit_change", args=[unit.pk]),
-        {"code": unit.code, "name": unit.name, "kind": unit.kind, "parent": parent.pk, "sort_order": 0},
+        {
+            "code": unit.code,
+            "name": unit.name,
+            "kind": unit.kind,
+            "parent": parent.pk,
+            "sort_order": 0,
+            "version": f.signed_version(unit),
+        },
     )
 
 
@@ -230,7 +237,7 @@ def test_the_ledger_export_of_a_cut_off_leader_holds_only_their_own_record(broke
 def test_the_api_of_a_cut_off_leader_hides_the_other_crews_workers(broken, client):
     from django.contrib.auth.models import Permission
 
-    from certifications.clearance import facts as compliance
+    from certifications.clearance import tokens as compliance
 
     trade = f.TradeFactory(code="T1", name="综采维修电工")
     user = broken.leader.user

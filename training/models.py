@@ -85,7 +85,7 @@ class Unit(models.Model):
             ),
             # The database's own guard against the shortest cycle; clean() refuses the longer ones.
             models.CheckConstraint(
-                condition=Q(parent__isnull=True) | ~Q(parent=F("pk")),
+                condition=Q(parent__isnull=True) | ~Q(parent=F("id")),
                 name="unit_not_own_parent",
                 violation_error_message=_("A unit cannot sit below itself."),
             ),

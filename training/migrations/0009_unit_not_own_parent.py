@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
             model_name="unit",
             constraint=models.CheckConstraint(
                 condition=models.Q(
-                    ("parent__isnull", True), models.Q(("parent", models.F("pk")), _negated=True), _connector="OR"
+                    ("parent__isnull", True), models.Q(("parent", models.F("id")), _negated=True), _connector="OR"
                 ),
                 name="unit_not_own_parent",
                 violation_error_message="A unit cannot sit below itself.",
