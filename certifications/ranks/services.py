@@ -48,10 +48,17 @@ def award_mode() -> str:
     return mode if mode in AWARD_MODES else "confirm"
 
 
-def _flag_dependent_records(*, worker_id: int, kind: str, pk: int, reason: str, user=None) -> list[RankRecord]:
-    """Mark for HR review every live rank record whose evidence includes this row; never revoke it."""
+def _flag_dependent_records(
+    *, worker_id: int, kind: str, pk: int, reason: str, user=None, records: list[RankRecord] | None = None
+) -> list[RankRecord]:
+    """
+    Mark for HR review every live rank record whose evidence includes this row; never revoke it.
+    `records`: the worker's live records, when the caller loaded them already.
+    """
     flagged = []
-    for record in RankRecord.objects.filter(worker_id=worker_id, status__in=LIVE):
+    if records is None:
+        records = list(RankRecord.objects.filter(worker_id=worker_id, status__in=LIVE))
+    for record in records:
         if pk in (record.evidence or {}).get(kind, ()):
             record.needs_review = True
             # A summary written by the app (what changed, and the user's reason): the whole text goes on the
@@ -470,8 +477,15 @@ def _evidence_changed(*, worker_ids, corrected=(), user=None, **kwargs) -> None:
     mark the awards resting on each corrected or deleted row for HR review, and
     re-evaluate every affected worker once, in one recompute after commit.
     """
+    # The live records of every corrected worker in one query, not one per corrected row (an import corrects many).
+    live: dict[int, list[RankRecord]] = {}
+    if corrected:
+        for record in RankRecord.objects.filter(worker_id__in={c[0] for c in corrected}, status__in=LIVE):
+            live.setdefault(record.worker_id, []).append(record)
     for worker_id, kind, pk, reason in corrected:
-        _flag_dependent_records(worker_id=worker_id, kind=kind, pk=pk, reason=reason, user=user)
+        _flag_dependent_records(
+            worker_id=worker_id, kind=kind, pk=pk, reason=reason, user=user, records=live.get(worker_id, [])
+        )
     worker_ids = sorted(set(worker_ids))
     if worker_ids:
         transaction.on_commit(partial(ranks_recompute, worker_ids=worker_ids))
