@@ -12,7 +12,11 @@ GROUP BY on the worker's unit; the callers roll units up their own trees.
 - pass rate: results that passed (`passed_q`) over results sat or missed;
 - rank distribution: each active worker once, at the highest rank awarded in
   any trade (`top_rank_by_unit`);
-- pending awards: awards waiting for HR, per unit of their worker.
+- pending awards: awards waiting for HR, per unit of their worker;
+- annual retraining hours: attendance of annual-retraining classes ending in
+  the year (`annual_hours_q`, the clearance engine's rule as SQL), against the
+  hours in force for the worker's category and primary trade
+  (`annual_hours_required_by_worker`, clearance `rules.annual_hours_required`).
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, DecimalField, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Least
 
-from certifications.clearance.facts import certificate_states
+from certifications.clearance import rules
+from certifications.clearance.facts import certificate_states, compliance_rules
 from certifications.models import AssessmentResult, Certificate, RankRecord, passed_q
-from training.models import Worker
+from training.models import Attendance, Worker, WorkerTrade
 
 DUE_WINDOWS = (30, 60, 90)
 
@@ -47,6 +53,12 @@ def head_count_by_unit(workers: QuerySet) -> Counter:
 def certificate_due_on():
     """The day a certificate is next due as stored: the earlier of its review and its expiry (either may be empty)."""
     return Least(Coalesce("next_review_due", "valid_until"), Coalesce("valid_until", "next_review_due"))
+
+
+def due_q(on: dt.date, days: int, prefix: str = "") -> Q:
+    """Certificates whose stored review or expiry falls within `days` of `on`, or has passed (due or overdue)."""
+    limit = on + dt.timedelta(days=days)
+    return Q(**{f"{prefix}next_review_due__lte": limit}) | Q(**{f"{prefix}valid_until__lte": limit})
 
 
 @dataclass
@@ -137,3 +149,103 @@ def pending_awards_by_unit(workers: QuerySet) -> Counter:
             .values_list("worker__unit_id", "n")
         )
     )
+
+
+# ── annual retraining hours ───────────────────────────────────────────────
+
+HOURS_FIELD = DecimalField(max_digits=9, decimal_places=1)
+NO_HOURS = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Hours:
+    theory: Decimal = NO_HOURS
+    practical: Decimal = NO_HOURS
+
+    @property
+    def total(self) -> Decimal:
+        return self.theory + self.practical
+
+
+def annual_hours_q(year: int, prefix: str = "") -> Q:
+    """
+    The attendance that counts toward a year's annual retraining: classes of an
+    annual-retraining kind that end in that year (the SQL form of
+    clearance `rules.counts_as_annual_retraining`).
+    """
+    return Q(
+        **{
+            f"{prefix}training_class__kind__in": sorted(rules.ANNUAL_KINDS),
+            f"{prefix}training_class__end__range": (dt.date(year, 1, 1), dt.date(year, 12, 31)),
+        }
+    )
+
+
+def annual_hours_subquery(year: int, worker_ref: str = "pk") -> Coalesce:
+    """A worker's annual retraining hours in `year`, as an expression to annotate workers with."""
+    total = (
+        Attendance.objects.filter(annual_hours_q(year), worker=OuterRef(worker_ref))
+        .order_by()
+        .values("worker")
+        .annotate(total=Sum(F("theory_hours") + F("practical_hours"), output_field=HOURS_FIELD))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=HOURS_FIELD), Value(NO_HOURS), output_field=HOURS_FIELD)
+
+
+def annual_hours_by_worker(workers: QuerySet, year: int) -> dict[int, Hours]:
+    """Return worker id → annual retraining hours in `year` (workers without any are absent: zero)."""
+    return {
+        worker_id: Hours(theory or NO_HOURS, practical or NO_HOURS)
+        for worker_id, theory, practical in Attendance.objects.filter(annual_hours_q(year), worker__in=workers)
+        .order_by()
+        .values("worker_id")
+        .annotate(theory=Sum("theory_hours"), practical=Sum("practical_hours"))
+        .values_list("worker_id", "theory", "practical")
+    }
+
+
+def _requirements(workers: QuerySet, on: dt.date):
+    """Yield (worker id, unit id, annual hours required on `on`) for each worker: two queries."""
+    all_rules = compliance_rules()
+    primary = WorkerTrade.objects.filter(worker=OuterRef("pk"), is_primary=True, ended_on__isnull=True).values(
+        "trade_id"
+    )[:1]
+    for worker_id, unit_id, category, trade_id in (
+        workers.order_by()
+        .annotate(primary_trade_id=Subquery(primary))
+        .values_list("pk", "unit_id", "category", "primary_trade_id")
+    ):
+        yield worker_id, unit_id, rules.annual_hours_required(all_rules, category=category, trade_id=trade_id, on=on)
+
+
+def annual_hours_required_by_worker(workers: QuerySet, on: dt.date) -> dict[int, Decimal]:
+    """
+    Return worker id → the annual retraining hours in force on `on` for the
+    worker's personnel category and primary trade: the one rule
+    (clearance `rules.annual_hours_required`). Two queries however many workers.
+    """
+    return {worker_id: need for worker_id, _unit_id, need in _requirements(workers, on)}
+
+
+@dataclass
+class UnitHours:
+    workers: int = 0
+    met: int = 0  # workers at or above their annual requirement (a zero requirement is met without training)
+    trained: int = 0  # workers with any annual retraining hours this year
+    total: Decimal = NO_HOURS
+
+
+def annual_hours_by_unit(workers: QuerySet, on: dt.date) -> dict[int, UnitHours]:
+    """Return unit id → annual retraining figures of its own active workers in `on`'s year: three queries."""
+    workers = active_workers(workers)
+    hours = annual_hours_by_worker(workers, on.year)
+    by_unit: dict[int, UnitHours] = {}
+    for worker_id, unit_id, need in _requirements(workers, on):
+        have = hours.get(worker_id, Hours()).total
+        figures = by_unit.setdefault(unit_id, UnitHours())
+        figures.workers += 1
+        figures.met += have >= need
+        figures.trained += have > 0
+        figures.total += have
+    return by_unit

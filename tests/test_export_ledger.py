@@ -129,11 +129,11 @@ def test_the_summary_counts_workers_hours_and_pass_rates_per_department(mine):
     sheet = export()["Summary"]
     headers = [c.value for c in sheet[2]]
     rows = {r[0]: dict(zip(headers, r)) for r in sheet.iter_rows(min_row=3, values_only=True)}
-    assert rows["综采一队"]["Workers"] == 2 and rows["综采一队"]["Class hours"] == 52.5
+    assert rows["综采一队"]["Active workers"] == 2 and rows["综采一队"]["Class hours (all training)"] == 52.5
     assert rows["综采一队"]["Theory pass rate"] == 0.5
     assert rows["综采一队"]["中级工"] == 1
     assert rows["综采一队"]["Certificates overdue"] == 1
-    assert rows["Total"]["Workers"] == 3
+    assert rows["Total"]["Active workers"] == 3
 
 
 def test_a_unit_export_holds_only_that_subtree(mine):

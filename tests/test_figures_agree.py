@@ -2,15 +2,19 @@
 Pages that never disagree (issue 11, "one reader per figure"): random mines, several seeds and sizes, on
 whichever database the suite runs on. For every department and for the mine, the dashboard, the unit page,
 the training ledger's summary sheet and the recertification forecast show the same head count, certificates
-overdue and due within 90 days, rank distribution and pending awards.
+overdue and due within 90 days, rank distribution and pending awards; and the dashboard, the unit page,
+the worker page and the clearance API show the same annual retraining hours against the requirement,
+cleared share and passes.
 """
 
 import datetime as dt
 import io
 import random
+from decimal import Decimal
 
 import openpyxl
 import pytest
+import time_machine
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
@@ -18,11 +22,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from certifications.clearance.forecast import recertification_forecast
+from certifications.clearance.tokens import api_token_create
 from certifications.models import Certificate, RankRecord
 from certifications.progress.dashboard import dashboard_get
+from certifications.progress.figures import dashboard_figures_compute
 from certifications.spreadsheets.ledger import LedgerWriter
 from tests import factories as f
-from training.models import Unit, Worker
+from training.models import TrainingClass, Unit, Worker
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +99,7 @@ def dashboard_figures(stats) -> dict:
 
 def ledger_figures(row: dict, rank_names: list[str]) -> dict:
     return {
-        "workers": row["Workers"],
+        "workers": row["Active workers"],
         "overdue": row["Certificates overdue"],
         "due90": row["Certificates due in 90 days"],
         "ranks": {name: row[name] for name in rank_names if row.get(name)},
@@ -139,6 +145,98 @@ def test_a_worker_who_left_and_a_certificate_past_its_expiry_count_the_same_ever
     stats = {s.unit.pk: s for s in dashboard_get(on=ON).units}[crew.pk]
     row = ledger_summary(ON)[crew.name]
     assert (stats.workers, stats.overdue, stats.due[90]) == (1, 1, 0)
-    assert (row["Workers"], row["Certificates overdue"], row["Certificates due in 90 days"]) == (1, 1, 0)
+    assert (row["Active workers"], row["Certificates overdue"], row["Certificates due in 90 days"]) == (1, 1, 0)
     assert recertification_forecast(on=ON).overdue_total == 1
     assert hr_client.get(reverse("certifications:unit-detail", args=[crew.code])).context["active_count"] == 1
+
+
+def build_training(seed: int) -> None:
+    """Give every worker of a mine a primary trade, annual retraining and other classes, and exam results."""
+    rng = random.Random(seed)
+    trade = f.TradeFactory(name="综采维修电工")
+    classes = [
+        f.TrainingClassFactory(kind=kind, start=start, end=start + dt.timedelta(days=4))
+        for kind, start in [
+            (TrainingClass.Kind.ANNUAL, dt.date(2026, 3, 2)),
+            (TrainingClass.Kind.ANNUAL, dt.date(2026, 6, 1)),
+            (TrainingClass.Kind.ANNUAL, dt.date(2025, 12, 29)),  # ends in 2026: counts for 2026
+            (TrainingClass.Kind.ANNUAL, dt.date(2025, 5, 5)),
+            (TrainingClass.Kind.UPSKILL, dt.date(2026, 4, 6)),  # training, but not annual retraining
+        ]
+    ]
+    theory = f.AssessmentFactory(kind="theory", held_on=dt.date(2026, 4, 1))
+    practical = f.AssessmentFactory(kind="practical", held_on=dt.date(2026, 4, 8), pass_mark=Decimal("70"))
+    for worker in Worker.objects.all():
+        if rng.random() < 0.9:
+            f.WorkerTradeFactory(worker=worker, trade=trade)
+        for training_class in rng.sample(classes, rng.randint(0, 3)):
+            f.AttendanceFactory(
+                worker=worker,
+                training_class=training_class,
+                theory_hours=Decimal(rng.choice([0, 4, 8, 12])),
+                practical_hours=Decimal(rng.choice([0, 4])),
+            )
+        for assessment in rng.sample([theory, practical], rng.randint(0, 2)):
+            absent = rng.random() < 0.15
+            f.ResultFactory(
+                worker=worker,
+                assessment=assessment,
+                absent=absent,
+                score=None if absent else Decimal(rng.choice([45, 60, 69, 70, 88])),
+            )
+
+
+def unit_rows(client, unit) -> list:
+    with translation.override("en"):
+        page = client.get(reverse("certifications:unit-detail", args=[unit.code]))
+    assert page.status_code == 200
+    return [row for row in page.context["page"].rows if row.worker.status != Worker.Status.LEFT]
+
+
+@settings(max_examples=5)
+@given(seed=st.integers(0, 10**6), departments=st.integers(1, 2), workers=st.integers(1, 14))
+def test_hours_clearance_and_passes_agree_on_every_page_and_the_api(client, hr_user, seed, departments, workers):
+    """
+    Hours against the requirement, the cleared share and passes, for every department: the dashboard's counts
+    equal the unit page's rows; each row equals the worker page; the API's verdict and its annual-hours deadline
+    agree with the row; the dashboard's passes equal the results the worker page marks passed.
+    """
+    client.force_login(hr_user)
+    with time_machine.travel(dt.datetime(ON.year, ON.month, ON.day, 4, tzinfo=dt.UTC)), transaction.atomic():
+        mine = build_mine(seed, departments, workers)
+        build_training(seed)
+        _token, raw = api_token_create(user=hr_user, name="figures")
+        figures = dashboard_figures_compute(on=ON)
+        stats = {s.unit.pk: s for s in figures.page.units}
+        for dept in mine["departments"]:
+            rows = unit_rows(client, dept)
+            assert stats[dept.pk].hours_met == sum(row.hours_met for row in rows), dept.name
+            cleared = [row.clearance.cleared for row in rows if row.clearance is not None]
+            assert figures.compliance[dept.pk].cleared == sum(cleared), dept.name
+            assert figures.compliance[dept.pk].workers == len(cleared), dept.name
+            passes = attempts = 0
+            for row in rows:
+                worker = row.worker
+                page = client.get(reverse("certifications:worker-detail", args=[worker.employee_no])).context["page"]
+                assert (page.hours_this_year, page.hours_required, page.hours_met) == (
+                    row.hours,
+                    row.hours_required,
+                    row.hours_met,
+                ), worker.employee_no
+                this_year = [r for r in page.results if r.assessment.held_on.year == ON.year]
+                attempts += len(this_year)
+                passes += sum(r.passed for r in this_year)
+                if row.clearance is None:
+                    continue
+                answer = client.get(
+                    reverse("certifications:api-clearance"),
+                    {"employee_no": worker.employee_no, "trade": "综采维修电工", "on": ON.isoformat()},
+                    headers={"Authorization": f"Token {raw}"},
+                ).json()
+                assert answer["cleared"] == row.clearance.cleared, worker.employee_no
+                short_this_year = [
+                    d for d in answer["deadlines"] if d["kind"] == "annual_hours" and d["due_on"] == f"{ON.year}-12-31"
+                ]
+                assert bool(short_this_year) == (not row.hours_met), worker.employee_no
+            assert (stats[dept.pk].passes, stats[dept.pk].attempts) == (passes, attempts), dept.name
+        transaction.set_rollback(True)

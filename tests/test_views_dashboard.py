@@ -18,6 +18,7 @@ from tests.factories import (
     make_ladder,
 )
 from tests.site_fixtures import TODAY, build_mine
+from training.models import TrainingClass
 
 
 @pytest.fixture
@@ -32,7 +33,10 @@ def stats_by_code(response):
 def test_the_dashboard_rolls_each_unit_up_over_its_subtree(hr_client, mine):
     ladder = make_ladder()
     trade = TradeFactory()
-    this_year = TrainingClassFactory(start=dt.date(2026, 3, 1))
+    this_year = TrainingClassFactory(start=dt.date(2026, 3, 1), kind=TrainingClass.Kind.ANNUAL)
+    # Skill upgrading is training, but not the annual retraining the hours figures count.
+    upskill = TrainingClassFactory(start=dt.date(2026, 4, 1), end=dt.date(2026, 4, 9), kind=TrainingClass.Kind.UPSKILL)
+    AttendanceFactory(worker=mine.outsider, training_class=upskill, theory_hours=Decimal("40"))
     AttendanceFactory(
         worker=mine.trainee, training_class=this_year, theory_hours=Decimal("16"), practical_hours=Decimal("8")
     )
@@ -58,7 +62,7 @@ def test_the_dashboard_rolls_each_unit_up_over_its_subtree(hr_client, mine):
     stats = stats_by_code(response)
     dept, mine_total = stats["ZC1"], stats["MINE"]
     assert dept.workers == 3 and mine_total.workers == 4
-    assert dept.coverage == 67  # 2 of 3 trained this year
+    assert dept.coverage == 67  # 2 of 3 retrained this year
     assert dept.hours_met == 1  # only the trainee reached 20 hours
     assert dept.average_hours == Decimal("9.3")
     assert (dept.passes, dept.attempts, dept.pass_rate) == (1, 2, 50)

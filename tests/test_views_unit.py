@@ -23,7 +23,7 @@ from tests.factories import (
     make_ladder,
 )
 from tests.site_fixtures import TODAY, build_mine
-from training.models import Worker, WorkerTrade
+from training.models import TrainingClass, Worker, WorkerTrade
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_a_leader_sees_every_worker_of_their_subtree_with_rank_hours_and_due_cer
     )
     AttendanceFactory(
         worker=mine.trainee,
-        training_class=TrainingClassFactory(start=dt.date(2026, 2, 1)),
+        training_class=TrainingClassFactory(start=dt.date(2026, 2, 1), kind=TrainingClass.Kind.ANNUAL),
         theory_hours=Decimal("12"),
         practical_hours=Decimal("10"),
     )
@@ -91,7 +91,10 @@ def test_the_unit_table_filters_by_name_and_by_due_certificates(client, mine, pa
 
 
 def test_the_unit_table_sorts_by_hours_both_ways(client, mine, package):
-    AttendanceFactory(worker=mine.classmate, training_class=TrainingClassFactory(start=dt.date(2026, 2, 1)))
+    AttendanceFactory(
+        worker=mine.classmate,
+        training_class=TrainingClassFactory(start=dt.date(2026, 2, 1), kind=TrainingClass.Kind.ANNUAL),
+    )
     client = leader_client(client, mine)
     url = reverse("certifications:unit-detail", args=["ZC1"])
     up = [r.worker.name for r in client.get(url, {"o": "hours"}).context["page"].rows]

@@ -6,9 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from certifications.clearance.rules import RuleVersion, annual_hours_required
 from certifications.models import ComplianceRule, RankRecord
 from certifications.progress import worker as progress
-from certifications.progress.common import annual_hours_required
 from certifications.ranks import rules
 from certifications.ranks.wording import requirement_text
 from tests.factories import (
@@ -24,6 +24,7 @@ from tests.factories import (
     make_ladder,
 )
 from tests.site_fixtures import TODAY, build_mine, explanation
+from training.models import TrainingClass
 
 
 @pytest.fixture
@@ -96,15 +97,17 @@ class TestRequirementWords:
 
 
 class TestAnnualHours:
+    """The one annual-hours rule (clearance rules.annual_hours_required), as every page reads it."""
+
     def rule(self, **kw):
-        return ComplianceRule(name="r", **kw)
+        return RuleVersion(id=None, name="r", **kw)
 
     def test_a_rule_for_the_category_beats_a_rule_for_everyone(self):
         found = annual_hours_required(
-            [
+            (
                 self.rule(effective_from=dt.date(2025, 1, 1), annual_hours=Decimal("20")),
                 self.rule(effective_from=dt.date(2020, 1, 1), category="safety_manager", annual_hours=Decimal("16")),
-            ],
+            ),
             category="safety_manager",
             on=TODAY,
         )
@@ -112,18 +115,32 @@ class TestAnnualHours:
 
     def test_a_rule_not_yet_in_force_is_ignored_and_the_latest_wins(self):
         found = annual_hours_required(
-            [
+            (
                 self.rule(effective_from=dt.date(2018, 1, 1), annual_hours=Decimal("20")),
                 self.rule(effective_from=dt.date(2024, 1, 1), annual_hours=Decimal("24")),
                 self.rule(effective_from=dt.date(2027, 1, 1), annual_hours=Decimal("40")),
-            ],
+            ),
             category="other",
             on=TODAY,
         )
         assert found == Decimal("24")
 
-    def test_without_any_rule_the_default_is_twenty_hours(self):
-        assert annual_hours_required([], category="other", on=TODAY) == Decimal("20")
+    def test_a_rule_for_the_trade_beats_one_for_the_category(self):
+        found = annual_hours_required(
+            (
+                self.rule(effective_from=dt.date(2018, 1, 1), category="other", annual_hours=Decimal("20")),
+                self.rule(effective_from=dt.date(2018, 1, 1), trade_id=7, annual_hours=Decimal("30")),
+            ),
+            category="other",
+            trade_id=7,
+            on=TODAY,
+        )
+        assert found == Decimal("30")
+
+    def test_without_any_rule_workers_need_twenty_hours_and_managers_sixteen(self):
+        assert annual_hours_required((), category="other", on=TODAY) == Decimal("20")
+        assert annual_hours_required((), category="principal", on=TODAY) == Decimal("16")
+        assert annual_hours_required((), category="safety_manager", on=TODAY) == Decimal("16")
 
 
 def test_a_trainee_sees_their_rank_and_every_requirement_for_the_next(client, mine, explained, today):
@@ -144,9 +161,16 @@ def test_the_worker_page_shows_hours_this_year_against_the_requirement(client, m
     ComplianceRule.objects.create(name="2018", effective_from=dt.date(2018, 1, 1), annual_hours=Decimal("20"))
     AttendanceFactory(
         worker=mine.trainee,
-        training_class=TrainingClassFactory(start=dt.date(2026, 3, 2)),
+        training_class=TrainingClassFactory(start=dt.date(2026, 3, 2), kind=TrainingClass.Kind.ANNUAL),
         theory_hours=Decimal("8"),
         practical_hours=Decimal("4"),
+    )
+    AttendanceFactory(  # skill upgrading: not annual retraining
+        worker=mine.trainee,
+        training_class=TrainingClassFactory(
+            start=dt.date(2026, 5, 2), end=dt.date(2026, 5, 9), kind=TrainingClass.Kind.UPSKILL
+        ),
+        theory_hours=Decimal("40"),
     )
     AttendanceFactory(
         worker=mine.trainee,

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from certifications.clearance import rules
@@ -179,14 +179,16 @@ def load_facts(workers: QuerySet, *, on: dt.date) -> Facts:
         attendances[worker_id].append(rules.AttendanceFact(kind, start, end, theory + practical))
 
     practical: dict[int, list[rules.PracticalPassFact]] = defaultdict(list)
-    for worker_id, op_id, held_on in AssessmentResult.objects.filter(
-        worker__in=ids,
-        assessment__special_operation__isnull=False,
-        assessment__kind="practical",
-        assessment__held_on__lte=on,
-        absent=False,
-        score__gte=F("assessment__pass_mark"),
-    ).values_list("worker_id", "assessment__special_operation_id", "assessment__held_on"):
+    for worker_id, op_id, held_on in (
+        AssessmentResult.objects.filter(
+            worker__in=ids,
+            assessment__special_operation__isnull=False,
+            assessment__kind="practical",
+            assessment__held_on__lte=on,
+        )
+        .passed()
+        .values_list("worker_id", "assessment__special_operation_id", "assessment__held_on")
+    ):
         practical[worker_id].append(rules.PracticalPassFact(op_id, held_on))
 
     mentorships: dict[int, list[rules.MentorshipFact]] = defaultdict(list)

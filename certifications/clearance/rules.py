@@ -115,6 +115,17 @@ def rule_in_force(rules: tuple[RuleVersion, ...], *, category: str, trade_id: in
     return min(candidates, key=lambda r: (r.effective_from, -r.specificity))
 
 
+def annual_hours_required(
+    rules: tuple[RuleVersion, ...], *, category: str, trade_id: int | None = None, on: dt.date
+) -> Decimal:
+    """
+    The annual retraining hours in force on `on` for a personnel category and
+    trade: the one annual-hours rule (docs/domain.md §2), read by the clearance
+    check and by every page that shows hours against the requirement.
+    """
+    return rule_in_force(rules, category=category, trade_id=trade_id, on=on).annual_hours
+
+
 def rules_start(rules: tuple[RuleVersion, ...]) -> dt.date:
     """Return the day the earliest rule took effect: records before it are assumed to live on paper."""
     return min(r.effective_from for r in (rules or DEFAULT_RULES))
@@ -485,14 +496,14 @@ def _check_hours(worker, trade, rules, rule, first_rule_day, attendances, on, re
         and dt.date(last_year, 12, 31) >= first_rule_day
         and not _away_most_of(worker, last_year)
     ):
-        year_rule = rule_in_force(rules, category=worker.category, trade_id=trade.id, on=dt.date(last_year, 12, 31))
+        need = annual_hours_required(rules, category=worker.category, trade_id=trade.id, on=dt.date(last_year, 12, 31))
         have = _annual_hours(attendances, last_year)
-        if have < year_rule.annual_hours:
+        if have < need:
             reasons.append(
                 Reason(
                     "annual_hours",
                     _("Annual retraining %(year)s: %(have)s of %(need)s hours.")
-                    % {"year": last_year, "have": _hours(have), "need": _hours(year_rule.annual_hours)},
+                    % {"year": last_year, "have": _hours(have), "need": _hours(need)},
                     dt.date(on.year, 1, 1),
                 )
             )
@@ -506,20 +517,30 @@ def _check_hours(worker, trade, rules, rule, first_rule_day, attendances, on, re
             )
     if worker.hire_date.year < on.year:
         have = _annual_hours(attendances, on.year)
-        if have < rule.annual_hours:
+        need = annual_hours_required(rules, category=worker.category, trade_id=trade.id, on=on)
+        if have < need:
             deadlines.append(
                 Deadline(
                     f"w{worker.id}:annual:{on.year}",
                     "annual_hours",
                     _("Annual retraining %(year)s: %(have)s of %(need)s hours")
-                    % {"year": on.year, "have": _hours(have), "need": _hours(rule.annual_hours)},
+                    % {"year": on.year, "have": _hours(have), "need": _hours(need)},
                     dt.date(on.year, 12, 31),
                 )
             )
 
 
+def counts_as_annual_retraining(kind: str, end: dt.date, year: int) -> bool:
+    """
+    Whether a class's hours count toward a year's annual retraining: an
+    annual-retraining class that ends in that year. measures.annual_hours_q
+    is the same rule in SQL.
+    """
+    return kind in ANNUAL_KINDS and end.year == year
+
+
 def _annual_hours(attendances, year: int) -> Decimal:
-    return sum((a.hours for a in attendances if a.kind in ANNUAL_KINDS and a.end.year == year), ZERO)
+    return sum((a.hours for a in attendances if counts_as_annual_retraining(a.kind, a.end, year)), ZERO)
 
 
 def _away_most_of(worker: WorkerFacts, year: int) -> bool:

@@ -1,4 +1,4 @@
-"""What the progress pages (worker, unit, dashboard) share: the year, the hours rule, percentages, certificates due."""
+"""What the progress pages (worker, unit, dashboard) share: the year, percentages, certificates due."""
 
 from __future__ import annotations
 
@@ -6,39 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q
-
 from certifications.models import Certificate
 from certifications.ranks import rules
 
 ZERO = Decimal("0")
-DEFAULT_ANNUAL_HOURS = Decimal("20")
-HOURS_FIELD = DecimalField(max_digits=9, decimal_places=1)
 
 
 def year_bounds(on: dt.date) -> tuple[dt.date, dt.date]:
     """Return the first and last day of the calendar year of `on`."""
     return dt.date(on.year, 1, 1), dt.date(on.year, 12, 31)
-
-
-def annual_hours_required(compliance_rules, *, category: str, on: dt.date) -> Decimal:
-    """
-    Return the annual retraining hours in force on `on` for a personnel category.
-
-    A rule narrowed to the category beats a rule for every category; among
-    equals the latest effective date wins. Trade-specific rules are left to
-    the clearance engine. 20 hours when no rule exists (docs/domain.md §2).
-    """
-    best_key, best = None, None
-    for rule in compliance_rules:
-        if rule.effective_from > on or rule.trade_id is not None:
-            continue
-        if rule.category and rule.category != category:
-            continue
-        key = (bool(rule.category), rule.effective_from)
-        if best_key is None or key > best_key:
-            best_key, best = key, rule
-    return best.annual_hours if best is not None else DEFAULT_ANNUAL_HOURS
 
 
 def percent(part, whole) -> int | None:
@@ -101,8 +77,3 @@ def certificate_due(certificate: Certificate, on: dt.date) -> CertificateDue:
         review_days=(review - on).days if review else None,
         expiry_days=(expiry - on).days if expiry else None,
     )
-
-
-def due_q(on: dt.date, days: int, prefix: str = "") -> Q:
-    limit = on + dt.timedelta(days=days)
-    return Q(**{f"{prefix}next_review_due__lte": limit}) | Q(**{f"{prefix}valid_until__lte": limit})

@@ -7,21 +7,21 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from certifications.measures import (
     DUE_WINDOWS,
     active_workers,
+    annual_hours_by_unit,
     certificates_due_by_unit,
     head_count_by_unit,
     pass_counts_by_unit,
     pending_awards_by_unit,
     top_rank_by_unit,
 )
-from certifications.models import AssessmentResult, ComplianceRule
-from certifications.progress.common import HOURS_FIELD, ZERO, annual_hours_required, percent, year_bounds
-from training.models import Attendance, Rank, Unit, Worker
+from certifications.models import AssessmentResult
+from certifications.progress.common import ZERO, percent, year_bounds
+from training.models import Rank, Unit, Worker
 
 # ---------------------------------------------------------------------------
 # The HR dashboard
@@ -32,7 +32,7 @@ class UnitStats:
     unit: Unit
     depth: int
     workers: int = 0
-    trained: int = 0  # workers with any training hours this year
+    trained: int = 0  # workers with any annual retraining hours this year
     hours_met: int = 0  # workers at or above their annual requirement
     hours_total: Decimal = ZERO
     attempts: int = 0
@@ -107,37 +107,15 @@ def dashboard_get(*, on: dt.date | None = None) -> Dashboard:
     # Every figure is aggregated per unit (and category or rank) in SQL; Python rolls units up their chain,
     # so the work here grows with the number of units, not of workers.
     active = active_workers()
-    compliance_rules = list(ComplianceRule.objects.filter(effective_from__lte=on))
-    by_unit_category = list(
-        active.order_by().values("unit_id", "category").annotate(n=Count("pk")).values_list("unit_id", "category", "n")
-    )
-    required = {c: annual_hours_required(compliance_rules, category=c, on=on) for _u, c, _n in by_unit_category}
     for unit_id, n in head_count_by_unit(active).items():
         for uid in chain(unit_id):
             stats[uid].workers += n
-
-    # The database sums each worker's hours (one GROUP BY); Python only compares each sum with its requirement.
-    attending: Counter = Counter()
-    for unit_id, category, worker_hours in (
-        Attendance.objects.filter(training_class__start__range=(first, last), worker__in=active)
-        .order_by()
-        .values("worker_id", "worker__unit_id", "worker__category")
-        .annotate(total=Sum(F("theory_hours") + F("practical_hours"), output_field=HOURS_FIELD))
-        .values_list("worker__unit_id", "worker__category", "total")
-    ):
-        worker_hours = worker_hours or ZERO
-        attending[(unit_id, category)] += 1
-        met = worker_hours >= required[category]
+    for unit_id, hours in annual_hours_by_unit(active, on).items():
         for uid in chain(unit_id):
             s = stats[uid]
-            s.hours_total += worker_hours
-            s.trained += worker_hours > 0
-            s.hours_met += met
-    # Workers whose requirement is zero meet it without attending anything.
-    for unit_id, category, n in by_unit_category:
-        if required[category] <= 0:
-            for uid in chain(unit_id):
-                stats[uid].hours_met += n - attending[(unit_id, category)]
+            s.hours_total += hours.total
+            s.trained += hours.trained
+            s.hours_met += hours.met
 
     for (unit_id, _kind), (attempts, passes) in pass_counts_by_unit(
         AssessmentResult.objects.filter(assessment__held_on__range=(first, last))

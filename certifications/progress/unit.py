@@ -12,22 +12,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certifications.models import AssessmentResult, Certificate, ComplianceRule, RankRecord
+from certifications import measures
+from certifications.clearance import rules as clearance_rules
+from certifications.clearance.facts import compliance_rules
+from certifications.models import AssessmentResult, Certificate, RankRecord
 from certifications.progress.common import (
-    HOURS_FIELD,
     ZERO,
     CertificateDue,
-    annual_hours_required,
     certificate_due,
-    due_q,
     percent,
     step_percent,
-    year_bounds,
 )
 from certifications.ranks import rules
 from certifications.ranks.inputs import rollup_inputs_load
@@ -52,20 +51,13 @@ def workers_explanations(*, workers, unit_ids=None, on: dt.date) -> dict[int, li
 
 def unit_workers_queryset(*, unit_ids, on: dt.date):
     """Return the workers of these units, annotated with what the unit table sorts on."""
-    first, last = year_bounds(on)
-    hours = (
-        Attendance.objects.filter(worker=OuterRef("pk"), training_class__start__range=(first, last))
-        .values("worker")
-        .annotate(total=Sum(F("theory_hours") + F("practical_hours"), output_field=HOURS_FIELD))
-        .values("total")
-    )
     top_rank = (
         RankRecord.objects.filter(worker=OuterRef("pk"), status=RankRecord.Status.AWARDED)
         .order_by("-rank__order")
         .values("rank__order")[:1]
     )
     due = (
-        Certificate.objects.filter(due_q(on, 90), worker=OuterRef("pk"), status=Certificate.Status.ACTIVE)
+        Certificate.objects.filter(measures.due_q(on, 90), worker=OuterRef("pk"), status=Certificate.Status.ACTIVE)
         .values("worker")
         .annotate(n=Count("pk"))
         .values("n")
@@ -74,7 +66,7 @@ def unit_workers_queryset(*, unit_ids, on: dt.date):
         Worker.objects.filter(unit_id__in=unit_ids)
         .select_related("unit")
         .annotate(
-            hours_this_year=Coalesce(Subquery(hours, output_field=HOURS_FIELD), Value(ZERO), output_field=HOURS_FIELD),
+            hours_this_year=measures.annual_hours_subquery(on.year),
             top_rank_order=Subquery(top_rank),
             certificates_due=Coalesce(Subquery(due), Value(0)),
         )
@@ -228,27 +220,29 @@ def unit_progress_get(
 
     due_of: dict[int, list[CertificateDue]] = defaultdict(list)
     for certificate in Certificate.objects.filter(
-        due_q(on, 90), status=Certificate.Status.ACTIVE, **in_units
+        measures.due_q(on, 90), status=Certificate.Status.ACTIVE, **in_units
     ).select_related("special_operation"):
         due_of[certificate.worker_id].append(certificate_due(certificate, on))
 
-    compliance_rules = list(ComplianceRule.objects.filter(effective_from__lte=on))
-    required_for = {}
+    all_rules = compliance_rules()
 
     if explanations is None:
         explanations = workers_explanations(workers=workers, unit_ids=unit_ids, on=on)
 
     rows = []
     for worker in workers:
-        if worker.category not in required_for:
-            required_for[worker.category] = annual_hours_required(compliance_rules, category=worker.category, on=on)
         trades = trades_of.get(worker.pk, [])
         rows.append(
             UnitRow(
                 worker=worker,
                 trades=trades,
                 hours=worker.hours_this_year,
-                hours_required=required_for[worker.category],
+                hours_required=clearance_rules.annual_hours_required(
+                    all_rules,
+                    category=worker.category,
+                    trade_id=next((t.trade_id for t in trades if t.is_primary), None),
+                    on=on,
+                ),
                 certificates_due=sorted(
                     due_of.get(worker.pk, []), key=lambda d: d.due_days if d.due_days is not None else 10**6
                 ),

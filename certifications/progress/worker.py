@@ -12,16 +12,16 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from certifications.models import AssessmentResult, ComplianceRule, Honour, RankRecord
+from certifications.clearance import rules as clearance_rules
+from certifications.clearance.facts import compliance_rules
+from certifications.models import AssessmentResult, Honour, RankRecord
 from certifications.progress.charts import ScorePoint, percent_of, score_chart
 from certifications.progress.common import (
     ZERO,
     CertificateDue,
-    annual_hours_required,
     certificate_due,
     percent,
     step_percent,
-    year_bounds,
 )
 from certifications.ranks import rules
 from certifications.ranks.inputs import worker_explanations_get
@@ -127,12 +127,14 @@ def worker_progress_get(*, worker: Worker, on: dt.date | None = None, explanatio
     ]
 
     attendances = list(worker.attendances.select_related("training_class__course").order_by("-training_class__start"))
-    first, last = year_bounds(on)
-    this_year = [a for a in attendances if first <= a.training_class.start <= last]
-    hours_theory = sum((a.theory_hours for a in this_year), ZERO)
-    hours_practical = sum((a.practical_hours for a in this_year), ZERO)
-    hours_required = annual_hours_required(
-        ComplianceRule.objects.filter(effective_from__lte=on), category=worker.category, on=on
+    annual = [
+        a
+        for a in attendances
+        if clearance_rules.counts_as_annual_retraining(a.training_class.kind, a.training_class.end, on.year)
+    ]
+    primary = next((wt.trade_id for wt in worker_trades if wt.is_primary and wt.ended_on is None), None)
+    hours_required = clearance_rules.annual_hours_required(
+        compliance_rules(), category=worker.category, trade_id=primary, on=on
     )
 
     results = list(worker.results.select_related("assessment").order_by("assessment__held_on", "attempt"))
@@ -170,8 +172,8 @@ def worker_progress_get(*, worker: Worker, on: dt.date | None = None, explanatio
         worker=worker,
         on=on,
         trades=trades,
-        hours_theory=hours_theory,
-        hours_practical=hours_practical,
+        hours_theory=sum((a.theory_hours for a in annual), ZERO),
+        hours_practical=sum((a.practical_hours for a in annual), ZERO),
         hours_required=hours_required,
         results=list(reversed(results)),
         chart=chart,

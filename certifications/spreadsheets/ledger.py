@@ -208,8 +208,8 @@ class LedgerWriter:
         rank_of_order = {order: pk for pk, _name, _high, order in rank_rows}
         headers = [
             _("Unit"),
-            _("Workers"),
-            _("Class hours"),
+            _("Active workers"),
+            _("Class hours (all training)"),
             _("Theory pass rate"),
             _("Practical pass rate"),
             *[name for _pk, name, _h in ranks],
