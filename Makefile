@@ -79,8 +79,12 @@ test-postgres: install-test
 		DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15 $(PG_ONLY_ONCE) $(PYTEST_ARGS); \
 	else echo "== no PostgreSQL on 127.0.0.1:5432: skipped the PostgreSQL run =="; fi
 
+# The long fuzz run (1,000 examples a property), on SQLite and, when a server answers, PostgreSQL.
 fuzz: install-test
-	HYPOTHESIS_PROFILE=fuzz DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) -m fuzz
+	HYPOTHESIS_PROFILE=fuzz DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) -m fuzz -p no:cacheprovider
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		HYPOTHESIS_PROFILE=fuzz DATABASE_URL=$(PG_TEST_URL)_fuzz $(BIN)/pytest -n $(PYTEST_WORKERS) -m fuzz -p no:cacheprovider; \
+	else echo "== no PostgreSQL on 127.0.0.1:5432: skipped the PostgreSQL fuzz run =="; fi
 
 bench: install-test
 	$(PY) bench/rollup.py

@@ -17,7 +17,7 @@ LIMITS = {
     "RETENTION_YEARS_SPECIAL_OPERATION": 6,
 }
 # Every key the code reads; a misspelt one would be ignored and its default used without a word.
-KNOWN_KEYS = ("RANK_AWARD_MODE", *LIMITS)
+KNOWN_KEYS = ("RANK_AWARD_MODE", "TECHNICAL_ERROR_PAGES", *LIMITS)
 
 
 @checks.register(checks.Tags.compatibility)

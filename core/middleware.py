@@ -1,8 +1,10 @@
 """Request hygiene shared by every page, export and API, and the Content-Security-Policy header."""
 
 from csp.middleware import CSPMiddleware
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found, server_error
 
 from core.text import CONTROL_CHARACTERS
 
@@ -63,3 +65,42 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not report_only and request.path_info.startswith(self.ADMIN_PREFIX):
             parts.update = {**(parts.update or {}), "style-src": list(self.ADMIN_STYLE_SRC)}
         return parts
+
+
+# Django's technical (DEBUG) error pages carry this tag; ours never do.
+TECHNICAL_PAGE_MARK = b'<meta name="robots" content="NONE,NOARCHIVE">'
+
+
+class FriendlyErrorPagesMiddleware:
+    """
+    Under DEBUG (as `make run` serves the demo), Django answers a missing page
+    or a crash with its technical page, in English, listing the URL patterns
+    or a traceback. People using the demo get the site's own translated 404
+    and 500 pages instead, as in production (403 already uses 403.html in both
+    modes); the traceback still goes to the console log. Set
+    KUANGJIANG_TECHNICAL_ERRORS=1 to keep Django's pages while developing.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and not settings.KUANGJIANG.get("TECHNICAL_ERROR_PAGES", False)
+            and response.status_code in (404, 500)
+            and not getattr(response, "streaming", False)
+            and response.get("Content-Type", "").startswith("text/html")
+            and TECHNICAL_PAGE_MARK in response.content
+        ):
+            friendly = (page_not_found if response.status_code == 404 else server_error)(request, *self._args(response))
+            for header, value in response.items():
+                if header.lower() not in {"content-type", "content-length"}:
+                    friendly.headers.setdefault(header, value)
+            return friendly
+        return response
+
+    @staticmethod
+    def _args(response):
+        return (Http404(),) if response.status_code == 404 else ()

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.FriendlyErrorPagesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "core.middleware.RejectControlCharactersMiddleware",
@@ -244,6 +245,8 @@ KUANGJIANG = {
     # Legal retention of training records (docs/domain.md §2); a mine may keep them longer, never shorter.
     "RETENTION_YEARS": int(os.environ.get("RETENTION_YEARS", "3")),
     "RETENTION_YEARS_SPECIAL_OPERATION": int(os.environ.get("RETENTION_YEARS_SPECIAL_OPERATION", "6")),
+    # Under DEBUG, Django's own 404/500 pages (URL patterns, traceback) instead of the site's translated ones.
+    "TECHNICAL_ERROR_PAGES": env_bool("KUANGJIANG_TECHNICAL_ERRORS", False),
 }
 
 LOGGING = {
