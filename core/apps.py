@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.apps import TasksAppConfig
 
 
 class CoreConfig(AppConfig):
@@ -14,3 +15,9 @@ class CoreConfig(AppConfig):
 class KuangjiangAdminConfig(admin_apps.AdminConfig):
     default = False
     default_site = "core.admin_site.KuangjiangAdminSite"
+
+
+class TasksDatabaseConfig(TasksAppConfig):
+    """django-tasks' database backend under a name HR can read in both languages (its own is not translatable)."""
+
+    verbose_name = _("Background tasks")

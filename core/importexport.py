@@ -17,7 +17,13 @@ from decimal import Decimal, InvalidOperation
 from django import forms as _forms
 from django.contrib import messages as _messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -28,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
-from import_export.forms import ImportForm
+from import_export.forms import ImportForm, SelectableFieldsExportForm
 from import_export.instance_loaders import BaseInstanceLoader
 from import_export.tmp_storages import CacheStorage
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -480,6 +486,26 @@ class SizeLimitedImportForm(ImportForm):
         return upload
 
 
+class ReadableExportForm(SelectableFieldsExportForm):
+    """
+    The export page's column checkboxes labelled as people read them: the
+    field's name in the page's language with the column header it is written
+    under when the two differ ("employee number (工号)"; in Chinese just "工号"),
+    not django-import-export's "Employee No (工号)" built from the code name.
+    """
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        if field is None:
+            return field_name
+        header = str(field.column_name or field_name)
+        try:
+            name = str(resource._meta.model._meta.get_field(field.attribute or field_name).verbose_name)
+        except FieldDoesNotExist:  # a computed column or a related path: its header is its name
+            return header
+        return header if name.casefold() == header.casefold() else f"{name} ({header})"
+
+
 class SpreadsheetAdminMixin(ImportExportMixin):
     """
     Import/export buttons for a model admin: messy-file formats, private temporary
@@ -490,6 +516,7 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     export_formats = EXPORT_FORMATS
     tmp_storage_class = PrivateCacheStorage
     import_form_class = SizeLimitedImportForm
+    export_form_class = ReadableExportForm
     # django-import-export's page with "Select all" bound from a static file (its inline handler breaks the CSP).
     export_template_name = "admin/spreadsheets/export.html"
 

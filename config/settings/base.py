@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_filters",
     "django_tasks",
-    "django_tasks_db",
+    "core.apps.TasksDatabaseConfig",  # django_tasks_db, translated
     "axes",
     "csp",
     "core",
