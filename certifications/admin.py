@@ -42,6 +42,7 @@ from certifications.spreadsheets.resources import (
     RankRecordResource,
 )
 from core.importexport import ResultsImportAdminMixin, SpreadsheetAdminMixin
+from core.text import person_label
 from training import admin as training_admin
 from training.access import is_hr
 from training.admin import WORKER_SEARCH, EditableInline, RecordInline, WorkerUnitFilter
@@ -117,8 +118,16 @@ class AssessmentAdmin(InputGuardMixin, DoorInlinesMixin, admin.ModelAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "examiners":
-            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, is_staff=True)
+                .select_related("worker")
+                .order_by("first_name", "last_name", "username")
+            )
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "examiners":
+            field.label_from_instance = person_label  # "张志强（assessor）", not the bare login name
+        return field
 
     @admin.display(description=_("assesses"))
     def subject(self, obj):

@@ -21,3 +21,11 @@ def normalise_text(value) -> str:
         return ""
     # NFKC folds full-width digits, letters and spaces (１２３ → 123).
     return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def person_label(user) -> str:
+    """A login account as people read it: the person's name with the login name, e.g. "张志强（assessor）"."""
+    worker = getattr(user, "worker", None)  # select_related("worker") where many are listed
+    name = (worker.name if worker is not None else "") or user.get_full_name().strip()
+    username = user.get_username()
+    return f"{name}（{username}）" if name and name != username else username

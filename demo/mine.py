@@ -1435,10 +1435,20 @@ class _MineBuilder:
         trainee = next(p for p in self.people if p["role"] == "trainee")
         accounts = [
             # E-mail addresses so `send_reminders` has someone to write to in the demo.
-            ("admin", None, {"is_superuser": True, "is_staff": True, "email": "admin@demo.kuangjiang.invalid"}, None),
-            ("hr", roles.HR, {"is_staff": True, "email": "hr@demo.kuangjiang.invalid"}, None),
-            ("officer", roles.OFFICER, {"is_staff": True}, None),
-            ("assessor", roles.ASSESSOR, {"is_staff": True}, None),
+            (
+                "admin",
+                None,
+                {
+                    "is_superuser": True,
+                    "is_staff": True,
+                    "email": "admin@demo.kuangjiang.invalid",
+                    "first_name": "系统管理员",
+                },
+                None,
+            ),
+            ("hr", roles.HR, {"is_staff": True, "email": "hr@demo.kuangjiang.invalid", "first_name": "刘芳"}, None),
+            ("officer", roles.OFFICER, {"is_staff": True, "first_name": "陈建国"}, None),
+            ("assessor", roles.ASSESSOR, {"is_staff": True, "first_name": "张志强"}, None),
             ("leader", roles.LEADER, {"is_staff": False, "email": "leader@demo.kuangjiang.invalid"}, leader),
             ("trainee", roles.TRAINEE, {"is_staff": False}, trainee),
         ]
