@@ -116,10 +116,11 @@ def _history_for(worker, n):
 def test_the_history_is_loaded_in_a_fixed_number_of_queries(django_assert_num_queries):
     mine = build_mine()
     _history_for(mine.trainee, 2)
-    with django_assert_num_queries(9):
+    # Nine audited models, and one query per kind of record the entries name (classes, assessments, certificates).
+    with django_assert_num_queries(12):
         worker_history_get(worker=mine.trainee)
     _history_for(mine.trainee, 20)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(12):
         assert len(worker_history_get(worker=mine.trainee)) > 60
 
 
@@ -148,3 +149,42 @@ def test_trainees_and_leaders_do_not_see_the_change_history(client, who):
     assert response.status_code == 200
     assert "Change history" not in response.content.decode()
     assert "re-marked after appeal" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_history_shows_values_as_people_read_them_and_groups_records_made_together():
+    """Dates in Asia/Shanghai to the minute, users by name, foreign keys by name, never `model:id` or raw ids."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from certifications.models import RankRecord
+    from tests.factories import RankRecordFactory, TrainingClassFactory
+
+    mine = build_mine()
+    worker = mine.trainee
+    approver = UserFactory(username="hr-cn", first_name="刘芳")
+    record = RankRecordFactory(worker=worker, status=RankRecord.Status.PENDING, awarded_on=None)
+    record.status = RankRecord.Status.AWARDED
+    record.awarded_on = dt.date(2026, 12, 2)
+    record.decided_by = approver
+    record.decided_at = dt.datetime(2026, 12, 2, 7, 19, 34, 885272, tzinfo=dt.UTC)
+    with_reason(record, "approved", user=approver).save()
+    classes = [TrainingClassFactory(name=f"综采培训班{i}") for i in range(3)]
+    for training_class in classes:
+        AttendanceFactory(worker=worker, training_class=training_class)
+
+    entries = worker_history_get(worker=worker)
+    approved = next(e for e in entries if e.reason == "approved")
+    shown = {c.field: c.new for c in approved.changes}
+    assert shown["decided at"] == "2026-12-02 15:19"  # 07:19 UTC is 15:19 in Asia/Shanghai
+    assert shown["decided by"] == "刘芳（hr-cn）"
+    assert shown["awarded on"] == "2026-12-02"
+    assert approved.record == str(record.rank)
+    assert approved.user == "刘芳（hr-cn）"
+    together = [e for e in entries if e.model == "attendance" and e.kind == "+"]
+    assert len(together) == 1 and together[0].count == 3
+    assert set(together[0].records) == {str(c) for c in classes}
+    assert timezone.is_aware(together[0].at)
+    text = " ".join(f"{e.record} {e.records} {[(c.old, c.new) for c in e.changes]}" for e in entries)
+    assert "attendance:" not in text and "+00:00" not in text
