@@ -213,6 +213,21 @@ def _key(value):
     return value
 
 
+class MissingColumns(ValueError):
+    """The sheet lacks a column that names each row's record: nothing can be matched, so nothing is read."""
+
+    def __init__(self, missing: list[str], expected: list[str]):
+        self.missing, self.expected = missing, expected
+        super().__init__(
+            gettext(
+                "The sheet has no column %(missing)s, which names the record on each row. The sheet needs a header "
+                "row with these columns: %(expected)s. To get a sheet with exactly these headers, export the list "
+                "(a filtered or empty list will do) and fill it in."
+            )
+            % {"missing": "、".join(missing), "expected": "、".join(expected)}
+        )
+
+
 class KuangjiangResource(resources.ModelResource):
     """The common behaviour of every import/export resource (see the module docstring)."""
 
@@ -234,6 +249,14 @@ class KuangjiangResource(resources.ModelResource):
                 with translation.override(language):
                     by_name[normalise_text(force_str(field.column_name)).lower()] = force_str(field.column_name)
         dataset.headers = [by_name.get(normalise_text(h).lower(), h) for h in (dataset.headers or [])]
+        present = set(dataset.headers)
+        missing = [
+            force_str(self.fields[name].column_name)
+            for name in self.get_import_id_fields()
+            if force_str(self.fields[name].column_name) not in present
+        ]
+        if missing:
+            raise MissingColumns(missing, [force_str(f.column_name) for f in self.get_user_visible_fields()])
         self._import_user = kwargs.get("user")
         self._seen_keys = {}
         self._unique_index = None
@@ -519,6 +542,18 @@ class SpreadsheetAdminMixin(ImportExportMixin):
     export_form_class = ReadableExportForm
     # django-import-export's page with "Select all" bound from a static file (its inline handler breaks the CSP).
     export_template_name = "admin/spreadsheets/export.html"
+
+    def import_action(self, request, **kwargs):
+        # A sheet without the columns that name each row's record is a wrong file, not a row error: say so at
+        # the file field, listing the expected columns, instead of django-import-export's traceback box.
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        result = context.get("result")
+        wrong = [e.error for e in getattr(result, "base_errors", []) if isinstance(e.error, MissingColumns)]
+        if wrong:
+            context["form"].add_error("import_file", str(wrong[0]))
+            context.pop("result")
+        return response
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)

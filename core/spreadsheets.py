@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.text import CONTROL_CHARACTERS, normalise_text
 
@@ -139,11 +140,44 @@ def read_bytes(source, *, max_bytes: int | None = None) -> bytes:
     return data
 
 
+# Files people upload by mistake, known by their first bytes: what they are, in words.
+NOT_SPREADSHEETS = (
+    (b"%PDF", gettext_lazy("a PDF document")),
+    (b"\x89PNG", gettext_lazy("a picture (PNG)")),
+    (b"\xff\xd8\xff", gettext_lazy("a picture (JPEG)")),
+    (b"GIF8", gettext_lazy("a picture (GIF)")),
+    (b"{\\rtf", gettext_lazy("a Word document (RTF)")),
+    (b"Rar!", gettext_lazy("a RAR archive")),
+    (b"7z\xbc\xaf", gettext_lazy("a 7-Zip archive")),
+)
+
+
+def _not_a_spreadsheet(what) -> SpreadsheetError:
+    return SpreadsheetError(
+        _("This file is %(what)s, not a spreadsheet. Upload the sheet itself, saved as .xlsx, .xls or .csv.")
+        % {"what": what}
+    )
+
+
 def detect_kind(data: bytes) -> str:
     """Return "xlsx", "xls" or "csv" from the content (not the file name, which users rename)."""
     if not data:
         raise SpreadsheetError(_("The file is empty."))
+    for magic, what in NOT_SPREADSHEETS:
+        if data.startswith(magic):
+            raise _not_a_spreadsheet(what)
     if data.startswith(XLSX_MAGIC):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except zipfile.BadZipFile:
+            return "xlsx"  # the reader says it is damaged
+        if "xl/workbook.xml" not in names:
+            if "word/document.xml" in names:
+                raise _not_a_spreadsheet(_("a Word document"))
+            if "ppt/presentation.xml" in names:
+                raise _not_a_spreadsheet(_("a PowerPoint presentation"))
+            if not any(name.startswith("xl/") for name in names):
+                raise _not_a_spreadsheet(_("a ZIP archive"))
         return "xlsx"
     if data.startswith(OLE_MAGIC):
         return "xls"

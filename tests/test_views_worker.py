@@ -77,6 +77,26 @@ class TestRequirementWords:
         )
         assert text == "Practical exam 55 < 60 — re-sits used up: retrain ✗"
 
+    def test_an_exam_never_sat_offers_no_resit(self):
+        text = requirement_text(
+            req(rules.Kind.THEORY, rules.Status.UNMET, "Theory exam", Decimal("60"), None, resits_left=1)
+        )
+        assert text == "Theory exam not taken yet (pass mark 60) ✗"
+
+    def test_a_missed_exam_counts_as_an_attempt_and_offers_the_resit(self):
+        text = requirement_text(
+            req(
+                rules.Kind.THEORY,
+                rules.Status.UNMET,
+                "Theory exam",
+                Decimal("60"),
+                None,
+                resits_left=1,
+                evidence=("result:7",),
+            )
+        )
+        assert text == "Theory exam not taken yet (pass mark 60) — one re-sit left ✗"
+
     def test_an_exam_not_yet_taken_says_so(self):
         text = requirement_text(req(rules.Kind.THEORY, rules.Status.UNMET, "Theory exam", Decimal("60"), None))
         assert text == "Theory exam not taken yet (pass mark 60) ✗"

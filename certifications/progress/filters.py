@@ -26,7 +26,13 @@ class UnitWorkerFilter(django_filters.FilterSet):
     rank = django_filters.ModelChoiceFilter(queryset=Rank.objects.all(), label=_("Rank held"), method="filter_rank")
     category = django_filters.ChoiceFilter(choices=PersonnelCategory.choices, label=_("Personnel category"))
     status = django_filters.ChoiceFilter(choices=Worker.Status.choices, label=_("Status"))
-    due = django_filters.BooleanFilter(method="filter_due", label=_("Certificate due within 90 days"))
+    # Three plain choices, not django-filter's "unknown / yes / no".
+    due = django_filters.ChoiceFilter(
+        method="filter_due",
+        label=_("Certificate due within 90 days"),
+        choices=(("true", _("Due or overdue")), ("false", _("None due"))),
+        empty_label=_("All workers"),
+    )
     o = django_filters.OrderingFilter(fields=SORTS, label=_("Sort by"))
 
     class Meta:
@@ -95,6 +101,6 @@ class UnitWorkerFilter(django_filters.FilterSet):
         )
 
     def filter_due(self, queryset, name, value):
-        if value is None:
+        if value not in ("true", "false"):
             return queryset
-        return queryset.filter(certificates_due__gt=0) if value else queryset.filter(certificates_due=0)
+        return queryset.filter(certificates_due__gt=0) if value == "true" else queryset.filter(certificates_due=0)

@@ -518,7 +518,7 @@ def _composite_requirement(
     met = composite is not None and composite >= rules.composite_pass_mark
     detail = ""
     if detailed:
-        detail = _("theory %(tw)s %%, practical %(pw)s %%") % {
+        detail = _("weighted: theory counts %(tw)s %%, practical %(pw)s %%") % {
             "tw": _fmt(rules.theory_weight),
             "pw": _fmt(rules.practical_weight),
         }

@@ -49,6 +49,8 @@ def _resits(requirement: rules.Requirement) -> str:
     left = requirement.resits_left
     if left is None or requirement.status == rules.Status.MET:
         return ""
+    if requirement.actual in (None, "") and not requirement.evidence:  # never sat: the first attempt is ahead
+        return ""
     if left <= 0:
         return _("no re-sits left — retrain first")
     return ngettext("one re-sit left", "%(count)d re-sits left", left) % {"count": left}
