@@ -36,6 +36,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ImportForm, SelectableFieldsExportForm
 from import_export.instance_loaders import BaseInstanceLoader
+from import_export.results import InvalidRow, Result
 from import_export.tmp_storages import CacheStorage
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -213,6 +214,43 @@ def _key(value):
     return value
 
 
+class SheetResult(Result):
+    """
+    django-import-export's result, numbered and labelled as the user's sheet: row numbers are the sheet's own
+    (title and header rows count), errors are listed under the column headers, and empty cells show empty.
+    """
+
+    sheet_rows: list[int] | None = None
+    labels: dict[str, str] | None = None
+
+    def sheet_row(self, number):
+        rows = self.sheet_rows
+        return rows[number - 1] if rows and isinstance(number, int) and 0 < number <= len(rows) else number
+
+    def row_errors(self):
+        return [(self.sheet_row(number), errors) for number, errors in super().row_errors()]
+
+    def renumber(self) -> None:
+        for row in self.invalid_rows:
+            row.number = self.sheet_row(row.number)
+            row.values = tuple("" if value is None else value for value in row.values)
+            row.labels = self.labels or {}
+
+    def append_invalid_row(self, number, row, validation_error):
+        values = tuple(row.get(col, "---") for col in self.diff_headers)
+        self.invalid_rows.append(LabelledInvalidRow(number=number, validation_error=validation_error, values=values))
+
+
+class LabelledInvalidRow(InvalidRow):
+    """An invalid row whose errors the page lists under the sheet's column headers, not the code's field names."""
+
+    labels: dict[str, str] = {}
+
+    @property
+    def field_specific_errors(self):
+        return {self.labels.get(key, key): errors for key, errors in super().field_specific_errors.items()}
+
+
 class MissingColumns(ValueError):
     """The sheet lacks a column that names each row's record: nothing can be matched, so nothing is read."""
 
@@ -258,8 +296,25 @@ class KuangjiangResource(resources.ModelResource):
         if missing:
             raise MissingColumns(missing, [force_str(f.column_name) for f in self.get_user_visible_fields()])
         self._import_user = kwargs.get("user")
+        self._sheet_rows = getattr(dataset, "sheet_rows", None)
         self._seen_keys = {}
         self._unique_index = None
+
+    def get_result_class(self):
+        return SheetResult
+
+    def _sheet_row(self, number):
+        rows = getattr(self, "_sheet_rows", None)
+        return rows[number - 1] if rows and isinstance(number, int) and 0 < number <= len(rows) else number
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        if isinstance(result, SheetResult):
+            result.sheet_rows = self._sheet_rows
+            result.labels = {
+                field.attribute: force_str(field.column_name) for field in self.fields.values() if field.attribute
+            }
+            result.renumber()
 
     def after_preload(self, instances):
         """Hook: attach preloaded extras (e.g. a worker's trades) to the existing instances."""
@@ -281,7 +336,7 @@ class KuangjiangResource(resources.ModelResource):
         except ObjectDoesNotExist:
             key = (None,)
         if not any(self.fields[name].attribute in errors for name in names):
-            number = kwargs.get("row_number")
+            number = self._sheet_row(kwargs.get("row_number"))
             earlier = self._seen_keys.setdefault(key, number)
             if earlier != number and all(k not in (None, "") for k in key):
                 errors.setdefault(NON_FIELD_ERRORS, []).append(
@@ -291,7 +346,7 @@ class KuangjiangResource(resources.ModelResource):
                         code="repeated_row",
                     )
                 )
-        self._row_number = kwargs.get("row_number")
+        self._row_number = self._sheet_row(kwargs.get("row_number"))
         if errors:
             raise ValidationError(errors)
 
@@ -441,9 +496,11 @@ class _MessyFormatMixin:
             raise ValueError(str(exc)) from None
         dataset = tablib.Dataset(headers=headers)
         width = len(headers)
-        for _number, values in rows:
+        dataset.sheet_rows = []  # each data row's number as the user sees it in the sheet (title and header rows count)
+        for number, values in rows:
             values = [None if v == "" else v for v in list(values)[:width]]
             dataset.append(values + [None] * (width - len(values)))
+            dataset.sheet_rows.append(number)
         return dataset
 
     def is_binary(self):

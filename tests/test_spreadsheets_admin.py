@@ -51,7 +51,7 @@ def test_the_preview_shows_each_bad_row_with_its_number_and_reason(hr_client, cr
     )
     result = response.context["result"]
     assert result.has_validation_errors() and "confirm_form" not in response.context
-    assert [row.number for row in result.invalid_rows] == [2]
+    assert [row.number for row in result.invalid_rows] == [3]  # the sheet's row: the header is row 1
     assert "does not exist" in response.content.decode()
     assert Worker.objects.count() == 0
 
@@ -139,3 +139,22 @@ def test_a_confirm_that_loses_a_race_to_another_session_says_so_and_writes_nothi
     # The stand-in winner wrote inside this confirm's transaction, so it is rolled back with it here; what
     # matters is that the loser wrote nothing (tests/test_concurrency.py keeps a real winner on PostgreSQL).
     assert not Worker.objects.filter(name="周五").exists()
+
+
+def test_a_bad_row_is_numbered_as_in_the_sheet_listed_under_its_header_with_empty_cells_empty(hr_client, crew):
+    response = preview(
+        hr_client,
+        [
+            ["职工花名册"],  # a title row above the header
+            [],
+            HEADER,
+            ["E101", "钱二", "C1", "Other staff", "2020-01-01", "Active", ""],
+            ["E102", "孙三", "NOPE", "Other staff", "2020-01-01", "Active", ""],
+        ],
+    )
+    row = response.context["result"].invalid_rows[0]
+    assert row.number == 5
+    assert list(row.field_specific_errors) == ["Unit"]
+    assert None not in row.values
+    html = response.content.decode()
+    assert "None" not in html.split('class="import-preview"')[1]

@@ -117,16 +117,17 @@ def import_units(client, rows):
 @pytest.mark.parametrize(
     ("rows", "bad_row"),
     [
-        ([["A", "A队", "Production team", "B", 0], ["B", "B队", "Production team", "A", 0]], 2),
+        # The sheet's own row numbers: its header is row 1.
+        ([["A", "A队", "Production team", "B", 0], ["B", "B队", "Production team", "A", 0]], 3),
         (
             [
                 ["A", "A队", "Production team", "B", 0],
                 ["B", "B队", "Production team", "C", 0],
                 ["C", "C队", "Production team", "A", 0],
             ],
-            3,
+            4,
         ),
-        ([["A", "A队", "Production team", "A", 0]], 1),
+        ([["A", "A队", "Production team", "A", 0]], 2),
     ],
     ids=["A<->B", "A->B->C->A", "A->A"],
 )
