@@ -565,7 +565,11 @@ def results_import(source, *, user=None, dry_run: bool = False, filename: str = 
     if dry_run or not (outcome.to_create or outcome.to_correct):
         return outcome
     _results_write(outcome, user=user, filename=filename)
-    outcome.awards = _awards_proposed(outcome)
+    if transaction.get_connection().in_atomic_block:
+        # Inside the caller's transaction the roll-up runs when that commits: say what it will propose.
+        outcome.awards = ranks_recompute(worker_ids=outcome.worker_ids, dry_run=True).changes
+    else:
+        outcome.awards = _awards_proposed(outcome)
     return outcome
 
 
