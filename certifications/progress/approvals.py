@@ -59,10 +59,15 @@ def _decimal(value):
 def requirement_from_snapshot(item: dict) -> rules.Requirement:
     """Return the engine's requirement as the award froze it (RankRecord.evidence["requirements"])."""
     met_on = item.get("met_on")
+    kind = rules.Kind(item.get("kind", rules.Kind.RULES))
+    label = item.get("label", "")
+    if kind == rules.Kind.LADDER and item.get("required"):
+        # Frozen already formatted in the language of the moment it was proposed: say it again in today's.
+        label = _("Holds %(rank)s") % {"rank": item["required"]}
     return rules.Requirement(
-        kind=rules.Kind(item.get("kind", rules.Kind.RULES)),
+        kind=kind,
         status=rules.Status(item.get("status", rules.Status.MET)),
-        label=item.get("label", ""),
+        label=label,
         required=_decimal(item.get("required")),
         actual=_decimal(item.get("actual")),
         detail=item.get("detail", ""),
