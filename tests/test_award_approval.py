@@ -224,7 +224,14 @@ def test_only_hr_opens_the_page(people, setup, role, expected):
 
 @pytest.mark.parametrize(
     ("role", "decided"),
-    [("hr", True), ("officer", False), ("assessor", False), ("leader", False), ("trainee", False), ("anonymous", False)],
+    [
+        ("hr", True),
+        ("officer", False),
+        ("assessor", False),
+        ("leader", False),
+        ("trainee", False),
+        ("anonymous", False),
+    ],
 )
 def test_only_hr_approves_or_rejects(people, setup, role, decided):
     first, second = (pending_award(setup, f"E00{i}", f"工人{i}") for i in range(2))

@@ -1,4 +1,4 @@
-"""The results import's preview: what each row does, pass or fail, the re-sit, and the awards the roll-up will propose."""
+"""The results import's preview: what each row does, pass or fail, the re-sit, the awards the roll-up will propose."""
 
 import datetime as dt
 import random
@@ -151,9 +151,7 @@ def test_for_random_small_files_the_dry_run_proposes_what_confirming_creates(
         for assessment in (setup.theory, setup.practical):
             if rng.random() < 0.4:
                 stored = rng.choice([Decimal("45"), Decimal("72"), None])
-                f.ResultFactory(
-                    assessment=assessment, worker=worker, score=stored, absent=stored is None, attempt=1
-                )
+                f.ResultFactory(assessment=assessment, worker=worker, score=stored, absent=stored is None, attempt=1)
         for kind in ("theory", "practical"):
             if rng.random() < 0.85:
                 rows.append((worker.employee_no, worker.name, kind, rng.choice([40, 59, 60, 72, 95, "缺考"])))
