@@ -3,12 +3,15 @@
 import datetime as dt
 import random
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from certifications.models import AssessmentResult, RankRecord
+from certifications.ranks.services import ranks_recompute
 from certifications.spreadsheets.results import ResultsImportError, results_import, results_parse, results_preview
 from tests import factories as f
 from tests.rollup_setup import trade_setup, worker_in
@@ -181,8 +184,6 @@ def test_a_changed_row_corrects_the_result_through_the_door_and_flags_the_award_
     worker = ready_worker(setup, "E001", "张三")
     theory = f.ResultFactory(assessment=setup.theory, worker=worker, score=Decimal("70"), attempt=1)
     f.ResultFactory(assessment=setup.practical, worker=worker, score=Decimal("66"), attempt=1)
-    from certifications.ranks.services import ranks_recompute
-
     ranks_recompute(worker_ids=[worker.pk])
     award = RankRecord.objects.get(status="pending")
     user = f.UserFactory(username="hr-2", role="training_department")
@@ -288,3 +289,16 @@ def test_after_confirming_the_message_counts_and_names_the_awards_linking_to_the
     assert "Imported 2 new result(s) and corrected 0 for 1 worker(s)" in page
     assert f"E001 张三 · {setup.trade.name} → {setup.ranks[1].name} ({setup.practical.held_on.isoformat()})" in page
     assert f'href="{reverse("certifications:award-approvals")}"' in page
+
+
+def test_the_command_dry_run_names_the_awards_it_would_propose_and_writes_nothing(setup, tmp_path):
+    ready_worker(setup, "E001", "张三")
+    path = tmp_path / "九月.xlsx"
+    path.write_bytes(sheet(setup, [("E001", "张三", "theory", 82), ("E001", "张三", "practical", 76)]))
+    before = snapshot()
+    out = StringIO()
+    call_command("import_results", str(path), "--dry-run", stdout=out)
+    assert "Would import 2 result(s) and correct 0 for 1 worker(s)" in out.getvalue()
+    assert f"Rank award proposed: E001 张三 · {setup.trade.name} → {setup.ranks[1].name}" in out.getvalue()
+    assert f"from {setup.practical.held_on.isoformat()}" in out.getvalue()
+    assert snapshot() == before
