@@ -216,7 +216,6 @@ def test_a_correction_of_a_result_deleted_meanwhile_refuses_the_whole_file(setup
     theory = f.ResultFactory(assessment=setup.theory, worker=worker, score=Decimal("70"), attempt=1)
     data = sheet(setup, [("E002", "李四", "theory", 80), ("E001", "张三", "theory", 64)])
     outcome = results_parse(data)
-    theory.deleted_at = theory.recorded_at
     AssessmentResult.all_objects.filter(pk=theory.pk).update(deleted_at=theory.recorded_at)
     monkeypatch.setattr("certifications.spreadsheets.results.results_parse", lambda *a, **k: outcome)
     with pytest.raises(ResultsImportError):
@@ -302,3 +301,17 @@ def test_the_command_dry_run_names_the_awards_it_would_propose_and_writes_nothin
     assert f"Rank award proposed: E001 张三 · {setup.trade.name} → {setup.ranks[1].name}" in out.getvalue()
     assert f"from {setup.practical.held_on.isoformat()}" in out.getvalue()
     assert snapshot() == before
+
+
+def test_a_correction_of_a_result_changed_meanwhile_refuses_the_whole_file(setup, monkeypatch):
+    worker = ready_worker(setup, "E001", "张三")
+    ready_worker(setup, "E002", "李四")
+    theory = f.ResultFactory(assessment=setup.theory, worker=worker, score=Decimal("70"), attempt=1)
+    data = sheet(setup, [("E002", "李四", "theory", 80), ("E001", "张三", "theory", 64)])
+    outcome = results_parse(data)
+    AssessmentResult.objects.filter(pk=theory.pk).update(score=Decimal("75"))
+    monkeypatch.setattr("certifications.spreadsheets.results.results_parse", lambda *a, **k: outcome)
+    with pytest.raises(ResultsImportError) as refused:
+        results_import(data)
+    assert "changed meanwhile" in refused.value.errors[0]
+    assert sorted(AssessmentResult.objects.values_list("score", flat=True)) == [Decimal("75")]

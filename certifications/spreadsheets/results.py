@@ -634,14 +634,20 @@ def _results_apply(outcome: ResultsImport, *, user=None, filename: str = "") -> 
     if outcome.to_create:
         results_create_many(outcome.to_create, user=user, reason=reason, recorded_at=outcome.recorded_at)
     if outcome.to_correct:
-        stored = AssessmentResult.objects.in_bulk([r["previous"]["id"] for r in outcome.to_correct])
+        # Locked: a concurrent correction of the same results waits, then finds them changed and is refused.
+        stored = AssessmentResult.objects.select_for_update().in_bulk([r["previous"]["id"] for r in outcome.to_correct])
         corrections = []
         for row in outcome.to_correct:
             result = stored.get(row["previous"]["id"])
+            previous = row["previous"]
             if result is None:
                 # Deleted since the file was checked: the import is refused whole.
                 raise ResultsImportError(
                     [_("A result this file corrects was deleted meanwhile; upload the file again.")]
+                )
+            if (result.score, result.absent) != (previous["score"], previous["absent"]):
+                raise ResultsImportError(
+                    [_("A result this file corrects was changed meanwhile; upload the file again.")]
                 )
             corrections.append((result, row["score"], row["absent"]))
         results_correct_many(corrections, reason=reason, corrected_by=user)
