@@ -18,6 +18,7 @@ from certifications.ranks import rules
 from certifications.ranks.inputs import pending_awards
 from certifications.ranks.services import award_met_on
 from certifications.ranks.wording import number, requirement_text
+from core.dates import stored_date
 from training.models import Attendance
 
 
@@ -72,7 +73,7 @@ def requirement_from_snapshot(item: dict) -> rules.Requirement:
         actual=_decimal(item.get("actual")),
         detail=item.get("detail", ""),
         evidence=tuple(item.get("evidence", ())),
-        met_on=dt.date.fromisoformat(met_on) if met_on else None,
+        met_on=stored_date(met_on) if met_on else None,
         course_code=item.get("course_code"),
     )
 

@@ -27,6 +27,7 @@ from certifications.models import Assessment, AssessmentResult, ComprehensiveRev
 from certifications.ranks import rules
 from certifications.ranks.inputs import rollup_inputs_load
 from core.bulk import JsonText, gc_paused, history_copy, rows_insert
+from core.dates import stored_date
 from core.history import with_reason
 from core.signals import evidence_changed, figures_stale
 from core.versions import VERSION, bump
@@ -287,11 +288,11 @@ def award_met_on(record: RankRecord) -> dt.date | None:
     """
     evidence = record.evidence or {}
     if evidence.get("met_on"):
-        return dt.date.fromisoformat(evidence["met_on"])
+        return stored_date(evidence["met_on"])
     dates = [r.get("met_on") for r in evidence.get("requirements", ()) if r.get("met_on")]
     if dates:
-        return max(dt.date.fromisoformat(d) for d in dates)
-    return dt.date.fromisoformat(evidence["on"]) if evidence.get("on") else None
+        return max(stored_date(d) for d in dates)
+    return stored_date(evidence["on"]) if evidence.get("on") else None
 
 
 def _approved(record: RankRecord, *, user: AbstractBaseUser | None, on: dt.date | None, now: dt.datetime) -> None:
