@@ -1,13 +1,13 @@
 """The HR admin for assessments, ranks, certificates, honours, mentoring and compliance rules."""
 
-import json
+import contextvars
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from certifications.clearance.admin import (  # also registers the ApiToken admin
@@ -28,6 +28,7 @@ from certifications.models import (
     RuleSet,
     passed_q,
 )
+from certifications.progress import approvals
 from certifications.ranks.admin_rollup import (
     RuleSetInline,
     approve_awards,
@@ -300,6 +301,10 @@ class RuleSetAdmin(InputGuardMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmi
     )
 
 
+# The user whose rank-record change form is being rendered (RankRecordAdmin.change_view).
+_viewer: contextvars.ContextVar = contextvars.ContextVar("kuangjiang_rank_record_viewer", default=None)
+
+
 @admin.register(RankRecord)
 class RankRecordAdmin(
     InputGuardMixin,
@@ -340,9 +345,51 @@ class RankRecordAdmin(
         (_("Evidence"), {"fields": ("evidence_shown",)}),
     )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The evidence links depend on what this user may open; a read-only field's method is given no request.
+        token = _viewer.set(request.user)
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        finally:
+            _viewer.reset(token)
+
     @admin.display(description=_("evidence"))
     def evidence_shown(self, obj):
-        return format_html("<pre>{}</pre>", json.dumps(obj.evidence, ensure_ascii=False, indent=2, default=str))
+        """The award's requirements in the words of the worker and approval pages, its evidence as links."""
+        if obj is None or obj.pk is None or not (obj.evidence or {}).get("requirements"):
+            return "—"
+        award = approvals.award_words([obj], user=_viewer.get())[0]
+        items = format_html_join(
+            "",
+            "<li>{}{}</li>",
+            (
+                (
+                    requirement.text,
+                    format_html(
+                        " ({})",
+                        format_html_join(
+                            "; ",
+                            "{}",
+                            (
+                                (format_html('<a href="{}">{}</a>', link.url, link.text) if link.url else link.text,)
+                                for link in requirement.links
+                            ),
+                        ),
+                    )
+                    if requirement.links
+                    else "",
+                )
+                for requirement in award.requirements
+            ),
+        )
+        held = (
+            format_html("<p>{} {}</p>", gettext("Held from (the day its last requirement was met):"), award.held_from)
+            if award.held_from
+            else ""
+        )
+        rejected = (obj.evidence or {}).get("rejection_reason")
+        why = format_html("<p>{} {}</p>", gettext("Reason for rejection:"), rejected) if rejected else ""
+        return format_html('<ul class="requirements">{}</ul>{}{}', items, held, why)
 
 
 # Certificates, honours, mentoring -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("workers/<str:employee_no>/", views.worker_detail, name="worker-detail"),
     path("units/<str:code>/", views.unit_detail, name="unit-detail"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("awards/pending/", views.award_approvals, name="award-approvals"),
     path("compliance/roster/", views_compliance.roster_check_view, name="roster-check"),
     path("compliance/forecast.xlsx", views_compliance.forecast_download, name="forecast-xlsx"),
     path("api/clearance/", api.clearance, name="api-clearance"),

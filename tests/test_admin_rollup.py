@@ -52,7 +52,9 @@ def test_hr_approves_a_pending_award(hr_client, hr_user):
     assert record.worker.name in hr_client.get(changelist, {"status__exact": "pending"}).content.decode()
     hr_client.post(changelist, {"action": "approve_awards", "_selected_action": [record.pk]})
     record.refresh_from_db()
-    assert (record.status, record.decided_by, record.awarded_on) == ("awarded", hr_user, timezone.localdate())
+    # The rank is held from the day its last requirement was met (the re-sit), not from the approval day.
+    assert (record.status, record.decided_by, record.awarded_on) == ("awarded", hr_user, setup.practical.held_on)
+    assert timezone.localtime(record.decided_at).date() == timezone.localdate()
 
 
 def test_rejecting_asks_for_a_reason_first(hr_client):

@@ -229,7 +229,7 @@ def test_two_hr_sessions_confirming_the_same_preview_at_once(on_postgres, result
     assert [r.status_code for r in responses] == [302, 302]
     shown = sorted(str(m) for r in responses for m in get_messages(r.wsgi_request))
     assert len(shown) == 2
-    assert any(m.startswith("Imported 2 result(s)") for m in shown)
+    assert any(m.startswith("Imported 2 new result(s)") for m in shown)
     assert any("imported a moment ago by" in m and "nothing more was written" in m for m in shown)
     assert len(results_rows()) == 2
 

@@ -220,6 +220,8 @@ def test_the_results_import_refuses_an_attempt_outside_its_range(sitting, attemp
 def test_the_results_import_stores_the_last_attempt_in_range(sitting):
     results_import(results_sheet(attempt="99"))
     assert AssessmentResult.objects.get().attempt == 99
+    # After a failed 99th attempt a row without an attempt number would be the 100th (after a passed one, a correction).
+    AssessmentResult.objects.update(score=40)
     with pytest.raises(ResultsImportError, match="every attempt"):
         results_import(xlsx_bytes([["工号", "姓名", "考核编码", "理论成绩"], ["E001", "张三", "AT1", 70]]))
     assert AssessmentResult.objects.count() == 1

@@ -111,6 +111,8 @@ def test_the_results_import_refuses_a_second_row_after_one_equal_to_the_stored_r
 
 
 def test_the_results_import_refuses_a_named_attempt_and_a_counted_one_that_meet(sitting):
+    # After a failed attempt a row without an attempt number is the re-sit (after a passed one, a correction).
+    AssessmentResult.objects.update(score=Decimal("30"))
     sheet = xlsx_bytes(
         [
             ["工号", "姓名", "考核编码", "理论成绩", "次数"],

@@ -195,7 +195,7 @@ def test_the_command_imports_and_reports(sitting, tmp_path):
     path.write_bytes(messy_sheet())
     out = StringIO()
     call_command("import_results", str(path), stdout=out)
-    assert "Imported 6 result(s) for 3 worker(s)" in out.getvalue()
+    assert "Imported 6 result(s) and corrected 0 for 3 worker(s)" in out.getvalue()
 
 
 def test_the_command_dry_run_writes_nothing(sitting, tmp_path):

@@ -217,6 +217,7 @@ SITE: dict[str, dict[str, object]] = {
     "certifications:unit-detail own": {**HR_ONLY_404, "leader": 200},
     "certifications:unit-detail other": HR_ONLY_404,
     "certifications:dashboard": HR_ONLY_404,
+    "certifications:award-approvals": HR_ONLY_404,
     "certifications:roster-check": HR_OR_LEADER_403,
     "certifications:forecast-xlsx": HR_OR_LEADER_403,
     "certifications:results-import": {

@@ -4,6 +4,7 @@ otherwise, so existence does not leak), progress.py loads the page.
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,12 +13,14 @@ from django.utils.translation import gettext as _
 
 from certifications import measures
 from certifications.clearance import views as views_compliance
+from certifications.progress import approvals as approval_pages
 from certifications.progress import dashboard as dashboard_pages
 from certifications.progress import figures
 from certifications.progress import history as audit
 from certifications.progress import unit as unit_pages
 from certifications.progress import worker as worker_pages
 from certifications.progress.filters import SORTS, UnitWorkerFilter
+from certifications.ranks import services as rank_services
 from training import access
 from training.models import Worker
 
@@ -162,3 +165,63 @@ def dashboard(request):
         )
         context.update(views_compliance.dashboard_compliance_context(figures=found))
     return render(request, "certifications/progress/dashboard.html", context)
+
+
+# Pending awards per page of the approval page.
+APPROVAL_PAGE_SIZE = 50
+
+
+def award_approvals(request):
+    """HR's approval page: the pending rank awards in words; approve or reject one, or a selection."""
+    if not access.is_hr(request.user):
+        raise Http404("No such page.")
+    unit = access.unit_for_user_or_404(request.user, request.GET["unit"]) if request.GET.get("unit") else None
+    unit_ids = access.unit_subtree_ids(unit) if unit is not None else None
+    if request.method == "POST":
+        return _award_decide(request)
+    paginated = Paginator(approval_pages.pending_awards_queryset(unit_ids=unit_ids), APPROVAL_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page_params = request.GET.copy()
+    page_params.pop("page", None)
+    return render(
+        request,
+        "certifications/progress/award_approvals.html",
+        {
+            "awards": approval_pages.award_words(list(paginated.object_list), user=request.user),
+            "paginated": paginated,
+            "page_query": page_params.urlencode(),
+            "unit": unit,
+        },
+    )
+
+
+def _award_decide(request):
+    """Approve or reject the award of one row's button, or the selected ones; a rejection needs a reason."""
+    post = request.POST
+    if post.get("approve") or post.get("reject"):
+        approve = bool(post.get("approve"))
+        record_ids = [post.get("approve") or post.get("reject")]
+        reason = post.get(f"reason-{record_ids[0]}", "")
+    else:
+        approve = post.get("bulk") == "approve"
+        record_ids = post.getlist("selected")
+        reason = post.get("bulk_reason", "")
+        if not record_ids:
+            messages.error(request, _("Select the awards to approve or reject first."))
+            return redirect(request.get_full_path())
+    try:
+        ids = [int(pk) for pk in record_ids]
+    except (TypeError, ValueError):
+        raise Http404("No such award.") from None
+    try:
+        records = rank_services.ranks_decide_many(record_ids=ids, approve=approve, user=request.user, reason=reason)
+    except ValidationError as error:
+        messages.error(request, _("Nothing was decided: %(reason)s") % {"reason": " ".join(error.messages)})
+        return redirect(request.get_full_path())
+    names = "; ".join(f"{r.worker.name} · {r.trade.name} · {r.rank.name}" for r in records)
+    if approve:
+        messages.success(request, _("Approved %(n)s award(s): %(names)s.") % {"n": len(records), "names": names})
+    else:
+        messages.success(request, _("Rejected %(n)s award(s): %(names)s.") % {"n": len(records), "names": names})
+    return redirect(request.get_full_path())

@@ -54,7 +54,7 @@ class Requirement:
     actual: Decimal | str | None = None  # e.g. Decimal("78"), Decimal("24") hours
     detail: str = ""  # extra words, e.g. "one re-sit left", "retrain before the next attempt"
     evidence: tuple[str, ...] = ()  # e.g. ("result:12", "attendance:40")
-    met_on: dt.date | None = None  # for time-based requirements: the date it is/will be met
+    met_on: dt.date | None = None  # the date it was met (time-based: also the date it will be met)
     course_code: str | None = None  # for COURSE requirements
     resits_left: int | None = None  # for exam requirements
 
@@ -361,6 +361,10 @@ def _class_starts(attendance, course_ids: set[int], on: dt.date) -> list[dt.date
     return sorted(starts)
 
 
+def _row_start(row) -> dt.date:
+    return row.last_start if type(row) is AttendedCourse else row.start
+
+
 def _line_requirement(line: PackageLine, attended, kind: Kind, detailed: bool) -> tuple[Requirement, bool]:
     theory, practical, rows = attended.get(line.course_id, (ZERO, ZERO, ()))
     done = theory >= line.theory_hours and practical >= line.practical_hours
@@ -381,6 +385,8 @@ def _line_requirement(line: PackageLine, attended, kind: Kind, detailed: bool) -
         actual=counted,
         detail=detail,
         evidence=tuple(f"attendance:{i}" for i in _attendance_ids(rows)),
+        # Hours count from a class's start (_attended_hours): the course is done as of the latest class counted.
+        met_on=max(_row_start(row) for row in rows) if done and rows else None,
         course_code=line.course_code,
     )
     return requirement, done
@@ -408,6 +414,7 @@ def _package_requirements(rules: RuleSetInfo, lines, attended, detailed: bool) -
                 actual=Decimal(len(done)),
                 detail=", ".join(r.course_code for r in done),
                 evidence=tuple(e for r in done for e in r.evidence),
+                met_on=_nth_date([r.met_on for r in done], rules.min_electives),
             )
         )
     return requirements
@@ -503,6 +510,7 @@ def _exam_requirement(kind: Kind, standing: _ExamStanding, pass_mark: Decimal, d
         actual=percent,
         detail=detail,
         evidence=standing.evidence,
+        met_on=standing.latest.held_on if met else None,
         resits_left=standing.resits_left,
     )
 
@@ -530,6 +538,7 @@ def _composite_requirement(
         actual=composite,
         detail=detail,
         evidence=theory.evidence + practical.evidence,
+        met_on=max(theory.latest.held_on, practical.latest.held_on) if met else None,
     )
 
 
@@ -607,6 +616,7 @@ def _review_requirement(reviews, rank_id: int, on: dt.date) -> Requirement:
         actual=actual,
         detail=detail,
         evidence=(f"review:{latest.id}",) if latest is not None else (),
+        met_on=latest.held_on if status == Status.MET else None,
     )
 
 
@@ -667,6 +677,7 @@ def evaluate(
                     actual=held_rank.name if held_rank is not None else None,
                     detail=detail,
                     evidence=(f"rank_record:{held.record_id}",) if status == Status.MET and held.record_id else (),
+                    met_on=held.awarded_on if status == Status.MET else None,
                 )
             )
             if status == Status.UNMET and not detailed:
@@ -864,6 +875,24 @@ def rank_reached(inputs: WorkerTradeInputs, on: dt.date) -> int | None:
     return evaluate(inputs, on).held_rank_id
 
 
+def _nth_date(dates, n: int) -> dt.date | None:
+    """Return the date by which n of the dated things were done (None if fewer were)."""
+    dated = sorted(d for d in dates if d is not None)
+    return dated[n - 1] if n >= 1 and len(dated) >= n else None
+
+
+def _latest(dates) -> dt.date | None:
+    dated = [d for d in dates if d is not None]
+    return max(dated) if dated else None
+
+
+def step_met_on(step: RankStep) -> dt.date | None:
+    """Return the date the last requirement of a met step was met: the date the rank is held from once awarded."""
+    if not step.met:
+        return None
+    return _latest([r.met_on for r in step.requirements])
+
+
 def _plain(value):
     if value is None:
         return None
@@ -885,6 +914,8 @@ def step_snapshot(step: RankStep, rules: RuleSetInfo | None, on: dt.date) -> dic
     evidence = sorted({e for r in step.requirements for e in r.evidence})
     return {
         "on": on.isoformat(),
+        # The date the award will carry (rank_approve): when its last requirement was met, not the approval day.
+        "met_on": plain(step_met_on(step)),
         "rank": {"id": step.rank_id, "code": step.rank_code, "name": step.rank_name},
         "rule_set": _rule_set_snapshot(rules) if rules is not None else None,
         "requirements": [

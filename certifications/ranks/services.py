@@ -21,14 +21,16 @@ from django.db.models import Max
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from certifications.models import Assessment, AssessmentResult, ComprehensiveReview, RankRecord, RuleSet
 from certifications.ranks import rules
 from certifications.ranks.inputs import rollup_inputs_load
 from core.bulk import JsonText, gc_paused, history_copy, rows_insert
+from core.dates import stored_date
 from core.history import with_reason
 from core.signals import evidence_changed, figures_stale
-from core.versions import VERSION
+from core.versions import VERSION, bump
 from core.writes import Door
 from training.locking import workers_lock
 from training.models import Rank, Trade, Worker
@@ -150,6 +152,28 @@ def result_correct(
     return RESULTS.save(result, user=corrected_by, reason=reason)
 
 
+@transaction.atomic
+def results_correct_many(
+    corrections: list[tuple[AssessmentResult, Decimal | None, bool]],
+    *,
+    reason: str,
+    corrected_by: AbstractBaseUser | None = None,
+) -> list[AssessmentResult]:
+    """
+    Correct several recorded scores at once, as result_correct does one (an import's changed rows): each gets a
+    history row with the reason, the awards resting on them are marked for HR review, and the workers are
+    re-evaluated once after commit.
+    """
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the score is corrected.")})
+    results = []
+    for result, score, absent in corrections:
+        result.score = None if absent else score
+        result.absent = absent
+        results.append(result)
+    return RESULTS.save_many(results, user=corrected_by, reason=reason)
+
+
 def result_save(result: AssessmentResult, *, user: AbstractBaseUser | None, reason: str = "") -> AssessmentResult:
     """Save a result as an admin form filled it (validated by the form): the examiner is the one who saves."""
     if result.recorded_by_id is None and getattr(user, "pk", None):
@@ -257,15 +281,52 @@ def rank_award(
     return RANK_RECORDS.save(record, reason=_("Awarded by the roll-up engine"))
 
 
-@transaction.atomic
-def rank_approve(*, record: RankRecord, user: AbstractBaseUser | None, on: dt.date | None = None) -> RankRecord:
-    """Approve a pending award: the worker holds the rank from `on` (today by default)."""
+def award_met_on(record: RankRecord) -> dt.date | None:
+    """
+    Return the date an engine award's last requirement was met, from its frozen evidence
+    (awards proposed before the snapshot carried it: the latest date a requirement names, else the evaluation day).
+    """
+    evidence = record.evidence or {}
+    if evidence.get("met_on"):
+        return stored_date(evidence["met_on"])
+    dates = [r.get("met_on") for r in evidence.get("requirements", ()) if r.get("met_on")]
+    if dates:
+        return max(stored_date(d) for d in dates)
+    return stored_date(evidence["on"]) if evidence.get("on") else None
+
+
+def _approved(record: RankRecord, *, user: AbstractBaseUser | None, on: dt.date | None, now: dt.datetime) -> None:
     if record.status != RankRecord.Status.PENDING:
         raise ValidationError(_("Only a pending award can be approved."))
     record.status = RankRecord.Status.AWARDED
-    record.awarded_on = on or timezone.localdate()
+    record.awarded_on = on or award_met_on(record) or timezone.localdate()
     record.decided_by = user
-    record.decided_at = timezone.now()
+    record.decided_at = now
+
+
+def _rejected(record: RankRecord, *, user: AbstractBaseUser | None, reason: str, now: dt.datetime) -> None:
+    if record.status != RankRecord.Status.PENDING:
+        raise ValidationError(_("Only a pending award can be rejected."))
+    record.status = RankRecord.Status.REJECTED
+    record.decided_by = user
+    record.decided_at = now
+    record.evidence = {**(record.evidence or {}), "rejection_reason": reason}
+
+
+def _reason_required(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason for the rejection.")})
+    return reason
+
+
+@transaction.atomic
+def rank_approve(*, record: RankRecord, user: AbstractBaseUser | None, on: dt.date | None = None) -> RankRecord:
+    """
+    Approve a pending award: the worker holds the rank from `on`, by default the day its last requirement
+    was met (award_met_on; today for an award without evidence). The approver and the moment are recorded beside it.
+    """
+    _approved(record, user=user, on=on, now=timezone.now())
     # The door re-evaluates the worker after commit: the next rank may now be within reach.
     return RANK_RECORDS.save(record, user=user, reason=_("Approved"))
 
@@ -273,16 +334,53 @@ def rank_approve(*, record: RankRecord, user: AbstractBaseUser | None, on: dt.da
 @transaction.atomic
 def rank_reject(*, record: RankRecord, user: AbstractBaseUser | None, reason: str) -> RankRecord:
     """Reject a pending award with a reason; the engine does not propose it again on the same evidence."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Give a reason for the rejection.")})
-    if record.status != RankRecord.Status.PENDING:
-        raise ValidationError(_("Only a pending award can be rejected."))
-    record.status = RankRecord.Status.REJECTED
-    record.decided_by = user
-    record.decided_at = timezone.now()
-    record.evidence = {**(record.evidence or {}), "rejection_reason": reason}
+    reason = _reason_required(reason)
+    _rejected(record, user=user, reason=reason, now=timezone.now())
     return RANK_RECORDS.save(record, user=user, reason=_("Rejected: %(reason)s") % {"reason": reason})
+
+
+DECISION_FIELDS = ["status", "awarded_on", "decided_by", "decided_at", "evidence"]
+
+
+@transaction.atomic
+def ranks_decide_many(
+    *, record_ids: Iterable[int], approve: bool, user: AbstractBaseUser | None, reason: str = ""
+) -> list[RankRecord]:
+    """
+    Approve (or reject, with a reason) several pending awards at once, as rank_approve and rank_reject do one:
+    all or none (a ValidationError when one is no longer pending), each with a history row naming the user,
+    the workers re-evaluated once after commit. The rows are locked, then written in a fixed number of statements.
+    """
+    if not approve:
+        reason = _reason_required(reason)
+    ids = sorted(set(record_ids))
+    records = list(
+        RankRecord.objects.select_related("worker", "trade", "rank")
+        .select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if len(records) != len(ids):
+        raise ValidationError(_("An award was deleted meanwhile; nothing was decided."))
+    now = timezone.now()
+    before = RANK_RECORDS.snapshot(records)
+    for record in records:
+        if approve:
+            _approved(record, user=user, on=None, now=now)
+        else:
+            _rejected(record, user=user, reason=reason, now=now)
+    history_reason = _("Approved") if approve else _("Rejected: %(reason)s") % {"reason": reason}
+    with RANK_RECORDS.opened():
+        bulk_update_with_history(
+            records,
+            RankRecord,
+            bump(records, list(DECISION_FIELDS)),
+            default_user=user,
+            default_change_reason=history_reason,
+            default_date=now,
+        )
+    RANK_RECORDS.written(saved=records, before=before, user=user, reason=history_reason)
+    return records
 
 
 # --- recompute ------------------------------------------------------------------------------
@@ -296,6 +394,10 @@ class RankChange:
     trade_name: str
     rank_name: str
     status: str
+    trade_id: int | None = None
+    rank_id: int | None = None
+    # The date the award carries once it is approved (or carries now, in auto mode).
+    awarded_on: dt.date | None = None
 
     def __str__(self):
         return f"{self.employee_no} {self.worker_name} · {self.trade_name} → {self.rank_name} ({self.status})"
@@ -318,7 +420,7 @@ class RecomputeReport:
         return sum(c.status == RankRecord.Status.PENDING for c in self.changes)
 
 
-def _describe(report: RecomputeReport, records: list[dict], worker_filter) -> None:
+def _describe(report: RecomputeReport, records: list[dict], worker_filter, dates: list | None = None) -> None:
     if not records:
         return
     wanted = {r["worker_id"] for r in records}
@@ -331,11 +433,19 @@ def _describe(report: RecomputeReport, records: list[dict], worker_filter) -> No
     }
     trades = dict(Trade.objects.values_list("id", "name"))
     ranks = dict(Rank.objects.values_list("id", "name"))
-    for record in records:
+    for index, record in enumerate(records):
         no, name = workers.get(record["worker_id"], ("?", "?"))
         report.changes.append(
             RankChange(
-                record["worker_id"], no, name, trades[record["trade_id"]], ranks[record["rank_id"]], record["status"]
+                record["worker_id"],
+                no,
+                name,
+                trades[record["trade_id"]],
+                ranks[record["rank_id"]],
+                record["status"],
+                trade_id=record["trade_id"],
+                rank_id=record["rank_id"],
+                awarded_on=record["awarded_on"] or (dates[index] if dates else None),
             )
         )
 
@@ -442,6 +552,7 @@ def _ranks_recompute(*, unit_ids, worker_ids, on: dt.date, dry_run: bool, progre
         evaluated=len(inputs), workers=len({worker_id for worker_id, _trade_id in inputs}), dry_run=dry_run, mode=mode
     )
     new_records: list[dict] = []
+    met_dates: list[dt.date] = []  # what each pending award will be dated once approved (rank_approve)
     record_row = _record_rows(on, mode)
     total = len(inputs)
     for done, key in enumerate(sorted(inputs), start=1):
@@ -456,6 +567,7 @@ def _ranks_recompute(*, unit_ids, worker_ids, on: dt.date, dry_run: bool, progre
             new_records.append(
                 record_row(worker_id=worker_id, trade_id=trade_id, step=step, rule_info=_rule_info(data, step))
             )
+            met_dates.append(rules.step_met_on(step) or on)
         if progress is not None and (done % 500 == 0 or done == total):
             progress(done, total)
 
@@ -466,7 +578,7 @@ def _ranks_recompute(*, unit_ids, worker_ids, on: dt.date, dry_run: bool, progre
     worker_filter = {"id__in": list(worker_ids)} if worker_ids is not None else {}
     if unit_ids is not None:
         worker_filter["unit_id__in"] = list(unit_ids)
-    _describe(report, new_records, worker_filter)
+    _describe(report, new_records, worker_filter, met_dates)
     return report
 
 

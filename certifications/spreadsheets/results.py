@@ -21,8 +21,14 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from certifications.models import MAX_ATTEMPT, Assessment, AssessmentResult
-from certifications.ranks.services import results_create_many
+from certifications.models import MAX_ATTEMPT, Assessment, AssessmentResult, RankRecord, RuleSet
+from certifications.ranks.services import (
+    RankChange,
+    award_met_on,
+    ranks_recompute,
+    results_correct_many,
+    results_create_many,
+)
 from core.dates import parse_date
 from core.ranges import field_problems
 from core.spreadsheets import (
@@ -106,9 +112,10 @@ class RowOutcome:
     number: int
     employee_no: str
     name: str
-    state: str = "new"  # new | unchanged | error
-    # Each result is a plain dict of AssessmentResult attnames (plus "assessment" for display):
-    # 10,000 rows do not need 10,000 model instances to be checked and written.
+    state: str = "new"  # new | unchanged | changed | error
+    # Each result is a plain dict of AssessmentResult attnames, plus for the preview: "assessment", "change"
+    # (new | unchanged | changed), "previous" (the result on record: id, score, absent), "pass_mark" and
+    # "passed". 10,000 rows do not need 10,000 model instances to be checked and written.
     results: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -117,8 +124,20 @@ class RowOutcome:
 class ResultsImport:
     rows: list[RowOutcome] = field(default_factory=list)
     to_create: list[dict] = field(default_factory=list)
+    to_correct: list[dict] = field(default_factory=list)  # another score for an attempt on record
     unchanged: int = 0
     recorded_at: dt.datetime | None = None
+    # The rank awards the roll-up will propose once these results are in (results_preview), or has proposed
+    # (after results_import): RankChange items.
+    awards: list = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Return how many rows are new, unchanged, changed and in error."""
+        counts = dict.fromkeys(("new", "unchanged", "changed", "error"), 0)
+        for row in self.rows:
+            counts[row.state] += 1
+        return counts
 
     @property
     def errors(self) -> list[str]:
@@ -130,7 +149,7 @@ class ResultsImport:
 
     @property
     def worker_ids(self) -> list[int]:
-        return sorted({result["worker_id"] for result in self.to_create})
+        return sorted({result["worker_id"] for result in self.to_create + self.to_correct})
 
 
 class _Lookups:
@@ -161,22 +180,22 @@ class _Lookups:
                 if key:
                     self.examiners.setdefault(key.upper(), pk)
 
-    def latest_attempts(
+    def recorded_attempts(
         self, assessment_ids: set[int], worker_ids: set[int]
-    ) -> dict[tuple[int, int], tuple[int, object, bool]]:
-        """Return the latest existing (attempt, score, absent) per (assessment, worker) among those the file touches."""
+    ) -> dict[tuple[int, int], dict[int, tuple[int, object, bool]]]:
+        """Return (assessment, worker) → attempt → (id, score, absent) of the live results the file touches."""
         if not assessment_ids or not worker_ids:
             return {}
-        latest: dict[tuple[int, int], tuple[int, object, bool]] = {}
+        recorded: dict[tuple[int, int], dict[int, tuple[int, object, bool]]] = defaultdict(dict)
         rows = AssessmentResult.objects.filter(assessment_id__in=assessment_ids)
         if len(worker_ids) <= 1000:
             rows = rows.filter(worker_id__in=worker_ids)
-        for assessment_id, worker_id, attempt, score, absent in rows.order_by("attempt").values_list(
-            "assessment_id", "worker_id", "attempt", "score", "absent"
+        for pk, assessment_id, worker_id, attempt, score, absent in rows.order_by().values_list(
+            "id", "assessment_id", "worker_id", "attempt", "score", "absent"
         ):
             if worker_id in worker_ids:
-                latest[(assessment_id, worker_id)] = (attempt, score, absent)
-        return latest
+                recorded[(assessment_id, worker_id)][attempt] = (pk, score, absent)
+        return recorded
 
 
 def _index(rows) -> dict[str, int]:
@@ -355,43 +374,60 @@ def results_parse(source, *, user=None) -> ResultsImport:
             }
             pending.append((row, result, attempt))
 
-    latest = lookups.latest_attempts(
-        {r["assessment_id"] for _row, r, _a in pending}, {r["worker_id"] for _row, r, _a in pending}
+    _outcomes_settle(
+        outcome,
+        pending,
+        lookups.recorded_attempts(
+            {r["assessment_id"] for _row, r, _a in pending}, {r["worker_id"] for _row, r, _a in pending}
+        ),
     )
+    return outcome
+
+
+def _outcomes_settle(outcome: ResultsImport, pending: list, recorded: dict) -> None:
+    """
+    Decide what each valid score does to the results already recorded, and each row's state:
+    new (a first attempt, or a re-sit after a failed or absent one), unchanged (the same score again),
+    changed (another score for an attempt on record: a correction) or error.
+
+    A row without an attempt number compares with the latest attempt on record: a different score after a
+    failed or absent attempt is the re-sit; after a passed one (nobody re-sits a passed exam) it corrects it.
+    """
+    marks = _pass_marks({r["assessment_id"]: r["assessment"] for _row, r, _a in pending})
     numbered: dict[tuple[int, int, int], int] = {}
     for row, result, attempt in pending:
-        previous = latest.get((result["assessment_id"], result["worker_id"]))
-        if attempt is None:
-            if previous is not None and previous[2] == result["absent"] and previous[1] == result["score"]:
-                # The same sheet imported twice: nothing new.
-                result["attempt"] = previous[0]
-                result["unchanged"] = True
-                row.results.append(result)
-                continue
-            result["attempt"] = (previous[0] if previous else 0) + 1
-            if result["attempt"] > MAX_ATTEMPT:
-                row.errors.append(
-                    _("%(no)s has used every attempt (%(max)s) at %(code)s.")
-                    % {"no": row.employee_no, "max": MAX_ATTEMPT, "code": result["assessment"].code}
-                )
-                continue
-        elif previous is not None and attempt <= previous[0]:
+        assessment = result["assessment"]
+        mark = marks[assessment.pk]
+        result["pass_mark"] = mark
+        result["passed"] = _passes(result["score"], result["absent"], mark)
+        attempts = recorded.get((result["assessment_id"], result["worker_id"]), {})
+        if attempt is None and attempts:
+            last = max(attempts)
+            pk, score, absent = attempts[last]
+            # The same score again, or another one for a passed attempt (a correction): that attempt; else the re-sit.
+            attempt = last if _same(score, absent, result) or _passes(score, absent, mark) else last + 1
+        elif attempt is None:
+            attempt = 1
+        if attempt > MAX_ATTEMPT:
             row.errors.append(
-                _("attempt %(attempt)s of %(code)s is already recorded for %(no)s.")
-                % {"attempt": attempt, "code": result["assessment"].code, "no": row.employee_no}
+                _("%(no)s has used every attempt (%(max)s) at %(code)s.")
+                % {"no": row.employee_no, "max": MAX_ATTEMPT, "code": assessment.code}
             )
             continue
-        # The attempt each row ends up with: a row without one and a row naming the same one are the same result.
-        final = (result["assessment_id"], result["worker_id"], result["attempt"])
+        result["attempt"] = attempt
+        on_record = attempts.get(attempt)
+        if on_record is None:
+            result["change"] = "new"
+        else:
+            pk, score, absent = on_record
+            result["previous"] = {"id": pk, "score": score, "absent": absent}
+            result["change"] = "unchanged" if _same(score, absent, result) else "changed"
+        # The attempt each row ends up with: two rows giving one attempt (named, counted, or both) are refused.
+        final = (result["assessment_id"], result["worker_id"], attempt)
         if final in numbered:
             row.errors.append(
                 _("%(no)s already has attempt %(attempt)s of %(code)s in row %(other)s.")
-                % {
-                    "no": row.employee_no,
-                    "attempt": result["attempt"],
-                    "code": result["assessment"].code,
-                    "other": numbered[final],
-                }
+                % {"no": row.employee_no, "attempt": attempt, "code": assessment.code, "other": numbered[final]}
             )
             continue
         numbered[final] = row.number
@@ -401,11 +437,52 @@ def results_parse(source, *, user=None) -> ResultsImport:
         if row.errors:
             row.state = "error"
             continue
-        new = [r for r in row.results if not r.get("unchanged")]
-        row.state = "new" if new else "unchanged"
-        outcome.to_create.extend(new)
-        outcome.unchanged += len(row.results) - len(new)
-    return outcome
+        changes = {r["change"] for r in row.results}
+        row.state = "changed" if "changed" in changes else "new" if "new" in changes else "unchanged"
+        for result in row.results:
+            if result["change"] == "new":
+                outcome.to_create.append(result)
+            elif result["change"] == "changed":
+                outcome.to_correct.append(result)
+            else:
+                outcome.unchanged += 1
+
+
+def _same(score, absent: bool, result: dict) -> bool:
+    return bool(absent) == result["absent"] and (absent or score == result["score"])
+
+
+def _passes(score, absent: bool, mark: Decimal) -> bool:
+    return not absent and score is not None and score >= mark
+
+
+def _pass_marks(assessments: dict[int, Assessment]) -> dict[int, Decimal]:
+    """
+    Return assessment id → the pass mark in force, in the assessment's points: for a trade × rank sitting the
+    rule set in force on its date (whose marks are percentages), otherwise the assessment's own. One query.
+    """
+    ranked = {a.pk: a for a in assessments.values() if a.trade_id and a.rank_id}
+    versions: dict[tuple[int, int], list] = defaultdict(list)
+    if ranked:
+        for trade_id, rank_id, effective_from, pk, theory, practical in RuleSet.objects.filter(
+            package__trade_id__in={a.trade_id for a in ranked.values()},
+            package__rank_id__in={a.rank_id for a in ranked.values()},
+        ).values_list(
+            "package__trade_id", "package__rank_id", "effective_from", "id", "theory_pass_mark", "practical_pass_mark"
+        ):
+            versions[(trade_id, rank_id)].append((effective_from, pk, theory, practical))
+    marks = {}
+    for pk, assessment in assessments.items():
+        in_force = max(
+            (v for v in versions.get((assessment.trade_id, assessment.rank_id), ()) if v[0] <= assessment.held_on),
+            default=None,
+        )
+        if in_force is None:
+            marks[pk] = assessment.pass_mark
+            continue
+        percent = in_force[2] if assessment.kind == Assessment.Kind.THEORY else in_force[3]
+        marks[pk] = (percent * assessment.full_marks / 100).quantize(Decimal("0.1"))
+    return marks
 
 
 def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date | None):
@@ -478,16 +555,102 @@ def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date
 
 def results_import(source, *, user=None, dry_run: bool = False, filename: str = "") -> ResultsImport:
     """
-    Import an exam-centre sheet: all rows or none. Raise ResultsImportError listing
-    every bad row; SpreadsheetError for a file that cannot be read.
+    Import an exam-centre sheet: all rows or none. New results are added, changed ones corrected (through the
+    results' door), and `awards` lists the rank awards the roll-up proposed for the workers concerned.
+    Raise ResultsImportError listing every bad row; SpreadsheetError for a file that cannot be read.
     """
     outcome = results_parse(source, user=user)
     if any(row.errors for row in outcome.rows):
         raise ResultsImportError(outcome.errors)
-    if dry_run or not outcome.to_create:
+    if dry_run or not (outcome.to_create or outcome.to_correct):
         return outcome
     _results_write(outcome, user=user, filename=filename)
+    if transaction.get_connection().in_atomic_block:
+        # Inside the caller's transaction the roll-up runs when that commits: say what it will propose.
+        outcome.awards = ranks_recompute(worker_ids=outcome.worker_ids, dry_run=True).changes
+    else:
+        outcome.awards = _awards_proposed(outcome)
     return outcome
+
+
+class _DryRun(Exception):
+    """Raised to roll back the preview's write."""
+
+
+def results_preview(outcome: ResultsImport, *, user=None, filename: str = "") -> list | None:
+    """
+    Return the rank awards (services.RankChange) the roll-up will propose once these results are in, found by
+    the same engine: the results are written and the workers re-evaluated inside a transaction that is then
+    rolled back, so nothing stays and nothing runs after commit. None when the write is refused (another
+    import wrote the same results meanwhile). A fixed number of queries for new rows, two per corrected one.
+    """
+    if any(row.errors for row in outcome.rows) or not (outcome.to_create or outcome.to_correct):
+        outcome.awards = []
+        return outcome.awards
+    try:
+        with transaction.atomic():
+            _results_apply(outcome, user=user, filename=filename)
+            report = ranks_recompute(worker_ids=outcome.worker_ids, dry_run=True)
+            outcome.awards = report.changes
+            raise _DryRun
+    except _DryRun:
+        return outcome.awards
+    except IntegrityError:
+        outcome.awards = []
+        return None
+
+
+def _awards_proposed(outcome: ResultsImport) -> list:
+    """Return the engine's live awards of the import's workers created since it started (the roll-up ran on commit)."""
+    records = (
+        RankRecord.objects.filter(
+            worker_id__in=outcome.worker_ids,
+            source=RankRecord.Source.ENGINE,
+            status__in=(RankRecord.Status.PENDING, RankRecord.Status.AWARDED),
+            created_at__gte=outcome.recorded_at,
+        )
+        .select_related("worker", "trade", "rank")
+        .order_by("worker__employee_no", "trade__code", "rank__order")
+    )
+    return [
+        RankChange(
+            r.worker_id,
+            r.worker.employee_no,
+            r.worker.name,
+            r.trade.name,
+            r.rank.name,
+            r.status,
+            trade_id=r.trade_id,
+            rank_id=r.rank_id,
+            awarded_on=r.awarded_on or award_met_on(r),
+        )
+        for r in records
+    ]
+
+
+def _results_apply(outcome: ResultsImport, *, user=None, filename: str = "") -> None:
+    """Write the new results and the corrections, through the results' door (a savepoint is the caller's)."""
+    reason = f"import {filename}".strip()
+    if outcome.to_create:
+        results_create_many(outcome.to_create, user=user, reason=reason, recorded_at=outcome.recorded_at)
+    if outcome.to_correct:
+        # Locked: a concurrent correction of the same results waits, then finds them changed and is refused.
+        stored = AssessmentResult.objects.select_for_update().in_bulk([r["previous"]["id"] for r in outcome.to_correct])
+        corrections = []
+        for row in outcome.to_correct:
+            result = stored.get(row["previous"]["id"])
+            previous = row["previous"]
+            if result is None:
+                # Deleted since the file was checked: the import is refused whole.
+                raise ResultsImportError(
+                    [_("A result this file corrects was deleted meanwhile; upload the file again.")]
+                )
+            if (result.score, result.absent) != (previous["score"], previous["absent"]):
+                raise ResultsImportError(
+                    [_("A result this file corrects was changed meanwhile; upload the file again.")]
+                )
+            corrections.append((result, row["score"], row["absent"]))
+        results_correct_many(corrections, reason=reason, corrected_by=user)
 
 
 @transaction.atomic
@@ -497,9 +660,7 @@ def _results_write(outcome: ResultsImport, *, user=None, filename: str = "") -> 
         # A savepoint: when another import of the same sheet commits first, the unique constraint refuses this
         # write and the transaction must still be usable to find out who that was.
         with transaction.atomic():
-            results_create_many(
-                outcome.to_create, user=user, reason=f"import {filename}".strip(), recorded_at=outcome.recorded_at
-            )
+            _results_apply(outcome, user=user, filename=filename)
     except IntegrityError:
         message = _already_imported_message(outcome.to_create)
         if message is None:

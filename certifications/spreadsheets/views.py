@@ -16,8 +16,9 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from certifications.spreadsheets.ledger import ledger_year_clean
@@ -26,6 +27,7 @@ from certifications.spreadsheets.results import (
     ResultsImportError,
     results_import,
     results_parse,
+    results_preview,
 )
 from certifications.spreadsheets.tasks import (
     export_storage,
@@ -52,6 +54,10 @@ def _upload_key(token: str) -> str:
 def results_import_view(request):
     """Upload an exam-centre sheet, show the dry run row by row, then apply it on confirm."""
     context = {**admin.site.each_context(request), "title": _("Import exam results")}
+    if request.method == "POST" and "cancel" in request.POST:
+        cache.delete(_upload_key(request.POST.get("token", "")))
+        messages.info(request, _("Import cancelled: nothing was written."))
+        return redirect("certifications:results-import")
     if request.method == "POST" and "token" in request.POST:
         return _results_confirm(request, context)
     form = ResultsUploadForm(request.POST or None, request.FILES or None)
@@ -64,7 +70,11 @@ def results_import_view(request):
         else:
             context["outcome"] = outcome
             context["has_errors"] = any(row.errors for row in outcome.rows)
-            if not context["has_errors"] and outcome.to_create:
+            if not context["has_errors"] and (outcome.to_create or outcome.to_correct):
+                # What the roll-up will propose, by the same engine, in a write that is rolled back.
+                context["awards_known"] = (
+                    results_preview(outcome, user=request.user, filename=form.cleaned_data["file"].name) is not None
+                )
                 # The upload carries personal data: kept in the (private) cache for an hour, for this user only.
                 token = secrets.token_urlsafe(24)
                 cache.set(
@@ -93,12 +103,43 @@ def _results_confirm(request, context):
     except (ResultsImportError, SpreadsheetError) as exc:
         messages.error(request, _("Nothing imported: %(reason)s") % {"reason": exc})
         return redirect("certifications:results-import")
-    messages.success(
-        request,
-        _("Imported %(results)s result(s) for %(workers)s worker(s).")
-        % {"results": len(outcome.to_create), "workers": len(outcome.worker_ids)},
-    )
+    messages.success(request, _import_message(outcome))
     return redirect("admin:certifications_assessmentresult_changelist")
+
+
+def _import_message(outcome) -> str:
+    """Say what the confirmed import did: the counts, and the awards it proposed with a link to approve them."""
+    counts = outcome.counts
+    text = _(
+        "Imported %(results)s new result(s) and corrected %(corrected)s for %(workers)s worker(s) "
+        "(%(unchanged)s row(s) unchanged)."
+    ) % {
+        "results": len(outcome.to_create),
+        "corrected": len(outcome.to_correct),
+        "workers": len(outcome.worker_ids),
+        "unchanged": counts["unchanged"],
+    }
+    if not outcome.awards:
+        return format_html("{} {}", text, _("No rank award was proposed."))
+    awards = format_html_join(
+        "; ",
+        "{} {} · {} → {} ({})",
+        (
+            (a.employee_no, a.worker_name, a.trade_name, a.rank_name, a.awarded_on.isoformat() if a.awarded_on else "")
+            for a in outcome.awards
+        ),
+    )
+    return format_html(
+        '{} {} {} <a href="{}">{}</a>',
+        text,
+        ngettext(
+            "The roll-up proposed %(n)s rank award:", "The roll-up proposed %(n)s rank awards:", len(outcome.awards)
+        )
+        % {"n": len(outcome.awards)},
+        awards,
+        reverse("certifications:award-approvals"),
+        _("Approve or reject them"),
+    )
 
 
 @require_POST

@@ -8,6 +8,7 @@ from certifications.spreadsheets.results import (
     ResultsAlreadyImported,
     ResultsImportError,
     results_import,
+    results_preview,
     results_template,
 )
 from core.spreadsheets import SpreadsheetError
@@ -37,10 +38,16 @@ class Command(BaseCommand):
                 f"Nothing imported: {len(exc.errors)} problem(s) in the sheet; "
                 "fix them and import the whole file again."
             ) from None
+        if dry_run:
+            results_preview(outcome, filename=Path(file).name)
         verb = "Would import" if dry_run else "Imported"
+        fix = "correct" if dry_run else "corrected"
         self.stdout.write(
             self.style.SUCCESS(
-                f"{verb} {len(outcome.to_create)} result(s) for {len(outcome.worker_ids)} worker(s); "
-                f"{outcome.unchanged} already recorded."
+                f"{verb} {len(outcome.to_create)} result(s) and {fix} {len(outcome.to_correct)} for "
+                f"{len(outcome.worker_ids)} worker(s); {outcome.unchanged} already recorded."
             )
         )
+        for award in outcome.awards:
+            held = award.awarded_on.isoformat() if award.awarded_on else "—"
+            self.stdout.write(f"Rank award proposed: {award} from {held}")
