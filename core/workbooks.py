@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from copy import copy
 from decimal import Decimal
 
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook as _OpenpyxlWorkbook
 from openpyxl.cell import Cell as _Cell
 from openpyxl.cell import WriteOnlyCell as _WriteOnlyCell
@@ -183,6 +184,25 @@ class Workbook:
         return out.getvalue()
 
 
+# --- file names --------------------------------------------------------------------------------------------
+
+_FILENAME_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+
+
+def download_filename(*parts: object, extension: str = "xlsx") -> str:
+    """
+    Return a download's file name: its parts (what it holds, in the active language, then the unit, the date …)
+    joined by "_", with the characters no file system accepts replaced, e.g. 工种_2026-12-02.xlsx.
+    """
+    words = [_FILENAME_FORBIDDEN.sub("_", str(part)).strip() for part in parts if part not in (None, "")]
+    return "_".join(word for word in words if word) + f".{extension}"
+
+
+def attachment_header(filename: str) -> str:
+    """Return the Content-Disposition of a download: ASCII as is, anything else as RFC 5987 filename*=utf-8''…"""
+    return content_disposition_header(True, filename)
+
+
 # --- tables: the admin exports (a header row and rows of values) ----------------------------------------
 
 _HEADER_FONT = Font(bold=True)
@@ -289,8 +309,9 @@ def print_setup(
     `title_columns` repeated. Header rows repeat on every page; `header` is the
     page header (plain text) and `footer` the footer, which may hold &P and &N.
     """
-    for _name, code, paper_mm in PAPERS:
-        scale = print_scale(widths, paper_mm)
+    code, scale = PAPERS[0][1], 100
+    for _name, paper_code, paper_mm in PAPERS:
+        code, scale = paper_code, print_scale(widths, paper_mm)
         if scale >= MIN_PRINT_SCALE:
             break
     setup = sheet.page_setup

@@ -11,12 +11,11 @@ rows the mine has. Sheets: 汇总 (summary per department), one per department
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter, defaultdict
 from itertools import groupby
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Max, OuterRef, Subquery, Sum
+from django.db.models import Case, F, Max, OuterRef, Subquery, Sum, When
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -27,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from certifications import measures
 from certifications.models import Assessment, Certificate, RankRecord
 from core.dates import SUPPORTED_YEARS
-from core.workbooks import Workbook, column_widths, print_setup, text_width
+from core.workbooks import Workbook, column_widths, download_filename, print_setup, text_width
 from training import access
 from training.models import Attendance, PersonnelCategory, Rank, Trade, TrainingClass, Unit, Worker, WorkerTrade
 
@@ -726,7 +725,6 @@ class LedgerWriter:
 
 
 WORKER_ORDER = ("unit__sort_order", "unit__code", "name_pinyin", "employee_no", "pk")
-FILENAME_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 WIDE = "国"  # one East-Asian wide character
 LONG_TEXT_WIDTH = 24  # longer text wraps inside its cell
 
@@ -765,10 +763,17 @@ def _subject(result) -> tuple[str, str]:
     return "course", _subject_label("course", course or "")
 
 
+def mine_name() -> str:
+    """Return the mine's name: its top unit of kind mine (the first top unit when none is)."""
+    tops = Unit.objects.filter(parent__isnull=True).order_by(
+        Case(When(kind=Unit.Kind.MINE, then=0), default=1), "sort_order", "code"
+    )
+    return tops.values_list("name", flat=True).first() or str(_("All units"))
+
+
 def ledger_filename(scope: str, year: int | None) -> str:
     """Return 培训台账_<unit>_<year>.xlsx (the year left out when the ledger holds every year)."""
-    parts = ["培训台账", FILENAME_FORBIDDEN.sub("_", scope).strip(), str(year) if year else None]
-    return "_".join(part for part in parts if part) + ".xlsx"
+    return download_filename("培训台账", scope, year)
 
 
 def ledger_export(target, *, unit: Unit | None = None, year: int | None = None, user=None, progress=None) -> dict:
