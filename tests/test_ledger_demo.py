@@ -5,6 +5,10 @@ against the results table the dashboard counts (certifications.measures.results_
 """
 
 import io
+import os
+import re
+import shutil
+import subprocess
 from collections import Counter
 from io import StringIO
 
@@ -16,6 +20,7 @@ from django.utils import timezone, translation
 
 from certifications import measures
 from certifications.spreadsheets.ledger import LedgerWriter
+from training.models import Unit
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +104,52 @@ def test_a_resit_that_year_is_marked_in_the_resit_column(year):
     }
     rows = department_rows(year)
     assert resat and len([r for r in rows if r["补考"] == "是"]) == len(resat)
+
+
+# --- printed: LibreOffice turns the ledger into a PDF a person can read ---------------------------------------
+
+SOFFICE = shutil.which("soffice")
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+
+
+def _no_libreoffice(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}. Under CI=true the LibreOffice test must run: `make browser` installs it as root.")
+    pytest.skip(f"{reason}; the PDF test is skipped (run `make browser` as root to install LibreOffice).")
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_prints_the_unit_ledger_on_legible_pages_with_no_column_cut(year, tmp_path):
+    if SOFFICE is None or shutil.which("pdftotext") is None:
+        _no_libreoffice("soffice or pdftotext is not installed")
+    unit = Unit.objects.get(name="综采一队")
+    source = tmp_path / "ledger.xlsx"
+    with translation.override("zh-hans"):
+        LedgerWriter(unit=unit, year=year).write(source)
+        headers = LedgerWriter.LEDGER_HEADERS
+    subprocess.run(
+        [SOFFICE, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp_path}/profile"]
+        + ["--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    subprocess.run(["pdftotext", "-bbox", str(tmp_path / "ledger.pdf"), str(tmp_path / "words.html")], check=True)
+    pages = PAGE.findall((tmp_path / "words.html").read_text())
+    department = [body for _w, _h, body in pages if "培训台账（" in body and "序号" in body]
+    rows = len(list(openpyxl.load_workbook(source, read_only=True)["综采一队"].iter_rows(min_row=3)))
+    # One page for each of the other three sheets, and the department's pages only as many as its rows need:
+    # had a column been pushed onto a page of its own, there would be twice as many.
+    assert len(pages) >= 4 and len(department) == len(pages) - 3
+    assert len(department) <= rows // 40 + 1
+    for width, height, body in pages:
+        assert float(width) > float(height)  # landscape
+        words = WORD.findall(body)
+        assert "示范煤矿" in body and "综采一队" in body  # the page header names the mine and the unit
+        # Nothing runs off the page, and text prints at 7 pt or more.
+        assert max(float(w[2]) for w in words) <= float(width)
+        assert min(float(w[3]) - float(w[1]) for w in words) >= 7
+    for body in department:
+        # Every page repeats the header row whole: no column is cut or pushed to another page.
+        assert all(header in body for header in headers), [h for h in headers if h not in body]
