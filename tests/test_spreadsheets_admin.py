@@ -139,3 +139,16 @@ def test_a_confirm_that_loses_a_race_to_another_session_says_so_and_writes_nothi
     # The stand-in winner wrote inside this confirm's transaction, so it is rolled back with it here; what
     # matters is that the loser wrote nothing (tests/test_concurrency.py keeps a real winner on PostgreSQL).
     assert not Worker.objects.filter(name="周五").exists()
+
+
+def test_an_import_fills_the_pinyin_initials_of_new_and_renamed_workers(hr_client, crew):
+    f.WorkerFactory(employee_no="E200", name="李娜", unit=crew)
+    rows = [
+        HEADER,
+        ["E201", "徐宁敏", "C1", "Other staff", "2020-01-01", "Active", ""],
+        ["E200", "欧阳娜娜", "C1", "Other staff", "2020-01-01", "Active", ""],
+    ]
+    confirm = preview(hr_client, rows).context["confirm_form"].initial
+    assert hr_client.post("/admin/training/worker/process_import/", confirm).status_code == 302
+    initials = dict(Worker.objects.values_list("employee_no", "name_initials"))
+    assert initials == {"E200": "oynn", "E201": "xnm"}

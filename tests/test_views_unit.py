@@ -90,6 +90,13 @@ def test_the_unit_table_filters_by_name_and_by_due_certificates(client, mine, pa
     assert [r.worker.name for r in due] == ["李明"]
 
 
+def test_the_unit_table_finds_a_worker_by_pinyin_initials(client, mine, package):
+    client = leader_client(client, mine)
+    url = reverse("certifications:unit-detail", args=["ZC1"])
+    assert [r.worker.name for r in client.get(url, {"q": "wq"}).context["page"].rows] == ["王强"]
+    assert [r.worker.name for r in client.get(url, {"q": "L M"}).context["page"].rows] == ["李明"]
+
+
 def test_the_unit_table_sorts_by_hours_both_ways(client, mine, package):
     AttendanceFactory(worker=mine.classmate, training_class=TrainingClassFactory(start=dt.date(2026, 2, 1)))
     client = leader_client(client, mine)
