@@ -8,8 +8,9 @@ PORT ?= 8000
 # The throwaway PostgreSQL database the suite runs against when a server answers.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/kuangjiang
 PYTEST_WORKERS ?= 2
-# Tests that touch no database (the browser, the translation catalogue) run once, in the SQLite pass.
-PG_ONLY_ONCE := -m "not browser" --ignore=tests/test_translations.py
+# Tests that touch no database (the browser, the translation catalogue) and the LibreOffice PDF test run once,
+# in the SQLite pass.
+PG_ONLY_ONCE := -m "not browser and not libreoffice" --ignore=tests/test_translations.py
 DEV_ENV := DEBUG=1 DJANGO_SETTINGS_MODULE=config.settings.base
 
 .PHONY: run test test-sqlite test-postgres install install-test browser messages check fuzz bench clean
@@ -51,14 +52,24 @@ run: install
 	trap 'kill $$(cat var/worker.pid) 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Chromium for the browser tests, from Debian's packages (root only; otherwise they skip).
+# Chromium for the browser tests and LibreOffice (with poppler's pdftotext) for the ledger's PDF test, from
+# Debian's packages (root only; otherwise those tests skip).
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+OFFICE_PACKAGES := libreoffice-calc-nogui poppler-utils fonts-wqy-microhei
 browser:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
 		echo "Installing Debian's chromium for the browser tests…"; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null) \
 		|| echo "chromium could not be installed; browser tests will skip (or fail under CI=true)"; \
 	else echo "Not root: chromium not installed; browser tests will skip."; fi
+	@if command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing Debian's LibreOffice (Calc, no GUI) for the ledger's PDF test…"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$(OFFICE_PACKAGES) >/dev/null) \
+		|| echo "LibreOffice could not be installed; the PDF test will skip (or fail under CI=true)"; \
+	else echo "Not root: LibreOffice not installed; the ledger's PDF test will skip."; fi
 
 check: install-test
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run -v1

@@ -480,6 +480,7 @@ class CertificateReviewAdmin(
         "certificate__worker__employee_no",
         "certificate__worker__name",
         "certificate__worker__name_pinyin",
+        "certificate__worker__name_initials",
     )
     autocomplete_fields = ("certificate",)
 
@@ -509,9 +510,11 @@ class MentorshipAdmin(InputGuardMixin, RetainedAdminMixin, SimpleHistoryAdmin):
         "apprentice__employee_no",
         "apprentice__name",
         "apprentice__name_pinyin",
+        "apprentice__name_initials",
         "mentor__employee_no",
         "mentor__name",
         "mentor__name_pinyin",
+        "mentor__name_initials",
     )
     autocomplete_fields = ("apprentice", "mentor", "trade")
 
@@ -575,7 +578,7 @@ class ReminderLogAdmin(InputGuardMixin, admin.ModelAdmin):
     list_select_related = ("worker",)
     list_filter = ("bucket", "sent_on", "due_on")
     date_hierarchy = "sent_on"
-    search_fields = ("recipient", "item_key", "worker__employee_no", "worker__name", "worker__name_pinyin")
+    search_fields = ("recipient", "item_key", *WORKER_SEARCH)
     autocomplete_fields = ("worker",)
 
     def has_add_permission(self, request):

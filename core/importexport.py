@@ -27,7 +27,7 @@ from django.core.exceptions import (
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -53,7 +53,7 @@ from core.spreadsheets import (
 )
 from core.text import normalise_text
 from core.versions import bump
-from core.workbooks import escape_value, table_text, table_xlsx
+from core.workbooks import attachment_header, download_filename, escape_value, table_text, table_xlsx
 from core.writes import door_of
 
 # --- widgets ------------------------------------------------------------------------------------------
@@ -638,6 +638,18 @@ class SpreadsheetAdminMixin(ImportExportMixin):
         if not file_format.is_binary() and encoding:
             content = content.encode(encoding)
         return content
+
+    def get_export_filename(self, request, queryset, file_format):
+        # What the list holds in the reader's language and the day (工种_2026-12-02.xlsx), not the class name.
+        name = str(self.model._meta.verbose_name_plural)
+        return download_filename(
+            name[:1].upper() + name[1:], timezone.localdate().isoformat(), extension=file_format.get_extension()
+        )
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        response = super()._do_file_export(file_format, request, queryset, export_form=export_form)
+        response["Content-Disposition"] = attachment_header(self.get_export_filename(request, queryset, file_format))
+        return response
 
     def export_action(self, request):
         # The export applies the changelist's filters; one the changelist refuses (a date-hierarchy year no date

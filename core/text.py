@@ -15,6 +15,15 @@ def pinyin_key(name: str) -> str:
     return "".join(lazy_pinyin(name or "", style=Style.NORMAL, errors="default")).lower()
 
 
+def pinyin_initials(name: str) -> str:
+    """
+    Return the lowercase first letter of each Chinese character's pinyin, so a
+    clerk typing xnm finds 徐宁敏; anything else (Latin letters, digits) is kept.
+    One letter per character: the initials are as long as a Chinese name.
+    """
+    return "".join(lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="default")).lower()
+
+
 def normalise_text(value) -> str:
     """Return value as text with full-width characters folded and edges trimmed."""
     if value is None:

@@ -21,10 +21,12 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from copy import copy
 from decimal import Decimal
 
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook as _OpenpyxlWorkbook
 from openpyxl.cell import Cell as _Cell
 from openpyxl.cell import WriteOnlyCell as _WriteOnlyCell
@@ -182,6 +184,25 @@ class Workbook:
         return out.getvalue()
 
 
+# --- file names --------------------------------------------------------------------------------------------
+
+_FILENAME_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+
+
+def download_filename(*parts: object, extension: str = "xlsx") -> str:
+    """
+    Return a download's file name: its parts (what it holds, in the active language, then the unit, the date …)
+    joined by "_", with the characters no file system accepts replaced, e.g. 工种_2026-12-02.xlsx.
+    """
+    words = [_FILENAME_FORBIDDEN.sub("_", str(part)).strip() for part in parts if part not in (None, "")]
+    return "_".join(word for word in words if word) + f".{extension}"
+
+
+def attachment_header(filename: str) -> str:
+    """Return the Content-Disposition of a download: ASCII as is, anything else as RFC 5987 filename*=utf-8''…"""
+    return content_disposition_header(True, filename)
+
+
 # --- tables: the admin exports (a header row and rows of values) ----------------------------------------
 
 _HEADER_FONT = Font(bold=True)
@@ -218,7 +239,101 @@ def table_text(headers: Sequence, rows: Iterable[Sequence], *, delimiter: str = 
 
 
 def _width(value) -> int:
+    return text_width(value)
+
+
+def text_width(value) -> int:
+    """Return the text's width in Latin characters: an East-Asian wide or full-width character counts two."""
     if value is None:
         return 0
-    # A CJK character is about two Latin ones wide.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value))
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
+
+
+def column_widths(
+    headers: Sequence, samples: Sequence[Iterable], *, minimum: int = 4, maximum: int = _WIDTH_MAX, padding: int = 2
+) -> list[float]:
+    """
+    Return a width per column that fits its longest sample (text_width) and the
+    longest word of its header (headers wrap), within minimum … maximum; text
+    wider than the maximum wraps inside its cell.
+    """
+    widths = []
+    for index, header in enumerate(headers):
+        column = samples[index] if index < len(samples) else ()
+        content = max((text_width(value) for value in column), default=0)
+        word = max((text_width(part) for part in str(header).split()), default=0)
+        widths.append(float(min(max(content, word, minimum - padding) + padding, maximum)))
+    return widths
+
+
+# --- printing ------------------------------------------------------------------------------------------------
+
+# openpyxl's paper codes, and the paper's width in landscape (mm), smallest first.
+PAPERS = (("A4", 9, 297.0), ("A3", 8, 420.0))
+MARGIN_INCHES = 0.4
+# Fit to the page width only while the text prints at this share of its size or more: 11 pt at no less than 7 pt.
+MIN_PRINT_SCALE = 64
+
+
+def column_mm(width: float) -> float:
+    """Return how wide a column of this width (in characters of the default font) prints, in millimetres."""
+    pixels = int(width * 7 + 5)  # Calibri 11: 7 pixels a character and 5 of padding, at 96 dpi
+    return pixels * 25.4 / 96
+
+
+def print_scale(widths: Sequence[float], paper_mm: float) -> int:
+    """Return the scale (percent, at most 100) at which columns this wide fit a landscape page of this paper."""
+    printable = paper_mm - 2 * MARGIN_INCHES * 25.4
+    needed = sum(column_mm(width) for width in widths) or 1
+    return min(100, int(100 * printable / needed))
+
+
+def header_footer_text(text: object) -> str:
+    """Return text for a page header or footer: a literal & doubled, within Excel's 255 characters."""
+    return str(text).replace("&", "&&")[:250]
+
+
+def print_setup(
+    sheet: Sheet,
+    *,
+    widths: Sequence[float],
+    title_rows: str,
+    header: object = "",
+    footer: object = "",
+    title_columns: str | None = None,
+) -> None:
+    """
+    Set a sheet up to print legibly: landscape, on A4 when its columns fit the
+    page width at MIN_PRINT_SCALE or more, else on A3; when even A3 would shrink
+    the text further, at MIN_PRINT_SCALE across several pages with
+    `title_columns` repeated. Header rows repeat on every page; `header` is the
+    page header (plain text) and `footer` the footer, which may hold &P and &N.
+    """
+    code, scale = PAPERS[0][1], 100
+    for _name, paper_code, paper_mm in PAPERS:
+        code, scale = paper_code, print_scale(widths, paper_mm)
+        if scale >= MIN_PRINT_SCALE:
+            break
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = code
+    if scale >= MIN_PRINT_SCALE:
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        setup.scale = MIN_PRINT_SCALE
+        sheet.sheet_properties.pageSetUpPr.fitToPage = False
+        if title_columns:
+            sheet.print_title_cols = title_columns
+    sheet.print_title_rows = title_rows
+    sheet.print_options.horizontalCentered = True
+    margins = sheet.page_margins
+    margins.left = margins.right = MARGIN_INCHES
+    margins.top = margins.bottom = 0.6
+    margins.header = margins.footer = 0.3
+    if header:
+        sheet.HeaderFooter.oddHeader.center.text = header_footer_text(header)
+    if footer:
+        # The footer's codes (&P the page, &N the pages) are kept; it is our own text, never a user's.
+        sheet.HeaderFooter.oddFooter.center.text = str(footer)

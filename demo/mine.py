@@ -21,7 +21,7 @@ from simple_history.utils import bulk_create_with_history
 
 from certifications import models as cert
 from core.dates import add_years, last_day_after
-from core.text import pinyin_key
+from core.text import pinyin_initials, pinyin_key
 from core.versions import bump
 from core.writes import door_of
 from training import models as tr
@@ -767,6 +767,7 @@ class _MineBuilder:
                         "employee_no": p["employee_no"],
                         "name": p["name"],
                         "name_pinyin": pinyin_key(p["name"]),
+                        "name_initials": pinyin_initials(p["name"]),
                         "unit_id": self.units[p["unit"]],
                         "category": p["category"],
                         "is_team_leader": p["is_team_leader"],

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from certifications import models as cert
 from core.bulk import rows_insert
-from core.text import pinyin_key
+from core.text import pinyin_initials, pinyin_key
 from training import models as tr
 
 RANKS = [
@@ -246,13 +246,14 @@ def scale_load(*, workers: int, seed: int = 0, prefix: str = "S", today: dt.date
     for n in range(workers):
         name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
         if name not in names:
-            names[name] = pinyin_key(name)
+            names[name] = (pinyin_key(name), pinyin_initials(name))
         hire = dt.date(rng.randint(today.year - 22, today.year - 1), rng.randint(1, 12), rng.randint(1, 28))
         worker_rows.append(
             {
                 "employee_no": f"{prefix}{n:07d}",
                 "name": name,
-                "name_pinyin": names[name],
+                "name_pinyin": names[name][0],
+                "name_initials": names[name][1],
                 "unit_id": crews[n % len(crews)].pk,
                 "category": tr.PersonnelCategory.OTHER,
                 "hire_date": hire,

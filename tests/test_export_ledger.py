@@ -9,8 +9,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
-from certifications.spreadsheets.ledger import LedgerWriter, ledger_export
+from certifications.spreadsheets.ledger import LedgerWriter, ledger_export, ledger_filename
 from tests import factories as f
 from training.models import Unit
 
@@ -99,11 +100,8 @@ def test_sheets_are_styled_for_printing(mine):
     sheet = book["综采一队"]
     assert sheet.freeze_panes == "A3"
     assert sheet.auto_filter.ref == "A2:Y4"
-    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
-    assert sheet.print_title_rows == "$1:$2"
     assert "A1:Y1" in {str(r) for r in sheet.merged_cells.ranges}
     assert sheet["A1"].font.bold and sheet["A2"].font.bold
-    assert sheet.column_dimensions["J"].width == 22
     headers = [c.value for c in sheet[2]]
     row = next(r for r in sheet.iter_rows(min_row=3) if r[4].value == "E001")
     cells = dict(zip(headers, row))
@@ -174,5 +172,162 @@ def test_the_command_writes_the_workbook_with_a_progress_bar(mine, tmp_path):
 
 
 def test_the_export_makes_a_fixed_number_of_queries(mine, django_assert_max_num_queries):
-    with django_assert_max_num_queries(20):
+    # Three streams per department (workers, attendance, results) and a fixed number for the rest.
+    with django_assert_max_num_queries(28):
         ledger_export(io.BytesIO())
+
+
+def test_the_export_makes_no_more_queries_for_more_workers_and_exams(mine, django_assert_max_num_queries):
+    theory = f.AssessmentFactory(code="BIG", course=None, trade=f.TradeFactory(), rank=f.make_ladder()[2])
+    for i in range(30):
+        worker = f.WorkerFactory(employee_no=f"M{i:03d}", unit=mine["crew"])
+        f.ResultFactory(assessment=theory, worker=worker, score=Decimal(50 + i))
+    with django_assert_max_num_queries(28):
+        ledger_export(io.BytesIO())
+
+
+# --- every exam in the score columns ---------------------------------------------------------------------
+
+
+def rows_of(sheet) -> list[dict]:
+    headers = [c.value for c in sheet[2]]
+    return [dict(zip(headers, r)) for r in sheet.iter_rows(min_row=3, values_only=True)]
+
+
+@pytest.fixture
+def exams(mine):
+    """Bob sits a skill-level appraisal (theory failed, passed at the re-sit) and misses a special-operation exam."""
+    ladder = f.make_ladder()
+    trade = f.TradeFactory(code="T2", name="采煤机司机")
+    appraisal = {"course": None, "trade": trade, "rank": ladder[2]}
+    theory = f.AssessmentFactory(code="JD-T", kind="theory", held_on=dt.date(2026, 4, 10), **appraisal)
+    practical = f.AssessmentFactory(code="JD-P", kind="practical", held_on=dt.date(2026, 4, 12), **appraisal)
+    resit = f.AssessmentFactory(code="JD-TB", kind="theory", held_on=dt.date(2026, 5, 10), **appraisal)
+    f.ResultFactory(assessment=theory, worker=mine["bob"], score=Decimal("52"))
+    f.ResultFactory(assessment=practical, worker=mine["bob"], score=Decimal("81"))
+    f.ResultFactory(assessment=resit, worker=mine["bob"], score=Decimal("71"), attempt=2)
+    operation = f.SpecialOperationFactory(code="MK-DQ", name="煤矿井下电气作业")
+    special = f.AssessmentFactory(
+        code="TZ-T", kind="theory", course=None, special_operation=operation, held_on=dt.date(2026, 6, 3), pass_mark=80
+    )
+    f.ResultFactory(assessment=special, worker=mine["bob"], score=None, absent=True)
+    # Last year's appraisal is not in this year's ledger.
+    old = f.AssessmentFactory(code="OLD", kind="theory", held_on=dt.date(2025, 4, 10), **appraisal)
+    f.ResultFactory(assessment=old, worker=mine["carol"], score=Decimal("90"))
+    return mine
+
+
+def test_a_skill_level_appraisal_and_its_resit_fill_the_score_columns_of_their_own_row(exams):
+    rows = [r for r in rows_of(export(year=2026)["综采一队"]) if r["工号"] == "E002"]
+    appraisal = next(r for r in rows if r["培训类别"] == "Skill-level appraisal")
+    assert appraisal["培训项目"] == "采煤机司机 高级工 skill-level appraisal"
+    assert appraisal["开始日期"] == dt.datetime(2026, 4, 10) and appraisal["结束日期"] == dt.datetime(2026, 5, 10)
+    assert (appraisal["理论成绩"], appraisal["实操成绩"]) == (71, 81)
+    assert appraisal["考核结果"] == "合格" and appraisal["补考"] == "是"
+    assert appraisal["合计学时"] is None
+
+
+def test_a_special_operation_exam_missed_is_absent_in_red(exams):
+    sheet = export(year=2026)["综采一队"]
+    headers = [c.value for c in sheet[2]]
+    row = next(
+        dict(zip(headers, r)) for r in sheet.iter_rows(min_row=3) if r[4].value == "E002" and r[16].value == "缺考"
+    )
+    assert row["培训项目"].value == "煤矿井下电气作业 exam" and row["培训类别"].value == "Special-operation exam"
+    assert row["考核结果"].value == "缺考" and row["考核结果"].font.color.rgb.endswith("C00000")
+    assert row["实操成绩"].value is None and row["补考"].value is None
+
+
+def test_rows_are_in_date_order_per_worker_and_a_course_exam_stays_on_its_class(exams):
+    rows = rows_of(export(year=2026)["综采一队"])
+    bob = [r for r in rows if r["工号"] == "E002"]
+    assert [r["开始日期"] for r in bob] == sorted(r["开始日期"] for r in bob)
+    assert bob[0]["培训项目"] == "综采维修培训班" and bob[0]["理论成绩"] == 40 and bob[0]["补考"] is None
+    assert [r["序号"] for r in rows] == [1, 2, 3, 4]
+
+
+def test_an_exam_of_another_year_is_in_that_years_ledger_only(exams):
+    assert all(r["理论成绩"] is None for r in rows_of(export(year=2026)["机电科"]))
+    carol = rows_of(export(year=2025)["机电科"])
+    assert [(r["培训类别"], r["理论成绩"]) for r in carol] == [("Skill-level appraisal", 90)]
+
+
+def test_a_course_resit_shows_the_latest_attempt_on_the_class_row(mine):
+    theory = f.AssessmentFactory(code="AT2", course=mine["alice"].attendances.get().training_class.course)
+    theory.held_on = dt.date(2026, 3, 20)
+    theory.save()
+    f.ResultFactory(assessment=theory, worker=mine["bob"], score=Decimal("66"), attempt=2)
+    bob = next(r for r in rows_of(export()["综采一队"]) if r["工号"] == "E002")
+    assert (bob["理论成绩"], bob["考核结果"], bob["补考"]) == (66, "合格", "是")
+
+
+# --- printing and the file name ---------------------------------------------------------------------------
+
+
+def test_the_department_sheet_prints_on_a3_landscape_fit_to_width_at_a_readable_size(exams):
+    from core.workbooks import MIN_PRINT_SCALE, print_scale
+
+    sheet = export(year=2026)["综采一队"]
+    setup = sheet.page_setup
+    assert setup.orientation == "landscape" and setup.paperSize == 8  # A3: 25 columns would print too small on A4
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1 and setup.fitToHeight == 0
+    widths = [sheet.column_dimensions[get_column_letter(i)].width for i in range(1, 26)]
+    assert print_scale(widths, 297) < MIN_PRINT_SCALE <= print_scale(widths, 420)
+    assert sheet.print_title_rows == "$1:$2"
+    summary = export()["Summary"]
+    assert summary.page_setup.paperSize == 9 and summary.page_setup.fitToWidth == 1  # 14 columns fit A4
+
+
+def test_every_sheet_names_the_mine_unit_and_year_in_its_title_and_page_header_and_numbers_its_pages(exams):
+    book = export(year=2026, unit=exams["dept"])
+    for sheet in book.worksheets:
+        title = sheet["A1"].value
+        assert title.startswith("示范煤矿 综采一队 ") and title.endswith("（2026）"), title
+        assert sheet.oddHeader.center.text == title
+        assert "&P" in sheet.oddFooter.center.text and "&N" in sheet.oddFooter.center.text
+        assert sheet.print_title_rows == "$1:$2"
+    assert export()["综采一队"]["A1"].value == "示范煤矿 综采一队 Training ledger（all years）"
+
+
+def test_an_ampersand_in_a_unit_name_is_printed_not_read_as_a_header_code(exams):
+    Unit.objects.filter(pk=exams["dept"].pk).update(name="综采&一队")
+    sheet = export(year=2026)["综采&一队"]
+    assert "综采&&一队" in sheet.oddHeader.center.text
+
+
+def test_columns_are_as_wide_as_their_chinese_text(exams):
+    from core.workbooks import text_width
+
+    sheet = export(year=2026)["综采一队"]
+    for column in sheet.iter_cols(min_row=2):
+        width = sheet.column_dimensions[column[0].column_letter].width
+        for cell in column:
+            if cell.value is None or cell.alignment.wrap_text or isinstance(cell.value, dt.datetime):
+                continue
+            assert text_width(cell.value) + 1 <= width, (column[0].value, cell.value, width)
+
+
+def test_a_long_training_name_wraps_inside_its_column(mine):
+    klass = mine["alice"].attendances.get().training_class
+    klass.name = "综采工作面液压支架检修与维护技能提升专项培训班（第二期）"
+    klass.save()
+    sheet = export()["综采一队"]
+    cell = next(r[9] for r in sheet.iter_rows(min_row=3) if r[4].value == "E001")
+    assert cell.alignment.wrap_text and sheet.column_dimensions["J"].width <= 30
+
+
+def test_the_file_name_carries_the_unit_and_the_year(mine):
+    assert LedgerWriter(unit=mine["dept"], year=2026).filename() == "培训台账_综采一队_2026.xlsx"
+    assert LedgerWriter().filename() == "培训台账_示范煤矿.xlsx"
+    assert ledger_filename("综采/一队", 2025) == "培训台账_综采_一队_2025.xlsx"
+
+
+def test_the_mines_own_staff_have_a_sheet_of_their_own(mine):
+    manager = f.WorkerFactory(employee_no="M001", name="矿长", unit=mine["root"])
+    f.AttendanceFactory(training_class=mine["alice"].attendances.get().training_class, worker=manager)
+    book = export()
+    assert book.sheetnames == ["Summary", "示范煤矿", "综采一队", "机电科", "特种作业证", "技能矩阵"]
+    assert [r["工号"] for r in rows_of(book["示范煤矿"])] == ["M001"]
+    assert [r["工号"] for r in rows_of(book["综采一队"])] == ["E001", "E002"]
+    summary = {r["Unit"]: r for r in rows_of(book["Summary"])}
+    assert summary["示范煤矿"]["Active workers"] == 1 and summary["Total"]["Active workers"] == 4

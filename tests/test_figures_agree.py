@@ -21,6 +21,7 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from certifications import measures
 from certifications.clearance.forecast import recertification_forecast
 from certifications.clearance.tokens import api_token_create
 from certifications.models import Certificate, RankRecord
@@ -28,6 +29,7 @@ from certifications.progress.dashboard import dashboard_get
 from certifications.progress.figures import dashboard_figures_compute
 from certifications.spreadsheets.ledger import LedgerWriter
 from tests import factories as f
+from training import access
 from training.models import TrainingClass, Unit, Worker
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +242,67 @@ def test_hours_clearance_and_passes_agree_on_every_page_and_the_api(client, hr_u
                 assert bool(short_this_year) == (not row.hours_met), worker.employee_no
             assert (stats[dept.pk].passes, stats[dept.pk].attempts) == (passes, attempts), dept.name
         transaction.set_rollback(True)
+
+
+def ledger_department_rows(year: int) -> dict[str, list[dict]]:
+    """Return each department sheet of the ledger as rows of header → value."""
+    buffer = io.BytesIO()
+    writer = LedgerWriter(today=ON, year=year)
+    writer.write(buffer)
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    found = {}
+    for dept in writer.departments:
+        rows = list(book[writer.unit_names[dept]].iter_rows(min_row=2, values_only=True))
+        found[writer.unit_names[dept]] = [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
+    return found
+
+
+@settings(max_examples=5)
+@given(seed=st.integers(0, 10**6), departments=st.integers(1, 3), workers=st.integers(0, 16))
+def test_the_ledger_sheets_hold_every_exam_the_dashboard_counts(seed, departments, workers):
+    """Every worker whose results the dashboard's pass rate counts has them in the ledger's score columns."""
+    rng = random.Random(seed)
+    with transaction.atomic():
+        mine = build_mine(seed, departments, workers)
+        ladder, trade = f.make_ladder(), f.TradeFactory(code="EXAM")
+        operation = f.SpecialOperationFactory(code="OP-X")
+        subjects = [
+            {"course": None, "trade": trade, "rank": ladder[1]},
+            {"course": None, "special_operation": operation},
+            {"course": f.CourseFactory(code="EXAM-C")},
+        ]
+        sittings = [
+            f.AssessmentFactory(kind=kind, held_on=day, **subject)
+            for subject in subjects
+            for kind in ("theory", "practical")
+            for day in (dt.date(2025, 11, 20), dt.date(2026, 3, 2), dt.date(2026, 4, 2))
+        ]
+        for worker in Worker.objects.all():
+            for attempt, sitting in enumerate(rng.sample(sittings, rng.randint(0, 4)), 1):
+                absent = rng.random() < 0.1
+                f.ResultFactory(
+                    worker=worker, assessment=sitting, attempt=attempt, absent=absent, score=None if absent else 70
+                )
+        counted = dashboard_get(on=ON)  # the dashboard's year is ON's: 2026
+        by_unit = {s.unit.pk: s for s in counted.units}
+        sheets = ledger_department_rows(2026)
+        for dept in mine["departments"]:
+            rows = sheets[dept.name]
+            in_ledger = {r["工号"] for r in rows if r["考核结果"]}
+            sat = set(
+                measures.results_in_year(2026)
+                .filter(worker__unit_id__in=access.descendant_unit_ids(dept.pk, unit_parents()))
+                .values_list("worker__employee_no", flat=True)
+            )
+            assert in_ledger == sat, dept.name
+            active = {w.employee_no for w in measures.active_workers().filter(employee_no__in=in_ledger)}
+            # The dashboard counts the active ones' results; each of them is on a ledger row.
+            assert (
+                by_unit[dept.pk].attempts
+                == measures.results_in_year(2026).filter(worker__employee_no__in=active).count()
+            ), dept.name
+        transaction.set_rollback(True)
+
+
+def unit_parents() -> dict[int, int | None]:
+    return dict(Unit.objects.values_list("pk", "parent_id"))

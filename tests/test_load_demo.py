@@ -71,6 +71,7 @@ def test_it_has_enough_people_courses_and_trades(demo_db):
     assert not tr.Course.objects.filter(theory_hours=0, practical_hours=0).exists()
     assert tr.Worker.objects.values("employee_no").distinct().count() == tr.Worker.objects.count()
     assert not tr.Worker.objects.filter(name_pinyin="").exists()
+    assert not tr.Worker.objects.filter(name_initials="").exists()
 
 
 def test_every_trade_has_a_package_for_every_national_rank(demo_db):

@@ -158,3 +158,16 @@ def test_a_bad_row_is_numbered_as_in_the_sheet_listed_under_its_header_with_empt
     assert None not in row.values
     html = response.content.decode()
     assert "None" not in html.split('class="import-preview"')[1]
+
+
+def test_an_import_fills_the_pinyin_initials_of_new_and_renamed_workers(hr_client, crew):
+    f.WorkerFactory(employee_no="E200", name="李娜", unit=crew)
+    rows = [
+        HEADER,
+        ["E201", "徐宁敏", "C1", "Other staff", "2020-01-01", "Active", ""],
+        ["E200", "欧阳娜娜", "C1", "Other staff", "2020-01-01", "Active", ""],
+    ]
+    confirm = preview(hr_client, rows).context["confirm_form"].initial
+    assert hr_client.post("/admin/training/worker/process_import/", confirm).status_code == 302
+    initials = dict(Worker.objects.values_list("employee_no", "name_initials"))
+    assert initials == {"E200": "oynn", "E201": "xnm"}

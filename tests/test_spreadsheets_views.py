@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -86,6 +87,19 @@ def test_hr_starts_the_ledger_export_and_downloads_it(hr_client, sitting):
     download = hr_client.get(progress["download"])
     book = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert "技能矩阵" in book.sheetnames
+    # The mine's name and the year, as RFC 5987 UTF-8 so every browser keeps the Chinese.
+    expected = quote("培训台账_示范煤矿_2026.xlsx")
+    assert download["Content-Disposition"] == f"attachment; filename*=utf-8''{expected}"
+
+
+def test_a_unit_ledger_download_is_named_after_the_unit_and_year(client, sitting):
+    leader = f.UserFactory(role="crew_leader")
+    f.WorkerFactory(employee_no="L1", unit=sitting["dept"], is_team_leader=True, user=leader)
+    client.force_login(leader)
+    url = client.post(reverse("certifications:ledger-export"), {"unit": "D1", "year": "2026"}).url
+    download = client.get(client.get(url + "?format=json").json()["download"])
+    name = sitting["dept"].name
+    assert download["Content-Disposition"].endswith(quote(f"培训台账_{name}_2026.xlsx"))
 
 
 def test_only_the_user_who_started_an_export_may_see_or_download_it(hr_client, client, sitting):

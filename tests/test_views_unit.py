@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from certifications.models import Assessment
+from certifications.models import Assessment, RankRecord
 from tests.factories import (
     AssessmentFactory,
     AttendanceFactory,
@@ -90,6 +90,13 @@ def test_the_unit_table_filters_by_name_and_by_due_certificates(client, mine, pa
     assert [r.worker.name for r in due] == ["李明"]
 
 
+def test_the_unit_table_finds_a_worker_by_pinyin_initials(client, mine, package):
+    client = leader_client(client, mine)
+    url = reverse("certifications:unit-detail", args=["ZC1"])
+    assert [r.worker.name for r in client.get(url, {"q": "wq"}).context["page"].rows] == ["王强"]
+    assert [r.worker.name for r in client.get(url, {"q": "L M"}).context["page"].rows] == ["李明"]
+
+
 def test_the_unit_table_sorts_by_hours_both_ways(client, mine, package):
     AttendanceFactory(
         worker=mine.classmate,
@@ -134,6 +141,54 @@ def test_the_skills_matrix_marks_each_cell_done_in_progress_missing_or_failed(cl
     # Readable without colour and by a screen reader: a symbol, a word, row and column headers.
     assert '<th scope="row"><a href="/workers/100001/">王强</a></th>' in html
     assert "✓</span> done" in html and "✗</span> failed" in html and "◐</span> in progress" in html
+
+
+def test_a_worker_who_holds_the_target_rank_or_a_higher_one_is_shown_as_held_not_missing(client, mine, package):
+    pkg, trade, c1, c2 = package
+    ladder = make_ladder()
+    RankRecordFactory(worker=mine.classmate, trade=trade, rank=ladder[3])  # above the package's rank
+    RankRecordFactory(worker=mine.leader, trade=trade, rank=pkg.rank)  # the package's rank itself
+    # A revoked award of the rank is no longer held.
+    RankRecordFactory(worker=mine.trainee, trade=trade, rank=ladder[3], status=RankRecord.Status.REVOKED)
+    response = leader_client(client, mine).get(reverse("certifications:unit-detail", args=["ZC1"]))
+    states = {worker.name: {cell.state for cell in cells} for worker, cells in response.context["page"].matrix.rows}
+    assert states[mine.classmate.name] == {"held"} and states[mine.leader.name] == {"held"}
+    assert states[mine.trainee.name] == {"missing"}
+    assert "●</span> held" in response.content.decode()
+
+
+def test_a_worker_who_holds_the_rank_in_another_trade_still_needs_the_package(client, mine, package):
+    pkg, trade, c1, c2 = package
+    RankRecordFactory(worker=mine.classmate, trade=TradeFactory(code="OTHER"), rank=make_ladder()[4])
+    matrix = leader_client(client, mine).get(reverse("certifications:unit-detail", args=["ZC1"])).context["page"].matrix
+    states = {worker.name: {cell.state for cell in cells} for worker, cells in matrix.rows}
+    assert states[mine.classmate.name] == {"missing"}
+
+
+def test_a_worker_who_has_left_is_not_in_the_matrix_unless_the_status_filter_asks(client, mine, package):
+    Worker.objects.filter(pk=mine.classmate.pk).update(status=Worker.Status.LEFT)
+    client = leader_client(client, mine)
+    url = reverse("certifications:unit-detail", args=["ZC1"])
+    response = client.get(url)
+    assert mine.classmate.name not in {worker.name for worker, _cells in response.context["page"].matrix.rows}
+    assert response.context["page"].matrix.departed_hidden == 1
+    assert "1 worker on this page who has left is not shown" in response.content.decode()
+    left = client.get(url, {"status": Worker.Status.LEFT}).context["page"].matrix
+    assert [worker.name for worker, _cells in left.rows] == [mine.classmate.name] and left.departed_hidden == 0
+
+
+def test_the_matrix_legend_explains_every_symbol_in_both_languages(client, mine, package):
+    from django.utils.html import escape
+
+    from certifications.progress.unit import MATRIX_SYMBOLS, matrix_state_help
+
+    client = leader_client(client, mine)
+    html = client.get(reverse("certifications:unit-detail", args=["ZC1"])).content.decode()
+    for state, text in matrix_state_help().items():
+        assert f"{MATRIX_SYMBOLS[state]}</span>" in html and escape(text) in html
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(reverse("certifications:unit-detail", args=["ZC1"])).content.decode()
+    assert "●</span> 已取得" in html and "已取得此等级或更高等级" in html
 
 
 def test_a_failed_course_exam_marks_the_course_failed(client, mine, package):

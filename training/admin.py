@@ -43,7 +43,8 @@ from training.resources import (
     WorkerResource,
 )
 
-WORKER_SEARCH = ("worker__employee_no", "worker__name", "worker__name_pinyin")
+# Every admin that lists a worker's records finds them by number, name, full pinyin or initials (xnm: 徐宁敏).
+WORKER_SEARCH = ("worker__employee_no", "worker__name", "worker__name_pinyin", "worker__name_initials")
 
 
 # Shared building blocks (certifications/admin.py uses them too) ---------------------------------
@@ -329,11 +330,25 @@ class WorkerAdmin(InputGuardMixin, LedgerExportAdminMixin, SoftDeleteAdminMixin,
         "hire_date",
     )
     date_hierarchy = "hire_date"
-    search_fields = ("employee_no", "name", "name_pinyin")
+    search_fields = ("employee_no", "name", "name_pinyin", "name_initials")
     autocomplete_fields = ("unit",)
-    readonly_fields = ("name_pinyin",)
+    readonly_fields = ("name_pinyin", "name_initials")
     fieldsets = (
-        (None, {"fields": ("employee_no", "name", "name_pinyin", "unit", "category", "is_team_leader", "status")}),
+        (
+            None,
+            {
+                "fields": (
+                    "employee_no",
+                    "name",
+                    "name_pinyin",
+                    "name_initials",
+                    "unit",
+                    "category",
+                    "is_team_leader",
+                    "status",
+                )
+            },
+        ),
         (_("Dates"), {"fields": ("hire_date", "underground_start", "appointed_on")}),
         (_("Login"), {"fields": ("user",)}),
     )

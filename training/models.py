@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.ranges import between
-from core.text import pinyin_key
+from core.text import pinyin_initials, pinyin_key
 from core.versions import version_field
 from training.softdelete import SoftDeletable
 from training.tree import parent_refusal
@@ -361,6 +361,14 @@ class Worker(SoftDeletable):
     employee_no = models.CharField(_("employee number"), max_length=32, unique=True)
     name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=200, blank=True, editable=False, db_index=True)
+    name_initials = models.CharField(
+        _("name initials"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_("The first letter of each character's pinyin (徐宁敏 → xnm), for search."),
+    )
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="workers")
     category = models.CharField(_("personnel category"), max_length=20, choices=PersonnelCategory.choices)
     is_team_leader = models.BooleanField(_("team leader"), default=False)
@@ -408,8 +416,18 @@ class Worker(SoftDeletable):
         return reverse("certifications:worker-detail", args=[self.employee_no])
 
     def clean(self):
-        # The pinyin key is what lets HR sort and search Chinese names by sound.
+        self.name_keys_fill()
+
+    def save(self, *args, **kwargs):
+        # The two search keys are derived from the name, never entered: filled on every save (and in clean(),
+        # for the imports that validate and then write in bulk) so no code path can store a stale one.
+        self.name_keys_fill()
+        super().save(*args, **kwargs)
+
+    def name_keys_fill(self) -> None:
+        """Set the keys that let HR sort and search Chinese names by sound: full pinyin and initials."""
         self.name_pinyin = pinyin_key(self.name)
+        self.name_initials = pinyin_initials(self.name)
 
 
 class AwayPeriod(models.Model):

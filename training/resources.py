@@ -102,7 +102,7 @@ class WorkerResource(KuangjiangResource):
         )
         import_id_fields = ("employee_no",)
 
-    extra_update_fields = ("name_pinyin",)
+    extra_update_fields = ("name_pinyin", "name_initials")
 
     def get_queryset(self):
         return Worker.objects.select_related("unit").prefetch_related("worker_trades__trade").order_by("employee_no")

@@ -20,6 +20,7 @@ from certifications.clearance.forecast import Forecast, recertification_forecast
 from certifications.clearance.roster import forecast_xlsx, roster_check, roster_xlsx
 from core.dates import DateField
 from core.spreadsheets import SpreadsheetError, read_bytes
+from core.workbooks import attachment_header, download_filename
 from training import access
 from training.models import Worker
 
@@ -41,7 +42,7 @@ def _require_hr_or_leader(user) -> None:
 
 def _download(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = attachment_header(filename)
     return response
 
 
@@ -61,7 +62,9 @@ def roster_check_view(request):
             error = str(exc)
         else:
             if "download" in request.POST:
-                return _download(roster_xlsx(rows), f"roster-check-{timezone.localdate():%Y%m%d}.xlsx")
+                return _download(
+                    roster_xlsx(rows), download_filename(_("Roster check"), timezone.localdate().isoformat())
+                )
     summary = None
     if rows is not None:
         summary = {"total": len(rows), "cleared": sum(r.verdict == "cleared" for r in rows)}
@@ -78,7 +81,9 @@ def forecast_download(request):
     _require_hr_or_leader(request.user)
     unit_ids = access.visible_unit_ids(request.user)
     forecast = recertification_forecast(unit_ids=unit_ids)
-    return _download(forecast_xlsx(forecast), f"recertification-forecast-{forecast.start:%Y%m}.xlsx")
+    return _download(
+        forecast_xlsx(forecast), download_filename(_("Recertification forecast"), f"{forecast.start:%Y-%m}")
+    )
 
 
 # ── pieces for the progress pages (worker, unit, dashboard) ──────────────

@@ -83,6 +83,7 @@ class UnitWorkerFilter(django_filters.FilterSet):
             Q(name__icontains=value)
             | Q(employee_no__icontains=value)
             | Q(name_pinyin__icontains=value.lower().replace(" ", ""))
+            | Q(name_initials__icontains=value.lower().replace(" ", ""))
         )
 
     def filter_unit(self, queryset, name, value):

@@ -131,7 +131,7 @@ class MatrixColumn:
 
 @dataclass(frozen=True)
 class MatrixCell:
-    state: str  # done, in_progress, missing, failed
+    state: str  # done, in_progress, missing, failed, held
     text: str = ""
 
     @property
@@ -143,11 +143,28 @@ class MatrixCell:
         return matrix_state_labels()[self.state]
 
 
-MATRIX_SYMBOLS = {"done": "✓", "in_progress": "◐", "missing": "○", "failed": "✗"}
+MATRIX_SYMBOLS = {"held": "●", "done": "✓", "in_progress": "◐", "missing": "○", "failed": "✗"}
 
 
 def matrix_state_labels() -> dict[str, str]:
-    return {"done": _("done"), "in_progress": _("in progress"), "missing": _("missing"), "failed": _("failed")}
+    return {
+        "held": _("held"),
+        "done": _("done"),
+        "in_progress": _("in progress"),
+        "missing": _("missing"),
+        "failed": _("failed"),
+    }
+
+
+def matrix_state_help() -> dict[str, str]:
+    """What each symbol of the matrix means, for its legend."""
+    return {
+        "held": _("already holds this rank or a higher one in this trade: nothing of this package is needed"),
+        "done": _("the course's hours are complete, or the exam is passed"),
+        "in_progress": _("some of the course's hours are attended"),
+        "missing": _("not started: no hours attended, no exam sat"),
+        "failed": _("sat and not passed (or missed); a re-sit is needed"),
+    }
 
 
 @dataclass
@@ -156,6 +173,7 @@ class SkillsMatrix:
     packages: list[TrainingPackage]
     columns: list[MatrixColumn]
     rows: list[tuple[Worker, list[MatrixCell]]]
+    departed_hidden: int = 0
 
 
 @dataclass
@@ -186,6 +204,7 @@ def unit_progress_get(
     explanations=None,
     candidates=None,
     candidate_count: int = 0,
+    include_departed: bool = False,
 ) -> UnitProgress:
     """
     Return the unit page: a row per worker (one page of the caller's filtered,
@@ -258,6 +277,7 @@ def unit_progress_get(
         candidates=candidates,
         candidate_count=candidate_count,
         on=on,
+        include_departed=include_departed,
     )
     return UnitProgress(unit=unit, on=on, rows=rows, matrix=matrix, worker_count=len(workers))
 
@@ -301,9 +321,12 @@ def skills_matrix_get(
     candidates=None,
     candidate_count: int = 0,
     on: dt.date | None = None,
+    include_departed: bool = False,
 ) -> SkillsMatrix:
     """
-    Return workers × the courses and exams of one package, each cell done / in progress / missing / failed.
+    Return workers × the courses and exams of one package, each cell done / in progress / missing / failed,
+    or every cell held when the worker already holds the package's rank or a higher one in its trade.
+    Workers who have left are not listed (counted in departed_hidden) unless `include_departed`.
     The packages offered are those of the trades held anywhere in the units; the default is the one most
     of `candidates` (every worker the filters match; default: `workers`) are working towards. With
     `candidate_count` at or above MATRIX_CACHE_FROM_WORKERS both come from the cache when they can.
@@ -378,9 +401,22 @@ def skills_matrix_get(
     trade_holders = {
         worker_id for worker_id, trades in trades_of.items() if any(t.trade_id == package.trade_id for t in trades)
     }
+    # An awarded rank at or above the target in the package's trade (trades_of carries the highest one held).
+    holders_of_rank = {
+        worker_id
+        for worker_id, trades in trades_of.items()
+        if any(t.trade_id == package.trade_id and (t.rank_order or -1) >= package.rank.order for t in trades)
+    }
     rows = []
+    departed_hidden = 0
     for worker in workers:
         if worker.pk not in trade_holders:
+            continue
+        if worker.status == Worker.Status.LEFT and not include_departed:
+            departed_hidden += 1
+            continue
+        if worker.pk in holders_of_rank:
+            rows.append((worker, [MatrixCell("held") for _column in columns]))
             continue
         cells = []
         for column in columns:
@@ -402,7 +438,7 @@ def skills_matrix_get(
                 state = "missing"
             cells.append(MatrixCell(state, f"{number(theory + practical)}/{number(column.required_hours)}"))
         rows.append((worker, cells))
-    return SkillsMatrix(package=package, packages=packages, columns=columns, rows=rows)
+    return SkillsMatrix(package=package, packages=packages, columns=columns, rows=rows, departed_hidden=departed_hidden)
 
 
 def _held_rank_counts(workers) -> Counter:

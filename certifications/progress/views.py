@@ -113,6 +113,8 @@ def unit_detail(request, code):
         candidate_count=paginated.paginator.count,
         on=on,
         package_id=package_id,
+        # Workers who have left show in the matrix only when the status filter asks for them.
+        include_departed=getattr(filterset.form, "cleaned_data", {}).get("status") == Worker.Status.LEFT,
     )
     views_compliance.attach_unit_clearance(page.rows, unit_ids=subtree, on=on)
     matrix_params = request.GET.copy()
@@ -134,7 +136,8 @@ def unit_detail(request, code):
             "paginated": paginated,
             "page_query": page_params.urlencode(),
             "matrix_states": [
-                {"state": s, "symbol": unit_pages.MATRIX_SYMBOLS[s], "label": label}
+                {"state": s, "symbol": unit_pages.MATRIX_SYMBOLS[s], "label": label, "help": helps[s]}
+                for helps in [unit_pages.matrix_state_help()]
                 for s, label in unit_pages.matrix_state_labels().items()
             ],
             "today": on,

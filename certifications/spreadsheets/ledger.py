@@ -15,16 +15,18 @@ from collections import Counter, defaultdict
 from itertools import groupby
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import Case, F, Max, OuterRef, Subquery, Sum, When
+from django.db.models.functions import Length
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from certifications import measures
-from certifications.models import AssessmentResult, Certificate, RankRecord
+from certifications.models import Assessment, Certificate, RankRecord
 from core.dates import SUPPORTED_YEARS
-from core.workbooks import Workbook
+from core.workbooks import Workbook, column_widths, download_filename, print_setup, text_width
 from training import access
 from training.models import Attendance, PersonnelCategory, Rank, Trade, TrainingClass, Unit, Worker, WorkerTrade
 
@@ -74,6 +76,7 @@ class Styles:
             alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
         )
         self.hours = make(number_format=HOURS_FORMAT)
+        self.wrap = make(alignment=Alignment(wrap_text=True, vertical="top"))
         self.percent = make(number_format=PERCENT_FORMAT)
         self.red_text = make(font=Font(color=RED, bold=True))
         self.red_date = make(font=Font(color=RED, bold=True), number_format=DATE_FORMAT)
@@ -102,6 +105,8 @@ class LedgerWriter:
         units = list(Unit.objects.values_list("id", "parent_id", "name", "code", "kind", "sort_order"))
         self.unit_names = {u[0]: u[2] for u in units}
         self.unit_kind = {u[0]: u[4] for u in units}
+        mines = sorted((u for u in units if u[1] is None), key=lambda u: (u[4] != Unit.Kind.MINE, u[5], u[3]))
+        self.mine_name = mines[0][2] if mines else str(_("All units"))
         parent_of = {u[0]: u[1] for u in units}
         self.parent_of = parent_of
         allowed = access.visible_unit_ids(user) if user is not None else None
@@ -115,21 +120,36 @@ class LedgerWriter:
         # Departments: the children of the mine (or the chosen unit itself when it sits lower).
         order = {u[0]: (u[5], u[3]) for u in units}
         roots = [u[0] for u in units if u[1] is None]
+        # Each department's units: its subtree, except the mine's, which is the mine's own staff (its managers).
+        self.department_units: dict[int, set[int]] = {}
         if unit is not None and unit.kind != Unit.Kind.MINE:
-            tops = [unit.pk]
+            self.department_units[unit.pk] = access.descendant_unit_ids(unit.pk, parent_of)
         else:
             top_parent = [unit.pk] if unit is not None else roots
-            tops = [u[0] for u in units if u[1] in top_parent]
-            tops += [r for r in top_parent if not any(u[1] == r for u in units)]
-        self.departments = sorted(tops, key=lambda pk: order[pk])
-        self.department_of = {}
-        for dept in self.departments:
-            for pk in access.descendant_unit_ids(dept, parent_of):
-                self.department_of[pk] = dept
+            for top in top_parent:
+                if not any(u[1] == top for u in units):
+                    self.department_units[top] = access.descendant_unit_ids(top, parent_of)
+            staffed = set(
+                self.workers().filter(unit_id__in=top_parent).order_by().values_list("unit_id", flat=True).distinct()
+            )
+            for top in staffed - set(self.department_units):
+                self.department_units[top] = {top}
+            for child in sorted((u[0] for u in units if u[1] in top_parent), key=lambda pk: order[pk]):
+                self.department_units[child] = access.descendant_unit_ids(child, parent_of)
+        self.departments = list(self.department_units)
+        self.department_of = {pk: dept for dept, pks in self.department_units.items() for pk in pks}
         if allowed is not None:
             # A trainee sees no unit, only their own record: keep the department it sits in.
             reach = allowed or set(self.workers().values_list("unit_id", flat=True))
-            self.departments = [d for d in self.departments if access.descendant_unit_ids(d, parent_of) & reach]
+            self.departments = [d for d in self.departments if self.department_units[d] & reach]
+
+    @cached_property
+    def rank_rows(self) -> list[tuple]:
+        return list(Rank.objects.values_list("id", "name", "high_skill", "order").order_by("order"))
+
+    @cached_property
+    def trade_rows(self) -> list[tuple]:
+        return list(Trade.objects.values_list("id", "name", "active").order_by("code"))
 
     # --- scope ---------------------------------------------------------------------------------------
 
@@ -141,7 +161,7 @@ class LedgerWriter:
 
     def attendance(self, department: int):
         queryset = Attendance.objects.filter(
-            worker__in=self.workers(), worker__unit_id__in=access.descendant_unit_ids(department, self.parent_of)
+            worker__in=self.workers(), worker__unit_id__in=self.department_units[department]
         )
         if self.year:
             queryset = queryset.filter(training_class__start__year=self.year)
@@ -161,8 +181,9 @@ class LedgerWriter:
         ) or 1
         workbook = Workbook()
         counts = {"summary": self._summary(workbook)}
+        widths = self._ledger_widths() if self.departments else []
         for department in self.departments:
-            counts.update(self._department(workbook, department))
+            counts.update(self._department(workbook, department, widths))
         counts["certificates"] = self._certificates(workbook)
         counts["matrix"] = self._matrix(workbook)
         workbook.save(target)
@@ -175,19 +196,24 @@ class LedgerWriter:
             self.progress(min(self.done, self.total), self.total)
 
     def _sheet(self, workbook, title: str, heading: str, headers: list[str], widths: list[float]):
-        """Start a sheet the way HR prints it: title row, frozen header, widths, landscape A4, repeated header rows."""
+        """
+        Start a sheet the way HR prints it: a title row naming the mine, unit and year, a frozen header,
+        widths, landscape pages that fit the width at a readable size (core.workbooks.print_setup), the
+        header rows repeated on every page, the title in the page header and page numbers in the footer.
+        """
         sheet = workbook.create_sheet(title)
         styles = Styles(sheet)
         sheet.freeze_panes = "A3"
         for index, width in enumerate(widths, 1):
             sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = 9  # A4
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.print_title_rows = "1:2"
-        sheet.print_options.horizontalCentered = True
+        print_setup(
+            sheet,
+            widths=widths,
+            title_rows="1:2",
+            header=heading,
+            footer=_("Page &P of &N"),
+            title_columns="A:E" if len(widths) > 5 else None,
+        )
         last = get_column_letter(len(headers))
         sheet.merged_cells.add(f"A1:{last}1")
         sheet.row_dimensions[1].height = 28
@@ -195,15 +221,24 @@ class LedgerWriter:
         sheet.append([sheet.cell(header, styles.header) for header in headers])
         return sheet, styles, last
 
-    def _heading(self, what: str) -> str:
-        scope = self.unit.name if self.unit is not None else _("All units")
+    def _heading(self, what: str, department: int | None = None) -> str:
+        """The mine, the unit (and the department of a department sheet), what the sheet is, and the year."""
+        parts = [self.mine_name]
+        for pk in (self.unit.pk if self.unit is not None else None, department):
+            name = self.unit_names.get(pk)
+            if name and name not in parts:
+                parts.append(name)
         year = str(self.year) if self.year else _("all years")
-        return f"{scope} {what}（{year}）"
+        return f"{' '.join(parts)} {what}（{year}）"
+
+    def filename(self) -> str:
+        """The download's name: 培训台账, the unit (or the mine) and the year, e.g. 培训台账_综采一队_2026.xlsx."""
+        return ledger_filename(self.unit.name if self.unit is not None else self.mine_name, self.year)
 
     # --- 汇总 summary ----------------------------------------------------------------------------------
 
     def _summary(self, workbook) -> int:
-        rank_rows = list(Rank.objects.values_list("id", "name", "high_skill", "order").order_by("order"))
+        rank_rows = self.rank_rows
         ranks = [(pk, name, high) for pk, name, high, _order in rank_rows]
         rank_of_order = {order: pk for pk, _name, _high, order in rank_rows}
         headers = [
@@ -320,21 +355,36 @@ class LedgerWriter:
         "下次复审日期",
         "备注",
     )
-    LEDGER_WIDTHS = (6, 14, 12, 9, 11, 12, 8, 14, 9, 22, 12, 11, 11, 8, 8, 8, 8, 8, 9, 6, 22, 11, 11, 12, 16)
+    # Columns by position: the ledger's usual order (docs/domain.md §4).
+    DUE_COLUMNS = (22, 23)
+    HOURS_COLUMNS = (13, 14, 15)
+    OUTCOME_COLUMN = 18
+    WRAP_COLUMNS = (3, 9, 24)  # 姓名, 培训项目 and 备注 may be longer than their column
+    PASSED, FAILED, ABSENT, YES = "合格", "不合格", "缺考", "是"
 
-    def ledger_rows(self, department: int):
-        """Return the department's rows as a values_list iterator: the streaming source of its sheet."""
-        result = AssessmentResult.objects.filter(
-            worker=OuterRef("worker_id"),
-            assessment__course=OuterRef("training_class__course_id"),
-            assessment__held_on__gte=OuterRef("training_class__start"),
-        )
-        theory = result.filter(assessment__kind="theory").order_by("-attempt")
-        practical = result.filter(assessment__kind="practical").order_by("-attempt")
-        primary = WorkerTrade.objects.filter(worker=OuterRef("worker_id"), is_primary=True)
+    def _in_department(self, queryset, department: int, prefix: str = "worker__"):
+        return queryset.filter(**{f"{prefix}unit_id__in": self.department_units[department]})
+
+    def _department_workers(self, department: int):
+        """The department's workers with their primary trade and its highest awarded rank, in the ledger's order."""
+        primary = WorkerTrade.objects.filter(worker=OuterRef("pk"), is_primary=True)
         rank = RankRecord.objects.filter(
-            worker=OuterRef("worker_id"), trade=OuterRef("primary_trade"), status=RankRecord.Status.AWARDED
+            worker=OuterRef("pk"), trade=OuterRef("primary_trade"), status=RankRecord.Status.AWARDED
         ).order_by("-rank__order")
+        return (
+            self._in_department(self.workers(), department, prefix="")
+            .annotate(
+                primary_trade=Subquery(primary.values("trade_id")[:1]),
+                trade_name=Subquery(primary.values("trade__name")[:1]),
+                rank_name=Subquery(rank.values("rank__name")[:1]),
+            )
+            .order_by(*WORKER_ORDER)
+            .values_list("pk", "unit_id", "name", "employee_no", "category", "unit__kind", "trade_name", "rank_name")
+            .iterator(chunk_size=2000)
+        )
+
+    def _department_attendance(self, department: int):
+        """The department's attendance rows, sorted like its workers, with the certificate issued after each class."""
         certificate = Certificate.objects.filter(
             worker=OuterRef("worker_id"),
             issued_on__gte=OuterRef("training_class__start"),
@@ -343,149 +393,223 @@ class LedgerWriter:
         return (
             self.attendance(department)
             .annotate(
-                primary_trade=Subquery(primary.values("trade_id")[:1]),
-                trade_name=Subquery(primary.values("trade__name")[:1]),
-                rank_name=Subquery(rank.values("rank__name")[:1]),
-                theory_score=Subquery(theory.values("score")[:1]),
-                theory_attempt=Subquery(theory.values("attempt")[:1], output_field=IntegerField()),
-                theory_pass=Subquery(theory.values("assessment__pass_mark")[:1]),
-                practical_score=Subquery(practical.values("score")[:1]),
-                practical_attempt=Subquery(practical.values("attempt")[:1], output_field=IntegerField()),
-                practical_pass=Subquery(practical.values("assessment__pass_mark")[:1]),
                 certificate_no=Subquery(certificate.values("number")[:1]),
                 certificate_issued=Subquery(certificate.values("issued_on")[:1]),
                 certificate_valid=Subquery(certificate.values("valid_until")[:1]),
                 certificate_review=Subquery(certificate.values("next_review_due")[:1]),
             )
-            .order_by(
-                "worker__unit__sort_order",
-                "worker__unit__code",
-                "worker__name_pinyin",
-                "worker__employee_no",
-                "training_class__start",
-                "pk",
-            )
+            .order_by(*(f"worker__{key}" for key in WORKER_ORDER), "training_class__start", "pk")
             .values_list(
-                "worker__unit_id",
-                "worker__name",
-                "worker__employee_no",
-                "worker__category",
-                "worker__unit__kind",
-                "trade_name",
-                "rank_name",
+                "worker_id",
+                "training_class__course_id",
                 "training_class__name",
                 "training_class__kind",
                 "training_class__start",
                 "training_class__end",
                 "theory_hours",
                 "practical_hours",
-                "theory_score",
-                "theory_attempt",
-                "practical_score",
-                "practical_attempt",
                 "certificate_no",
                 "certificate_issued",
                 "certificate_valid",
                 "certificate_review",
                 "remarks",
-                "theory_pass",
-                "practical_pass",
             )
             .iterator(chunk_size=2000)
         )
 
-    def _department(self, workbook, department: int) -> dict[str, int]:
+    def _department_results(self, department: int):
+        """
+        Every result of the department's workers in the ledger's year (the dashboard's
+        measures.results_in_year): course exams, skill-level appraisals and
+        special-operation exams, re-sits included, sorted like the workers.
+        """
+        return (
+            self._in_department(measures.results_in_year(self.year).filter(worker__in=self.workers()), department)
+            .order_by(*(f"worker__{key}" for key in WORKER_ORDER), "assessment__held_on", "attempt", "pk")
+            .values_list(
+                "worker_id",
+                "assessment__kind",
+                "score",
+                "absent",
+                "attempt",
+                "assessment__pass_mark",
+                "assessment__held_on",
+                "assessment__course_id",
+                "assessment__course__title",
+                "assessment__trade__name",
+                "assessment__rank__name",
+                "assessment__special_operation__name",
+            )
+            .iterator(chunk_size=2000)
+        )
+
+    def ledger_rows(self, department: int):
+        """
+        Yield the department's sheet rows (the ledger's 25 columns, plain values):
+        a row per class attended, carrying the exams of that course sat after it
+        began, and a row per other exam subject sat in the year (a trade × rank
+        appraisal, a special-operation exam, a course exam with no class here).
+        The latest attempt of each kind is shown; an earlier one makes it a re-sit.
+        Three streams sorted alike are merged by worker, so memory stays flat.
+        """
+        category = {k: str(v) for k, v in PersonnelCategory.choices}
+        class_kind = {k: str(v) for k, v in TrainingClass.Kind.choices}
+        underground, surface = str(_("Underground")), str(_("Surface"))
+        exam_kind = {
+            "course": str(_("Course exam")),
+            "rank": str(_("Skill-level appraisal")),
+            "operation": str(_("Special-operation exam")),
+        }
+        names, parent_of = self.unit_names, self.parent_of
+        attendance = _Stream(self._department_attendance(department))
+        results = _Stream(self._department_results(department))
+        n = 0
+        for worker_id, unit_id, name, number, cat, unit_kind, trade, rank in self._department_workers(department):
+            classes = attendance.take(worker_id)
+            exams = results.take(worker_id)
+            if not classes and not exams:
+                continue
+            # Each result goes to the last class of its course that began on or before the exam, else to its subject.
+            by_class: dict[int, list] = defaultdict(list)
+            by_subject: dict[tuple, list] = defaultdict(list)
+            for result in exams:
+                course_id, held_on = result[7], result[6]
+                index = None
+                if course_id is not None:
+                    for i, row in enumerate(classes):
+                        if row[1] == course_id and row[4] <= held_on:
+                            index = i
+                if index is not None:
+                    by_class[index].append(result)
+                else:
+                    by_subject[(*_subject(result), held_on.year)].append(result)
+            crew = names[unit_id] if unit_kind == Unit.Kind.CREW else ""
+            owner = names.get(parent_of[unit_id], "") if unit_kind == Unit.Kind.CREW else names[unit_id]
+            person = [owner, crew, name, number, category.get(cat, cat), underground if trade else surface, trade, rank]
+            lines = []
+            for i, (_w, _c, training, kind, start, end, th, ph, cert_no, issued, valid, review, remarks) in enumerate(
+                classes
+            ):
+                lines.append(
+                    (
+                        start,
+                        [training, class_kind.get(kind, kind), start, end, th, ph, (th or 0) + (ph or 0)],
+                        by_class.get(i, ()),
+                        [cert_no, issued, valid, review, remarks or None],
+                    )
+                )
+            for (kind, label, _year), sat in by_subject.items():
+                start, end = sat[0][6], sat[-1][6]
+                lines.append((start, [label, exam_kind[kind], start, end, None, None, None], sat, [None] * 5))
+            lines.sort(key=lambda line: line[0])
+            for _start, training, sat, certificate in lines:
+                n += 1
+                yield [n, *person, *training, *self._scores(sat), *certificate]
+
+    def _scores(self, sat) -> list:
+        """Return 理论成绩, 实操成绩, 考核结果 and 补考 from a row's results, sorted by date and attempt."""
+        latest, resit = {}, False
+        for result in sat:
+            kind = result[1]
+            resit = resit or kind in latest or result[4] > 1
+            latest[kind] = result
+        if not latest:
+            return [None, None, None, None]
+        cells, passed, absent = [], True, False
+        for kind in (Assessment.Kind.THEORY, Assessment.Kind.PRACTICAL):
+            result = latest.get(kind)
+            if result is None:
+                cells.append(None)
+                continue
+            _w, _k, score, was_absent, _attempt, pass_mark, *_rest = result
+            if was_absent or score is None:
+                absent = True
+                cells.append(self.ABSENT)
+            else:
+                passed = passed and score >= pass_mark
+                cells.append(score)
+        outcome = self.ABSENT if absent else self.PASSED if passed else self.FAILED
+        return [*cells, outcome, self.YES if resit else None]
+
+    def _ledger_widths(self) -> list[float]:
+        """Column widths that fit the longest text each column can hold (East-Asian width: a Chinese character is 2)."""
+        subtree = set(self.department_of)
+        units = [self.unit_names[pk] for pk in subtree]
+        trades = [name for _pk, name, _active in self.trade_rows]
+        ranks = [name for _pk, name, _high, _order in self.rank_rows]
+        longest = self.workers().aggregate(name=Max(Length("name")), number=Max(Length("employee_no")))
+        classes = Attendance.objects.filter(worker__in=self.workers())
+        if self.year:
+            classes = classes.filter(training_class__start__year=self.year)
+        longest |= classes.aggregate(training=Max(Length("training_class__name")), remarks=Max(Length("remarks")))
+        longest |= self.certificates().aggregate(certificate=Max(Length("number")))
+
+        def chars(key):
+            # Names, classes and remarks are written in Chinese: each character is two widths.
+            return WIDE * (longest.get(key) or 0)
+
+        samples = [
+            [],
+            units,
+            units,
+            [chars("name")],
+            ["0" * (longest.get("number") or 0)],
+            [str(v) for _k, v in PersonnelCategory.choices],
+            [str(_("Underground")), str(_("Surface"))],
+            trades,
+            ranks,
+            [
+                chars("training"),
+                _subject_label("rank", max(trades, key=text_width, default=""), max(ranks, key=text_width, default="")),
+            ],
+            [*(str(v) for _k, v in TrainingClass.Kind.choices), str(_("Skill-level appraisal"))],
+            ["2026-12-31"],
+            ["2026-12-31"],
+            ["000.0"],
+            ["000.0"],
+            ["000.0"],
+            ["100.0", self.ABSENT],
+            ["100.0", self.ABSENT],
+            [self.FAILED],
+            [self.YES],
+            ["0" * (longest.get("certificate") or 0)],
+            ["2026-12-31"],
+            ["2026-12-31"],
+            ["2026-12-31"],
+            [chars("remarks")],
+        ]
+        return column_widths(self.LEDGER_HEADERS, samples, maximum=LONG_TEXT_WIDTH)
+
+    def _department(self, workbook, department: int, widths: list[float]) -> dict[str, int]:
         """Write the department's sheet; return {its title: its row count}."""
         sheet, styles, last = self._sheet(
             workbook,
             self.unit_names[department],
-            self._heading(_("Training ledger") + " · " + self.unit_names[department]),
+            self._heading(_("Training ledger"), department),
             list(self.LEDGER_HEADERS),
-            list(self.LEDGER_WIDTHS),
+            widths,
         )
-        category = dict(PersonnelCategory.choices)
-        class_kind = dict(TrainingClass.Kind.choices)
-        category = {k: str(v) for k, v in category.items()}
-        class_kind = {k: str(v) for k, v in class_kind.items()}
-        underground = str(_("Underground"))
-        surface = str(_("Surface"))
-        passed_text, failed_text, absent_text, yes = "合格", "不合格", "缺考", "是"
         today = self.today
-        names = self.unit_names
-        parent_of = self.parent_of
         red_text, red_date, hours_style = styles.red_text, styles.red_date, styles.hours
         cell = sheet.cell
+        passed = self.PASSED
+        wrap, wrap_at = styles.wrap, [(i, widths[i] - 2) for i in self.WRAP_COLUMNS]
         n = 0
         for row in self.ledger_rows(department):
-            (
-                unit_id,
-                name,
-                number,
-                cat,
-                unit_kind,
-                trade,
-                rank,
-                training,
-                kind,
-                start,
-                end,
-                th,
-                ph,
-                ts,
-                ta,
-                ps,
-                pa,
-                cert_no,
-                issued,
-                valid,
-                review,
-                remarks,
-                tp,
-                pp,
-            ) = row
             n += 1
-            crew = names[unit_id] if unit_kind == Unit.Kind.CREW else ""
-            owner = names.get(parent_of[unit_id], "") if unit_kind == Unit.Kind.CREW else names[unit_id]
-            # A result row exists when the attempt is known; a missing score then means absent.
-            theory_absent = ta is not None and ts is None
-            practical_absent = pa is not None and ps is None
-            if ta is None and pa is None:
-                outcome = None
-            elif theory_absent or practical_absent:
-                outcome = cell(absent_text, red_text)
-            elif (ta is None or ts >= tp) and (pa is None or ps >= pp):
-                outcome = passed_text
-            else:
-                outcome = cell(failed_text, red_text)
-            sheet.append(
-                [
-                    n,
-                    owner,
-                    crew,
-                    name,
-                    number,
-                    category.get(cat, cat),
-                    underground if trade is not None else surface,
-                    trade,
-                    rank,
-                    training,
-                    class_kind.get(kind, kind),
-                    start,
-                    end,
-                    cell(th, hours_style),
-                    cell(ph, hours_style),
-                    cell(th + ph, hours_style),
-                    absent_text if theory_absent else ts,
-                    absent_text if practical_absent else ps,
-                    outcome,
-                    yes if (ta or 1) > 1 or (pa or 1) > 1 else None,
-                    cert_no,
-                    issued,
-                    cell(valid, red_date) if valid is not None and valid < today else valid,
-                    cell(review, red_date) if review is not None and review < today else review,
-                    remarks or None,
-                ]
-            )
+            for i, room in wrap_at:
+                if row[i].__class__ is str and text_width(row[i]) > room:
+                    row[i] = cell(row[i], wrap)
+            for i in self.HOURS_COLUMNS:
+                if row[i] is not None:
+                    row[i] = cell(row[i], hours_style)
+            for i in self.DUE_COLUMNS:
+                if row[i] is not None and row[i] < today:
+                    row[i] = cell(row[i], red_date)
+            outcome = row[self.OUTCOME_COLUMN]
+            if outcome is not None and outcome != passed:
+                row[self.OUTCOME_COLUMN] = cell(outcome, red_text)
+            sheet.append(row)
             self._tick()
         sheet.auto_filter.ref = f"A2:{last}{n + 2}"
         return {sheet.title: n}
@@ -561,7 +685,7 @@ class LedgerWriter:
     # --- 技能矩阵 skills matrix -------------------------------------------------------------------------
 
     def _matrix(self, workbook) -> int:
-        trades = list(Trade.objects.filter(active=True).values_list("id", "name").order_by("code"))
+        trades = [(pk, name) for pk, name, active in self.trade_rows if active]
         column = {pk: i for i, (pk, _n) in enumerate(trades)}
         headers = ["工号", "姓名", "单位", *[name for _pk, name in trades]]
         sheet, _styles, last = self._sheet(
@@ -598,6 +722,58 @@ class LedgerWriter:
             self._tick()
         sheet.auto_filter.ref = f"A2:{last}{n + 2}"
         return n
+
+
+WORKER_ORDER = ("unit__sort_order", "unit__code", "name_pinyin", "employee_no", "pk")
+WIDE = "国"  # one East-Asian wide character
+LONG_TEXT_WIDTH = 24  # longer text wraps inside its cell
+
+
+class _Stream:
+    """An iterator of rows sorted by worker, taken one worker at a time (each row's first value is the worker id)."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def take(self, worker_id: int) -> list:
+        found = []
+        while self._next is not None and self._next[0] == worker_id:
+            found.append(self._next)
+            self._next = next(self._rows, None)
+        return found
+
+
+def _subject_label(kind: str, *names: str) -> str:
+    """The 培训项目 text of an exam row: what the exam was for."""
+    if kind == "rank":
+        return _("%(trade)s %(rank)s skill-level appraisal") % {"trade": names[0], "rank": names[1]}
+    if kind == "operation":
+        return _("%(operation)s exam") % {"operation": names[0]}
+    return _("%(course)s exam") % {"course": names[0]}
+
+
+def _subject(result) -> tuple[str, str]:
+    """Return (kind, label) of what a result's exam was for: a trade × rank, a special operation or a course."""
+    course, trade, rank, operation = result[8:12]
+    if trade is not None and rank is not None:
+        return "rank", _subject_label("rank", trade, rank)
+    if operation is not None:
+        return "operation", _subject_label("operation", operation)
+    return "course", _subject_label("course", course or "")
+
+
+def mine_name() -> str:
+    """Return the mine's name: its top unit of kind mine (the first top unit when none is)."""
+    tops = Unit.objects.filter(parent__isnull=True).order_by(
+        Case(When(kind=Unit.Kind.MINE, then=0), default=1), "sort_order", "code"
+    )
+    return tops.values_list("name", flat=True).first() or str(_("All units"))
+
+
+def ledger_filename(scope: str, year: int | None) -> str:
+    """Return 培训台账_<unit>_<year>.xlsx (the year left out when the ledger holds every year)."""
+    return download_filename("培训台账", scope, year)
 
 
 def ledger_export(target, *, unit: Unit | None = None, year: int | None = None, user=None, progress=None) -> dict:

@@ -14,7 +14,7 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.utils import timezone
 from django_tasks import task
 
-from certifications.spreadsheets.ledger import ledger_export
+from certifications.spreadsheets.ledger import ledger_export, ledger_filename, mine_name
 from training.models import Unit
 
 PROGRESS_TTL = 24 * 3600
@@ -95,5 +95,7 @@ def ledger_export_task(context, *, user_id: int, unit_code: str | None = None, y
     except Exception:
         progress_set(result_id, state="failed")
         raise
-    progress_set(result_id, state="done", path=saved)
+    progress_set(
+        result_id, state="done", path=saved, filename=ledger_filename(unit.name if unit else mine_name(), year)
+    )
     return saved

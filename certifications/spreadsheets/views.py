@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from certifications.spreadsheets.ledger import ledger_year_clean
+from certifications.spreadsheets.ledger import ledger_filename, ledger_year_clean
 from certifications.spreadsheets.results import (
     ResultsAlreadyImported,
     ResultsImportError,
@@ -205,7 +205,8 @@ def ledger_export_download(request, result_id: str):
         handle = storage.open(record["path"], "rb")
     except FileNotFoundError:
         raise Http404("The file has expired.") from None
-    return FileResponse(handle, as_attachment=True, filename="培训台账.xlsx")
+    # FileResponse writes the name as RFC 5987 filename*=utf-8'' so Chinese survives every browser.
+    return FileResponse(handle, as_attachment=True, filename=record.get("filename") or ledger_filename("", None))
 
 
 def can_export_ledger(user) -> bool:
