@@ -275,7 +275,7 @@ def test_cancel_leaves_the_database_unchanged_and_forgets_the_upload(hr_client, 
     assert snapshot() == before
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_after_confirming_the_message_counts_and_names_the_awards_linking_to_the_approval_page(hr_client, setup):
     # A real commit, as in production: the roll-up runs when the import commits, and the message names its awards.
     ready_worker(setup, "E001", "张三")

@@ -169,8 +169,9 @@ def test_a_bad_row_refuses_the_whole_import_with_its_row_and_reason(data):
     result = tr.WorkerResource().import_data(dataset, dry_run=False, rollback_on_validation_errors=True)
     assert result.has_validation_errors()
     errors = {row.number: str(row.error_dict) for row in result.invalid_rows}
-    assert "does not exist" in errors[2]
-    assert "not a date" in errors[3] and "T404" in errors[3]
+    # Numbered as in the sheet: the header is row 1.
+    assert "does not exist" in errors[3]
+    assert "not a date" in errors[4] and "T404" in errors[4]
     assert Worker.objects.count() == before
 
 
