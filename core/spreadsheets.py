@@ -440,6 +440,7 @@ class Table:
     rows: Iterator[tuple[int, list]]
     headers: list[str] = field(default_factory=list)
     sheet: str = ""
+    above: list[list] = field(default_factory=list)  # the rows above the header (title rows), as read
 
 
 def find_table(
@@ -470,7 +471,8 @@ def find_table(
                         extra.append((next_number, next_values))
                     break
                 headers = [normalise_text(v) for v in values]
-                return Table(columns, number, _data_rows(extra, rows), headers, sheet.title)
+                above = [row for _n, row in scanned[:-1]]
+                return Table(columns, number, _data_rows(extra, rows), headers, sheet.title, above)
             if len(scanned) >= scan_rows:
                 break
     raise SpreadsheetError(

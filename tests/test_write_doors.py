@@ -36,6 +36,7 @@ pytestmark = pytest.mark.django_db
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOOR_MODELS = {"certifications.assessmentresult", "training.attendance", "certifications.comprehensivereview"}
 DOOR_MODELS |= {"certifications.rankrecord", "certifications.certificate", "certifications.certificatereview"}
+DOOR_MODELS |= {"certifications.sitting", "certifications.sittingcandidate"}
 
 
 def recomputes(callbacks) -> list[list[int]]:
@@ -414,7 +415,7 @@ def test_the_resource_meta_test_finds_a_resource_that_bypasses_the_door():
 
 WRITE_METHODS = {"create", "update", "bulk_create", "bulk_update", "get_or_create", "update_or_create", "delete"}
 DOOR_HOMES = {"core/writes.py", "training/services.py", "certifications/ranks/services.py"}
-DOOR_HOMES |= {"certifications/clearance/services.py"}
+DOOR_HOMES |= {"certifications/clearance/services.py", "certifications/sittings/services.py"}
 
 
 def manager_writes(source: str) -> list[str]:
