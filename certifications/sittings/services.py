@@ -109,6 +109,7 @@ def sitting_save(
     sitting.full_clean()
 
     announce: set[int] = set()
+    unused: list[Assessment] = []
     for kind in KINDS:
         linked = getattr(sitting, kind)
         if getattr(sitting, f"{kind}_on") is None:
@@ -121,7 +122,7 @@ def sitting_save(
                         }
                     )
                 setattr(sitting, kind, None)
-                linked.delete()
+                unused.append(linked)
             continue
         if linked is not None and linked.kind != kind:
             raise ValidationError(
@@ -145,6 +146,8 @@ def sitting_save(
         if before and any(before[name] != getattr(assessment, name) for name in EVIDENCE_FIELDS):
             announce |= set(AssessmentResult.objects.filter(assessment=assessment).values_list("worker_id", flat=True))
     SITTINGS.save(sitting, user=user, reason=reason, validate=False)
+    for assessment in unused:
+        assessment.delete()  # an exam the sitting no longer holds, with no result
     if examiners is not None:
         sitting.examiners.set(examiners)
     sitting_examiners_sync(sitting)
