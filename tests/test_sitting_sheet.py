@@ -290,8 +290,8 @@ def test_the_import_page_offers_the_template_with_an_example_row_that_is_never_i
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     rows = list(sheet_of(response.content).iter_rows(values_only=True))
-    assert rows[0][:3] == ("工号", "姓名", "考核批次")
-    assert rows[1][0].startswith("示例") and rows[1][4] == 82
+    assert rows[0][:7] == ("工号", "姓名", "考核编号", "理论成绩", "实操成绩", "日期", "考核批次")
+    assert rows[1][0].startswith("示例") and rows[1][3] == 82 and rows[1][6]
 
     refused = upload(hr_client, response.content)
     assert "no results below them" in str(refused.context["form"].errors) or "没有" in str(

@@ -95,11 +95,11 @@ COLUMNS: list[tuple[str, object, tuple[str, ...]]] = [
 TEMPLATE_COLUMNS = (
     "employee_no",
     "name",
-    "sitting",
     "assessment",
     "theory",
     "practical",
     "held_on",
+    "sitting",
     "examiner",
     "remarks",
 )
@@ -660,7 +660,7 @@ def results_template() -> bytes:
 
     workbook = Workbook()
     sheet = workbook.create_sheet(_("Results"))
-    for index, width in enumerate((16, 10, 16, 16, 12, 12, 12, 12, 40), 1):
+    for index, width in enumerate((16, 10, 16, 12, 12, 12, 16, 12, 40), 1):
         sheet.column_dimensions[chr(64 + index)].width = width
     sheet.freeze_panes = "A2"
     bold = sheet.style(font=Font(bold=True))
