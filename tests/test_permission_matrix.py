@@ -83,6 +83,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "certifications.compliancerule": {"hr": "vacd"},
     # HR creates appraisal sittings; one with results is never deleted (the "d" is for one without).
     "certifications.sitting": {"hr": "vacd"},
+    # The roster: edited inline on the sitting's page (no admin of its own).
+    "certifications.sittingcandidate": {"hr": "vacd"},
     # Written by send_reminders only: nobody adds or edits (the admin refuses), HR reads.
     "certifications.reminderlog": {"hr": "v"},
     # HR manages the clearance API's tokens (README: the clearance API); the token is shown once, on creation.

@@ -137,7 +137,7 @@ def test_a_re_sit_and_the_scores_already_recorded_are_shown(setup, hr_client):
     assert rows[1][5] == 88 and rows[1][8] is None
 
 
-def test_a_leader_downloads_the_candidates_of_their_unit_only(setup, client):
+def test_a_leader_downloads_the_candidates_of_their_unit_only_from_the_unit_page(setup, client):
     sitting = sitting_with_roster(setup, 2)
     other = f.UnitFactory(code="JJ1", name="掘进一队")
     outsider = worker_in(setup, f.WorkerFactory(employee_no="X0001", unit=other))
@@ -145,6 +145,8 @@ def test_a_leader_downloads_the_candidates_of_their_unit_only(setup, client):
     leader = f.WorkerFactory(unit=other, is_team_leader=True, user=f.UserFactory(role=roles.LEADER))
     client.force_login(leader.user)
 
+    page = client.get(reverse("certifications:unit-detail", args=["JJ1"])).content.decode()
+    assert reverse("certifications:sitting-sheet", args=[sitting.pk]) + "?unit=JJ1" in page
     rows = list(sheet_of(download(client, sitting, unit="JJ1").content).iter_rows(min_row=3, values_only=True))
     assert [r[0] for r in rows] == ["X0001"]
     assert client.get(reverse("certifications:sitting-sheet", args=[sitting.pk])).status_code == 403
