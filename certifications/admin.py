@@ -61,6 +61,7 @@ from training.access import is_hr
 from training.admin import WORKER_SEARCH, EditableInline, RecordInline, WorkerUnitFilter
 from training.admin_mixins import (
     DoorAdminMixin,
+    DoorDeleteAdminMixin,
     DoorInlinesMixin,
     InputGuardMixin,
     ReasonForChangeAdminMixin,
@@ -471,6 +472,21 @@ class SittingAdmin(InputGuardMixin, DoorAdminMixin, DoorInlinesMixin, SimpleHist
         return format_html(
             '<a href="{}">{}</a>', reverse("certifications:sitting-sheet", args=[obj.pk]), gettext("Download (.xlsx)")
         )
+
+
+@admin.register(SittingCandidate)
+class SittingCandidateAdmin(
+    InputGuardMixin, DoorAdminMixin, DoorDeleteAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin
+):
+    """Every roster line: which sittings a worker is down for. Usually edited on the sitting's page."""
+
+    list_display = ("sitting", "worker", "employee_no", "unit", "source", "added_at")
+    list_select_related = ("sitting", "worker__unit")
+    list_filter = ("source", WorkerUnitFilter, "sitting__trade", "sitting__rank")
+    search_fields = (*WORKER_SEARCH, "sitting__code", "sitting__name")
+    ordering = ("-added_at", "-id")
+    autocomplete_fields = ("sitting", "worker")
+    fields = ("sitting", "worker", "source", "remarks")
 
 
 class _Refused(Exception):

@@ -39,7 +39,7 @@ from openpyxl import load_workbook
 
 from certifications.clearance.tokens import api_token_create
 from certifications.models import ApiToken, ReminderLog, Sitting
-from certifications.sittings.services import sitting_save
+from certifications.sittings.services import candidates_add, sitting_save
 from certifications.spreadsheets.tasks import ledger_export_task
 from tests import factories as f
 from tests.site_fixtures import build_mine
@@ -358,6 +358,7 @@ def _build_world() -> World:
         "certifications.sitting": sitting_save(
             Sitting(name="综采维修电工中级工鉴定", trade=trade, rank=rank, theory_on=dt.date(2026, 9, 5))
         ),
+        "certifications.sittingcandidate": None,  # below: the sitting's first candidate
         "certifications.reminderlog": ReminderLog.objects.create(
             sent_on=dt.date(2026, 3, 1),
             recipient="leader@example.com",
@@ -393,6 +394,8 @@ def _build_world() -> World:
             traceback="",
         ),
     }
+    candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
+    objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
     # An export HR started (tasks run on the spot in the test settings).
     export = ledger_export_task.enqueue(user_id=users["hr"].pk, unit_code=None, year=None)
     _token, hr_token = api_token_create(user=users["hr"], name="调度系统")

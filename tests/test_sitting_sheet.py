@@ -158,7 +158,7 @@ def test_a_leader_downloads_the_candidates_of_their_unit_only_from_the_unit_page
 
 
 def filled(data: bytes, scores: dict) -> bytes:
-    """Fill the downloaded sheet as a clerk would (openpyxl, like Excel): employee number → (theory, practical, 缺考)."""
+    """Fill the downloaded sheet as a clerk would (openpyxl): employee number → (theory, practical, 缺考)."""
     book = load_workbook(io.BytesIO(data))
     sheet = book.worksheets[0]
     for row in sheet.iter_rows(min_row=3):

@@ -214,9 +214,7 @@ def test_ready_for_the_rank_are_only_the_workers_for_whom_the_exam_is_what_is_mi
     assert ids == sorted(w.pk for w in ready_world["ready"])
 
 
-def test_the_ready_picker_offers_them_on_the_sitting_page_and_adds_the_ticked_ones(
-    setup, ready_world, hr_client
-):
+def test_the_ready_picker_offers_them_on_the_sitting_page_and_adds_the_ticked_ones(setup, ready_world, hr_client):
     sitting = new_sitting(setup)
     url = reverse("admin:certifications_sitting_change", args=[sitting.pk])
     response = hr_client.get(url)
@@ -284,7 +282,9 @@ def test_the_sitting_admin_pages_answer_hr_and_refuse_others(setup, hr_client, c
     assert client.get(reverse("certifications:sitting-sheet", args=[sitting.pk])).status_code == 403
 
 
-def test_the_changelist_costs_the_same_queries_for_few_and_many_sittings(setup, hr_client, django_assert_max_num_queries):
+def test_the_changelist_costs_the_same_queries_for_few_and_many_sittings(
+    setup, hr_client, django_assert_max_num_queries
+):
     url = reverse("admin:certifications_sitting_changelist")
     new_sitting(setup)
     hr_client.get(url)

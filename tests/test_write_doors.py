@@ -27,7 +27,7 @@ from tests import factories as f
 from tests.rollup_setup import trade_setup, worker_in
 from tests.spreadsheet_builders import xlsx_bytes
 from tests.test_admin_rollup_inlines import change_form_data
-from training.admin_mixins import DoorAdminMixin, DoorInlinesMixin, SoftDeleteAdminMixin
+from training.admin_mixins import DoorAdminMixin, DoorDeleteAdminMixin, DoorInlinesMixin, SoftDeleteAdminMixin
 from training.models import Attendance
 from training.resources import AttendanceResource
 
@@ -325,7 +325,7 @@ def admin_violations(registry) -> list[str]:
             if not isinstance(model_admin, DoorAdminMixin):
                 found.append(f"{name}: saves {model._meta.label} without DoorAdminMixin")
             restricted = type(model_admin).has_delete_permission is not admin.ModelAdmin.has_delete_permission
-            if not isinstance(model_admin, SoftDeleteAdminMixin) and not restricted:
+            if not isinstance(model_admin, SoftDeleteAdminMixin | DoorDeleteAdminMixin) and not restricted:
                 found.append(f"{name}: deletes {model._meta.label} outside its door")
         for inline in model_admin.inlines:
             writable = inline.has_add_permission is not None and getattr(inline, "can_delete", True)
