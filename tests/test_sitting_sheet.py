@@ -6,6 +6,8 @@ back through the results import, which records both scores against the sitting's
 
 import datetime as dt
 import io
+import shutil
+import subprocess
 from decimal import Decimal
 
 import pytest
@@ -183,6 +185,7 @@ def test_the_filled_sheet_uploaded_back_records_both_scores_through_the_door(set
     response = upload(hr_client, data)
     assert response.status_code == 200
     assert not response.context["has_errors"], response.context["outcome"].errors
+    assert f"考核批次 {sitting.code}" in response.content.decode()
     with strict_doors():
         response = hr_client.post(reverse("certifications:results-import"), {"token": response.context["token"]})
     assert response.status_code == 302
@@ -299,3 +302,44 @@ def test_the_import_page_offers_the_template_with_an_example_row_that_is_never_i
     assert "no results below them" in str(refused.context["form"].errors) or "没有" in str(
         refused.context["form"].errors
     )
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_a_sheet_re_saved_by_libreoffice_imports_the_same(setup, hr_client, tmp_path):
+    sitting = sitting_with_roster(setup, 2)
+    source = tmp_path / "in" / "成绩.xlsx"
+    source.parent.mkdir()
+    source.write_bytes(
+        filled(download(hr_client, sitting).content, {"E0000": (82, "缺考", None), "E0001": (61, 90, None)})
+    )
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    resaved = (tmp_path / "out" / "成绩.xlsx").read_bytes()
+    assert resaved != source.read_bytes()
+
+    outcome = results_import(resaved)
+
+    written = {
+        (r["worker_id"], r["assessment_id"]): ("absent" if r["absent"] else r["score"]) for r in outcome.to_create
+    }
+    first, second = (c.worker_id for c in sitting.candidates.order_by("worker__employee_no"))
+    assert written == {
+        (first, sitting.theory_id): 82,
+        (first, sitting.practical_id): "absent",
+        (second, sitting.theory_id): 61,
+        (second, sitting.practical_id): 90,
+    }

@@ -294,3 +294,28 @@ def test_the_changelist_costs_the_same_queries_for_few_and_many_sittings(
         new_sitting(setup, name=f"批次{n}")
     with django_assert_max_num_queries(12):
         assert hr_client.get(url).status_code == 200
+
+
+def test_a_candidate_removed_on_the_sitting_page_goes_through_the_door(setup, hr_client):
+    sitting = new_sitting(setup)
+    candidates_add(sitting=sitting, worker_ids=[worker_in(setup).pk, worker_in(setup).pk])
+    url = reverse("admin:certifications_sitting_change", args=[sitting.pk])
+    data = change_form_data(hr_client.get(url))
+    data["candidates-0-DELETE"] = "on"
+    with strict_doors():
+        response = hr_client.post(url, data)
+    assert response.status_code == 302
+    assert sitting.candidates.count() == 1
+    removed = SittingCandidate.history.filter(history_type="-").get()
+    assert removed.history_change_reason and removed.history_user.username == "hr-user"
+
+
+def test_hr_deletes_a_sitting_without_results_but_not_one_with_results(setup, hr_client):
+    empty, used = new_sitting(setup), new_sitting(setup, name="已考")
+    f.ResultFactory(assessment=used.theory, worker=worker_in(setup), score=Decimal("70"))
+    for sitting, allowed in ((empty, True), (used, False)):
+        url = reverse("admin:certifications_sitting_delete", args=[sitting.pk])
+        with strict_doors():
+            response = hr_client.post(url, {"post": "yes"})
+        assert (response.status_code == 302) is allowed, response.status_code
+        assert Sitting.objects.filter(pk=sitting.pk).exists() is not allowed
