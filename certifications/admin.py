@@ -363,6 +363,11 @@ class SittingAdmin(InputGuardMixin, DoorAdminMixin, DoorInlinesMixin, SimpleHist
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(roster_count=Count("candidates", distinct=True))
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "examiners":
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None and obj.trade_id and obj.rank_id:

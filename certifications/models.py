@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -226,6 +227,13 @@ class Sitting(models.Model):
         max_length=24,
         unique=True,
         blank=True,
+        # The results sheet's title row carries the code between spaces and separators: it must not contain them.
+        validators=[
+            RegexValidator(
+                r"^[^\s:：·,，;；()（）\[\]【】]+$",
+                _("A code has no spaces and none of : ： · , ， ; ； ( ) （ ） [ ] 【 】."),
+            )
+        ],
         help_text=_("Printed on the results sheet; left empty, one is made from the date (e.g. KP20260905-1)."),
     )
     name = models.CharField(_("name"), max_length=200)

@@ -319,3 +319,9 @@ def test_hr_deletes_a_sitting_without_results_but_not_one_with_results(setup, hr
             response = hr_client.post(url, {"post": "yes"})
         assert (response.status_code == 302) is allowed, response.status_code
         assert Sitting.objects.filter(pk=sitting.pk).exists() is not allowed
+
+
+def test_a_code_that_the_sheets_title_row_would_split_is_refused(setup):
+    with pytest.raises(ValidationError, match="code"):
+        new_sitting(setup, code="KP 2026·01")
+    assert new_sitting(setup, code="2026-技能鉴定-01").code == "2026-技能鉴定-01"
