@@ -343,3 +343,20 @@ def test_a_sheet_re_saved_by_libreoffice_imports_the_same(setup, hr_client, tmp_
         (second, sitting.theory_id): 61,
         (second, sitting.practical_id): 90,
     }
+
+
+def test_reading_a_filled_sheet_costs_the_same_queries_for_a_small_and_a_large_roster(
+    setup, hr_client, django_assert_max_num_queries
+):
+    small = sitting_with_roster(setup, 2)
+    large = sitting_save(Sitting(name="大批次", trade=setup.trade, rank=setup.ranks[1], practical_on=PRACTICAL_DAY))
+    workers = [worker_in(setup) for _ in range(40)]
+    candidates_add(sitting=large, worker_ids=[w.pk for w in workers])
+    for sitting, scores in (
+        (small, {"E0000": (80, 70, None), "E0001": (None, None, "是")}),
+        (large, {w.employee_no: (None, 70, None) for w in workers}),
+    ):
+        data = filled(download(hr_client, sitting).content, scores)
+        with django_assert_max_num_queries(11):
+            outcome = results_parse(data)
+        assert len(outcome.to_create) == (4 if sitting is small else 40) and not outcome.errors
