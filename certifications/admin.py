@@ -55,6 +55,7 @@ from certifications.spreadsheets.resources import (
     HonourResource,
     RankRecordResource,
 )
+from core.history import with_reason
 from core.importexport import ResultsImportAdminMixin, SpreadsheetAdminMixin
 from training import admin as training_admin
 from training.access import is_hr
@@ -390,6 +391,16 @@ class SittingAdmin(InputGuardMixin, DoorAdminMixin, DoorInlinesMixin, SimpleHist
         except ValidationError as error:
             # After the form was checked (a date removed from an exam with results): nothing is saved.
             raise _Refused(error) from None
+
+    def save_formset(self, request, form, formset, change):
+        # The roster's audit trail says how each hand-made line came about.
+        for line in formset.forms:
+            if line.has_changed() and not line.cleaned_data.get("DELETE"):
+                adding = line.instance._state.adding
+                with_reason(
+                    line.instance, gettext("Added by hand") if adding else gettext("Changed on the sitting's page")
+                )
+        return super().save_formset(request, form, formset, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

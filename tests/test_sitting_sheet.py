@@ -360,3 +360,17 @@ def test_reading_a_filled_sheet_costs_the_same_queries_for_a_small_and_a_large_r
         with django_assert_max_num_queries(11):
             outcome = results_parse(data)
         assert len(outcome.to_create) == (4 if sitting is small else 40) and not outcome.errors
+
+
+def test_a_generic_row_by_trade_rank_and_one_exams_date_records_both_through_the_sitting(setup):
+    sitting = sitting_with_roster(setup, 1)
+    rows = [
+        ["工号", "工种", "等级", "考试日期", "理论成绩", "实操成绩"],
+        ["E0000", setup.trade.name, setup.ranks[1].name, THEORY_DAY, 70, 65],
+    ]
+
+    outcome = results_import(xlsx_bytes(rows))
+
+    assert sorted((r["assessment_id"], r["score"]) for r in outcome.to_create) == sorted(
+        [(sitting.theory_id, 70), (sitting.practical_id, 65)]
+    )

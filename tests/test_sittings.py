@@ -296,6 +296,20 @@ def test_the_changelist_costs_the_same_queries_for_few_and_many_sittings(
         assert hr_client.get(url).status_code == 200
 
 
+def test_a_candidate_added_by_hand_on_the_sitting_page_goes_through_the_door_with_a_reason(setup, hr_client):
+    sitting = new_sitting(setup)
+    worker = worker_in(setup)
+    url = reverse("admin:certifications_sitting_change", args=[sitting.pk])
+    data = change_form_data(hr_client.get(url))
+    data.update({"candidates-TOTAL_FORMS": "1", "candidates-0-worker": str(worker.pk), "candidates-0-remarks": "补考"})
+    with strict_doors():
+        response = hr_client.post(url, data)
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    line = sitting.candidates.get()
+    assert (line.worker, line.source, line.remarks) == (worker, "manual", "补考")
+    assert line.history.get().history_change_reason == "Added by hand"
+
+
 def test_a_candidate_removed_on_the_sitting_page_goes_through_the_door(setup, hr_client):
     sitting = new_sitting(setup)
     candidates_add(sitting=sitting, worker_ids=[worker_in(setup).pk, worker_in(setup).pk])

@@ -582,6 +582,13 @@ def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date
     if len(found) == 1:
         return found[0], None
     if not found:
+        # The date is the other exam's, held on its own day: its sitting holds this kind's.
+        other = "practical" if kind == "theory" else "theory"
+        partners = lookups.by_subject.get((subject, other), [])
+        sitting = lookups.sitting_of.get(partners[0].pk) if len(partners) == 1 else None
+        sibling = lookups.by_id.get(getattr(sitting, f"{kind}_id")) if sitting is not None else None
+        if sibling is not None:
+            return sibling, None
         return None, _("there is no %(kind)s assessment for %(subject)s on %(date)s.") % {
             "kind": Assessment.Kind(kind).label,
             "subject": description,
