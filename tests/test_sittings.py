@@ -339,3 +339,13 @@ def test_a_code_that_the_sheets_title_row_would_split_is_refused(setup):
     with pytest.raises(ValidationError, match="code"):
         new_sitting(setup, code="KP 2026·01")
     assert new_sitting(setup, code="2026-技能鉴定-01").code == "2026-技能鉴定-01"
+
+
+def test_the_list_action_adds_the_workers_ready_for_each_selected_sitting(setup, ready_world, hr_client):
+    sitting = new_sitting(setup)
+    url = reverse("admin:certifications_sitting_changelist")
+    with strict_doors():
+        response = hr_client.post(url, {"action": "add_ready_workers", "_selected_action": [sitting.pk]})
+    assert response.status_code == 302
+    assert sorted(sitting.candidates.values_list("worker_id", flat=True)) == sorted(w.pk for w in ready_world["ready"])
+    assert set(sitting.candidates.values_list("source", flat=True)) == {"ready"}
