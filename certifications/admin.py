@@ -136,6 +136,11 @@ class AssessmentAdmin(InputGuardMixin, DoorInlinesMixin, admin.ModelAdmin):
             kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Its sheets already handed out carry the code: it ties their upload back to the sitting.
+        return [*readonly, "code"] if obj is not None else readonly
+
     @admin.display(description=_("assesses"))
     def subject(self, obj):
         if obj.special_operation_id:

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 THEORY_DAY = dt.date(2026, 9, 5)
 PRACTICAL_DAY = dt.date(2026, 9, 12)
-HEADERS = ["工号", "姓名", "单位", "工种", "技能等级", "理论成绩", "实操成绩", "缺考", "补考", "考核批次"]
+HEADERS = ["工号", "姓名", "单位", "工种", "等级", "理论成绩", "实操成绩", "缺考", "补考", "考核批次"]
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -33,7 +34,7 @@ def sheet_columns() -> list[str]:
         _("Name"),
         _("Unit"),
         _("Trade"),
-        _("Rank"),
+        pgettext("results sheet column", "Rank"),
         _("Theory score"),
         _("Practical score"),
         _("Absent"),
