@@ -2,11 +2,16 @@
 
 import contextvars
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -26,6 +31,8 @@ from certifications.models import (
     RankRecord,
     ReminderLog,
     RuleSet,
+    Sitting,
+    SittingCandidate,
     passed_q,
 )
 from certifications.progress import approvals
@@ -36,12 +43,20 @@ from certifications.ranks.admin_rollup import (
     evaluation_html,
     reject_awards,
 )
+from certifications.sittings import selectors as sitting_selectors
+from certifications.sittings.services import (
+    candidates_add,
+    sitting_delete,
+    sitting_examiners_sync,
+    sitting_save,
+)
 from certifications.spreadsheets.resources import (
     AssessmentResultResource,
     CertificateResource,
     HonourResource,
     RankRecordResource,
 )
+from core.history import with_reason
 from core.importexport import ResultsImportAdminMixin, SpreadsheetAdminMixin
 from core.text import person_label
 from training import admin as training_admin
@@ -49,6 +64,7 @@ from training.access import is_hr
 from training.admin import WORKER_SEARCH, EditableInline, RecordInline, WorkerUnitFilter
 from training.admin_mixins import (
     DoorAdminMixin,
+    DoorDeleteAdminMixin,
     DoorInlinesMixin,
     InputGuardMixin,
     ReasonForChangeAdminMixin,
@@ -57,7 +73,7 @@ from training.admin_mixins import (
     SoftDeleteAdminMixin,
     SoftDeleteInlineMixin,
 )
-from training.models import TrainingPackage, Worker
+from training.models import TrainingClass, TrainingPackage, Unit, Worker
 
 
 class WorkerColumnsMixin:
@@ -129,6 +145,11 @@ class AssessmentAdmin(InputGuardMixin, DoorInlinesMixin, admin.ModelAdmin):
         if db_field.name == "examiners":
             field.label_from_instance = person_label  # "张志强（assessor）", not the bare login name
         return field
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Its sheets already handed out carry the code: it ties their upload back to the sitting.
+        return [*readonly, "code"] if obj is not None else readonly
 
     @admin.display(description=_("assesses"))
     def subject(self, obj):
@@ -239,6 +260,275 @@ class AssessmentResultAdmin(
     @admin.display(description=_("passed"), boolean=True)
     def passed(self, obj):
         return obj.passed
+
+
+# Appraisal sittings --------------------------------------------------------------------------------
+
+
+class CandidateInline(EditableInline):
+    model = SittingCandidate
+    fields = ("worker", "unit", "source", "remarks")
+    readonly_fields = ("unit", "source")
+    autocomplete_fields = ("worker",)
+    list_select_related = ("worker__unit", "sitting")
+    verbose_name = _("candidate")
+    verbose_name_plural = _("roster")
+
+    @admin.display(description=_("unit"))
+    def unit(self, obj):
+        return obj.worker.unit.name if obj.worker_id else "—"
+
+
+class ReadyWorkerField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.employee_no} {obj.name} · {obj.unit.name}"
+
+
+class SittingForm(forms.ModelForm):
+    """A sitting, and the roster adders: a unit, a class's attendance, the workers ready for the rank."""
+
+    ready_ids: tuple[int, ...] = ()
+
+    add_unit = forms.ModelChoiceField(
+        label=_("Add the workers of a unit"),
+        queryset=Unit.objects.order_by("sort_order", "code"),
+        required=False,
+        help_text=_("With the units below it; for a trade appraisal, only the workers who hold the trade."),
+    )
+    add_class = forms.ModelChoiceField(
+        label=_("Add those who attended a class"),
+        queryset=TrainingClass.objects.none(),
+        required=False,
+    )
+    add_all_ready = forms.BooleanField(
+        label=_("Add every worker ready for this rank"),
+        required=False,
+        help_text=_("Those for whom, by the roll-up, the exam is all that is missing for the rank."),
+    )
+    add_ready = ReadyWorkerField(
+        label=_("Ready for this rank"),
+        queryset=Worker.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick the workers to put on the roster."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        recent = timezone.localdate().replace(month=1, day=1)
+        self.fields["add_class"].queryset = (
+            TrainingClass.objects.filter(start__gte=recent.replace(year=recent.year - 2))
+            .select_related("course")
+            .order_by("-start", "code")
+        )
+        self.fields["add_ready"].queryset = Worker.objects.filter(pk__in=self.ready_ids).select_related("unit")
+
+
+@admin.register(Sitting)
+class SittingAdmin(InputGuardMixin, DoorAdminMixin, DoorInlinesMixin, SimpleHistoryAdmin):
+    form = SittingForm
+    list_display = (
+        "code",
+        "name",
+        "subject",
+        "theory_on",
+        "practical_on",
+        "theory_pass_mark",
+        "practical_pass_mark",
+        "roster_size",
+        "results_sheet",
+    )
+    list_select_related = ("course", "trade", "rank", "special_operation")
+    list_filter = ("trade", "rank", "special_operation", "theory_on", "practical_on")
+    search_fields = (
+        "code",
+        "name",
+        "trade__name",
+        "course__code",
+        "course__title",
+        "special_operation__name",
+        "candidates__worker__employee_no",
+        "candidates__worker__name",
+        "candidates__worker__name_pinyin",
+    )
+    ordering = ("-created_at", "-id")
+    autocomplete_fields = ("course", "trade", "rank", "special_operation", "theory", "practical")
+    filter_horizontal = ("examiners",)
+    readonly_fields = ("results_sheet", "created_at")
+    inlines = (CandidateInline,)
+    actions = ("add_ready_workers",)
+    fieldsets = (
+        (None, {"fields": ("code", "name", "venue", "remarks")}),
+        (_("What it assesses"), {"fields": ("trade", "rank", "course", "special_operation")}),
+        (
+            _("Exams"),
+            {
+                "fields": (
+                    "theory_on",
+                    "practical_on",
+                    ("theory_full_marks", "theory_pass_mark"),
+                    ("practical_full_marks", "practical_pass_mark"),
+                    "examiners",
+                )
+            },
+        ),
+        (_("Assessments"), {"fields": ("theory", "practical", "results_sheet")}),
+        (_("Add to the roster"), {"fields": ("add_unit", "add_class", "add_all_ready", "add_ready")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(roster_count=Count("candidates", distinct=True))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "examiners":
+            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and obj.trade_id and obj.rank_id:
+            form.ready_ids = tuple(sitting_selectors.ready_candidate_ids(sitting=obj))
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is None or not (obj.trade_id and obj.rank_id):
+            # The picker lists the workers ready for a saved trade × rank sitting.
+            fieldsets = [
+                (title, {**options, "fields": [f for f in options["fields"] if f != "add_ready"]})
+                for title, options in fieldsets
+            ]
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        try:
+            sitting_save(obj, user=request.user)
+        except ValidationError as error:
+            # After the form was checked (a date removed from an exam with results): nothing is saved.
+            raise _Refused(error) from None
+
+    def save_formset(self, request, form, formset, change):
+        # The roster's audit trail says how each hand-made line came about.
+        for line in formset.forms:
+            if line.has_changed() and not line.cleaned_data.get("DELETE"):
+                adding = line.instance._state.adding
+                with_reason(
+                    line.instance, gettext("Added by hand") if adding else gettext("Changed on the sitting's page")
+                )
+        return super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        sitting = form.instance
+        sitting_examiners_sync(sitting)  # the examiners the form just saved examine its assessments too
+        added = 0
+        data = form.cleaned_data
+        if data.get("add_unit"):
+            ids = sitting_selectors.unit_candidate_ids(sitting=sitting, unit=data["add_unit"])
+            added += candidates_add(
+                sitting=sitting, worker_ids=ids, source=SittingCandidate.Source.UNIT, user=request.user
+            )
+        if data.get("add_class"):
+            ids = sitting_selectors.class_candidate_ids(sitting=sitting, training_class=data["add_class"])
+            added += candidates_add(
+                sitting=sitting, worker_ids=ids, source=SittingCandidate.Source.CLASS, user=request.user
+            )
+        ready = [w.pk for w in data.get("add_ready") or ()]
+        if data.get("add_all_ready"):
+            ready += sitting_selectors.ready_candidate_ids(sitting=sitting)
+        if ready:
+            added += candidates_add(
+                sitting=sitting, worker_ids=ready, source=SittingCandidate.Source.READY, user=request.user
+            )
+        if added:
+            self.message_user(
+                request,
+                ngettext("%(count)d worker added to the roster.", "%(count)d workers added to the roster.", added)
+                % {"count": added},
+                messages.SUCCESS,
+            )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _Refused as refused:
+            self.message_user(request, " ".join(refused.error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def has_delete_permission(self, request, obj=None):
+        # A sitting with results stays on record; one without is deleted with its roster and assessments.
+        if obj is not None and sitting_has_results(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        sitting_delete(sitting=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for sitting in queryset:
+            try:
+                sitting_delete(sitting=sitting, user=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+
+    @admin.action(description=_("Add the workers ready for the rank to the roster"), permissions=["change"])
+    def add_ready_workers(self, request, queryset):
+        for sitting in queryset:
+            ids = sitting_selectors.ready_candidate_ids(sitting=sitting)
+            added = candidates_add(
+                sitting=sitting, worker_ids=ids, source=SittingCandidate.Source.READY, user=request.user
+            )
+            self.message_user(
+                request,
+                gettext("%(sitting)s: %(count)d worker(s) added to the roster.") % {"sitting": sitting, "count": added},
+                messages.SUCCESS,
+            )
+
+    @admin.display(description=_("assesses"))
+    def subject(self, obj):
+        if obj.special_operation_id:
+            return obj.special_operation.name
+        if obj.trade_id and obj.rank_id:
+            return f"{obj.trade.name} · {obj.rank.name}"
+        return obj.course.title if obj.course_id else "—"
+
+    @admin.display(description=_("roster"), ordering="roster_count")
+    def roster_size(self, obj):
+        return getattr(obj, "roster_count", None)
+
+    @admin.display(description=_("results sheet"))
+    def results_sheet(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("certifications:sitting-sheet", args=[obj.pk]), gettext("Download (.xlsx)")
+        )
+
+
+@admin.register(SittingCandidate)
+class SittingCandidateAdmin(
+    InputGuardMixin, DoorAdminMixin, DoorDeleteAdminMixin, WorkerColumnsMixin, SimpleHistoryAdmin
+):
+    """Every roster line: which sittings a worker is down for. Usually edited on the sitting's page."""
+
+    list_display = ("sitting", "worker", "employee_no", "unit", "source", "added_at")
+    list_select_related = ("sitting", "worker__unit")
+    list_filter = ("source", WorkerUnitFilter, "sitting__trade", "sitting__rank")
+    search_fields = (*WORKER_SEARCH, "sitting__code", "sitting__name")
+    ordering = ("-added_at", "-id")
+    autocomplete_fields = ("sitting", "worker")
+    fields = ("sitting", "worker", "source", "remarks")
+
+
+class _Refused(Exception):
+    def __init__(self, error: ValidationError):
+        self.error = error
+        super().__init__(error)
+
+
+def sitting_has_results(sitting: Sitting) -> bool:
+    ids = [pk for pk in (sitting.theory_id, sitting.practical_id) if pk]
+    return bool(ids) and AssessmentResult.all_objects.filter(assessment_id__in=ids).exists()
 
 
 @admin.register(ComprehensiveReview)

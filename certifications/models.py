@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -209,6 +210,193 @@ class AssessmentResult(SoftDeletable):
     @property
     def passed(self) -> bool:
         return not self.absent and self.score is not None and self.score >= self.assessment.pass_mark
+
+
+class Sitting(models.Model):
+    """
+    An exam event HR creates once (考核批次): what it assesses, the theory and
+    practical dates (either may be absent), examiners, marks and a roster. Its
+    theory and practical assessments underneath are what results are recorded
+    against, so the rules and the history work as for any assessment.
+    """
+
+    version = version_field()
+
+    code = models.CharField(
+        _("code"),
+        max_length=24,
+        unique=True,
+        blank=True,
+        # The results sheet's title row carries the code between spaces and separators: it must not contain them.
+        validators=[
+            RegexValidator(
+                r"^[^\s:：·,，;；()（）\[\]【】]+$",
+                _("A code has no spaces and none of : ： · , ， ; ； ( ) （ ） [ ] 【 】."),
+            )
+        ],
+        help_text=_("Printed on the results sheet; left empty, one is made from the date (e.g. KP20260905-1)."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    course = models.ForeignKey(
+        "training.Course",
+        verbose_name=_("course"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sittings",
+    )
+    trade = models.ForeignKey(
+        Trade, verbose_name=_("trade"), null=True, blank=True, on_delete=models.PROTECT, related_name="sittings"
+    )
+    rank = models.ForeignKey(
+        Rank, verbose_name=_("rank"), null=True, blank=True, on_delete=models.PROTECT, related_name="sittings"
+    )
+    special_operation = models.ForeignKey(
+        SpecialOperation,
+        verbose_name=_("special operation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sittings",
+    )
+    theory_on = models.DateField(_("theory exam date"), null=True, blank=True)
+    practical_on = models.DateField(_("practical exam date"), null=True, blank=True)
+    venue = models.CharField(_("venue"), max_length=200, blank=True)
+    examiners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("examiners"), blank=True, related_name="examined_sittings"
+    )
+    theory_full_marks = models.DecimalField(_("theory full marks"), default=HUNDRED, validators=FULL_MARKS, **SCORE)
+    theory_pass_mark = models.DecimalField(
+        _("theory pass mark"),
+        null=True,
+        blank=True,
+        validators=MARKS,
+        help_text=_("Empty: taken from the rule set in force on the exam date."),
+        **SCORE,
+    )
+    practical_full_marks = models.DecimalField(
+        _("practical full marks"), default=HUNDRED, validators=FULL_MARKS, **SCORE
+    )
+    practical_pass_mark = models.DecimalField(
+        _("practical pass mark"),
+        null=True,
+        blank=True,
+        validators=MARKS,
+        help_text=_("Empty: taken from the rule set in force on the exam date."),
+        **SCORE,
+    )
+    theory = models.OneToOneField(
+        Assessment,
+        verbose_name=_("theory assessment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="theory_sitting",
+        help_text=_("Empty: created from the theory date. Choose one to link an assessment that already exists."),
+    )
+    practical = models.OneToOneField(
+        Assessment,
+        verbose_name=_("practical assessment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="practical_sitting",
+        help_text=_("Empty: created from the practical date. Choose one to link an assessment that already exists."),
+    )
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appraisal sitting")
+        verbose_name_plural = _("appraisal sittings")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(course__isnull=False)
+                | Q(trade__isnull=False, rank__isnull=False)
+                | Q(special_operation__isnull=False),
+                name="sitting_has_subject",
+                violation_error_message=_(
+                    "Say what the sitting is for: a course, a trade and rank, or a special operation."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(theory_on__isnull=False) | Q(practical_on__isnull=False),
+                name="sitting_has_a_date",
+                violation_error_message=_("Give the theory date, the practical date, or both."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(theory_pass_mark__isnull=True) | Q(theory_pass_mark__lte=F("theory_full_marks")))
+                & (Q(practical_pass_mark__isnull=True) | Q(practical_pass_mark__lte=F("practical_full_marks"))),
+                name="sitting_pass_marks_within_full",
+                violation_error_message=_("The pass mark cannot be above full marks."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}".strip()
+
+    def natural_key(self):
+        return (self.code,)
+
+    @property
+    def exam_date(self):
+        """The last exam day of the sitting: the day a candidate can have both results."""
+        return max(d for d in (self.theory_on, self.practical_on) if d is not None) if self.dated else None
+
+    @property
+    def dated(self) -> bool:
+        return self.theory_on is not None or self.practical_on is not None
+
+    def clean(self):
+        errors = {}
+        for kind in ("theory", "practical"):
+            full, mark = getattr(self, f"{kind}_full_marks"), getattr(self, f"{kind}_pass_mark")
+            if full is not None and mark is not None and mark > full:
+                errors[f"{kind}_pass_mark"] = _("The pass mark cannot be above full marks.")
+        if self.trade_id and not self.rank_id:
+            errors["rank"] = _("Name the rank the trade is appraised at.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class SittingCandidate(models.Model):
+    """One worker on the roster of a sitting, and how they came to be on it."""
+
+    version = version_field()
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Added by hand")
+        UNIT = "unit", _("Added with the unit")
+        CLASS = "class", _("Added from a class's attendance")
+        READY = "ready", _("Ready for the rank")
+
+    sitting = models.ForeignKey(
+        Sitting, verbose_name=_("appraisal sitting"), on_delete=models.CASCADE, related_name="candidates"
+    )
+    worker = models.ForeignKey(
+        Worker, verbose_name=_("worker"), on_delete=models.PROTECT, related_name="sitting_places"
+    )
+    source = models.CharField(_("added"), max_length=10, choices=Source.choices, default=Source.MANUAL)
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
+    added_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("candidate")
+        verbose_name_plural = _("roster")
+        ordering = ["sitting", "worker__employee_no"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sitting", "worker"],
+                name="sitting_candidate_once",
+                violation_error_message=_("This worker is already on the roster of this sitting."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sitting.code} · {self.worker}"
 
 
 class ComprehensiveReview(models.Model):

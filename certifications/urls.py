@@ -17,6 +17,8 @@ urlpatterns = [
     path("compliance/forecast.xlsx", views_compliance.forecast_download, name="forecast-xlsx"),
     path("api/clearance/", api.clearance, name="api-clearance"),
     path("spreadsheets/results/import/", views_spreadsheets.results_import_view, name="results-import"),
+    path("spreadsheets/results/template.xlsx", views_spreadsheets.results_template_download, name="results-template"),
+    path("spreadsheets/sittings/<int:pk>/sheet.xlsx", views_spreadsheets.sitting_sheet_download, name="sitting-sheet"),
     path("spreadsheets/ledger/export/", views_spreadsheets.ledger_export_start, name="ledger-export"),
     path(
         "spreadsheets/ledger/<str:result_id>/", views_spreadsheets.ledger_export_progress, name="ledger-export-progress"

@@ -474,6 +474,7 @@ class Table:
     rows: Iterator[tuple[int, list]]
     headers: list[str] = field(default_factory=list)
     sheet: str = ""
+    above: list[list] = field(default_factory=list)  # the rows above the header (title rows), as read
 
 
 def find_table(
@@ -496,7 +497,7 @@ def find_table(
                 extra = []
                 for next_number, next_values in rows:
                     sub = _match_header(next_values, wanted)
-                    if set(sub) - set(columns):
+                    if set(sub) - set(columns) and not _holds_data(next_values, columns, required, sub):
                         for key, index in sub.items():
                             columns.setdefault(key, index)
                         number = next_number
@@ -504,13 +505,26 @@ def find_table(
                         extra.append((next_number, next_values))
                     break
                 headers = [normalise_text(v) for v in values]
-                return Table(columns, number, _data_rows(extra, rows), headers, sheet.title)
+                above = [row for _n, row in scanned[:-1]]
+                return Table(columns, number, _data_rows(extra, rows), headers, sheet.title, above)
             if len(scanned) >= scan_rows:
                 break
     raise SpreadsheetError(
         _("No header row found. The sheet needs a row with the column names, e.g. %(names)s.")
         % {"names": "、".join(next(iter(aliases[k])) for k in (required or list(aliases)[:3]))}
     )
+
+
+def _holds_data(values: list, columns: dict[str, int], required: set[str], sub: dict[str, int]) -> bool:
+    """
+    Return True when a row below the header has data where the header says a required field is (an employee
+    number under 工号): a data row with a cell that happens to read like a header (缺考), not a second header row.
+    """
+    for key in required:
+        index = columns.get(key)
+        if index is not None and index < len(values) and key not in sub and not is_blank([values[index]]):
+            return True
+    return False
 
 
 def _match_header(values: list, wanted: dict[str, set[str]]) -> dict[str, int]:

@@ -32,6 +32,7 @@ from openpyxl.cell import Cell as _Cell
 from openpyxl.cell import WriteOnlyCell as _WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.spreadsheets import ESCAPE_PREFIX, FORMULA_TRIGGERS, escape_formula
 
@@ -125,6 +126,12 @@ class Sheet:
         for name, attr in attrs.items():
             setattr(cell, name, attr)
         return cell._style
+
+    def validate(self, cells: str, **options) -> None:
+        """Check what may be typed into a range ("F3:F52"): openpyxl's DataValidation options (type, formula1, ...)."""
+        rule = DataValidation(**options)
+        rule.add(cells)
+        self._sheet.add_data_validation(rule)
 
     @property
     def title(self) -> str:

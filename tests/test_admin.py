@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certifications import models as cert
+from certifications.sittings.services import candidates_add, sitting_save
 from tests.factories import (
     AssessmentFactory,
     AttendanceFactory,
@@ -61,8 +62,15 @@ def world(size: int) -> dict:
     assessment = AssessmentFactory(course=course, trade=trade, rank=rank)
     certificate = CertificateFactory(worker=worker)
     trade.special_operations.add(certificate.special_operation)
+    sitting = sitting_save(
+        cert.Sitting(
+            name="中级工鉴定", trade=trade, rank=rank, theory_on=dt.date(2026, 9, 5), practical_on=dt.date(2026, 9, 12)
+        )
+    )
     for i in range(size):
         other = WorkerFactory(unit=worker.unit)
+        WorkerTradeFactory(worker=other, trade=trade)  # the sitting's page weighs who of them is ready
+        candidates_add(sitting=sitting, worker_ids=[other.pk])
         AttendanceFactory(training_class=training_class, worker=other)
         ResultFactory(assessment=assessment, worker=other)
         PackageCourseFactory(package=package)
@@ -100,6 +108,8 @@ def world(size: int) -> dict:
         cert.ComplianceRule: cert.ComplianceRule.objects.create(
             name="煤矿安全培训规定", effective_from=dt.date(2018, 1, 1)
         ),
+        cert.Sitting: sitting,
+        cert.SittingCandidate: sitting.candidates.first(),
     }
     return rows
 

@@ -133,6 +133,14 @@ def mentorship_kwargs():
     }
 
 
+def sitting_kwargs():
+    return {"code": "KP20260905-1", "name": "中级工鉴定", "course": CourseFactory(), "theory_on": D(2026, 9, 5)}
+
+
+def candidate_kwargs():
+    return {"sitting": cert.Sitting.objects.create(**sitting_kwargs()), "worker": WorkerFactory()}
+
+
 def worker_trade_kwargs():
     return {"worker": WorkerFactory(), "trade": TradeFactory(), "is_primary": True, "started_on": D(2015, 3, 1)}
 
@@ -228,6 +236,10 @@ CASES: dict[str, Case] = {
     "mentorship_not_self": Case(cert.Mentorship, mentorship_kwargs, lambda good: {"mentor": good["apprentice"]}),
     "mentorship_end_after_start": Case(cert.Mentorship, mentorship_kwargs, {"planned_end": D(2025, 12, 31)}),
     "mentorship_sign_off_after_start": Case(cert.Mentorship, mentorship_kwargs, {"signed_off_on": D(2025, 12, 31)}),
+    "sitting_has_subject": Case(cert.Sitting, sitting_kwargs, {"course": None}),
+    "sitting_has_a_date": Case(cert.Sitting, sitting_kwargs, {"theory_on": None}),
+    "sitting_pass_marks_within_full": Case(cert.Sitting, sitting_kwargs, {"theory_pass_mark": Decimal("120")}),
+    "sitting_candidate_once": Case(cert.SittingCandidate, candidate_kwargs, {}, collides=True),
     "reminder_once_per_bucket": Case(
         cert.ReminderLog,
         lambda: {

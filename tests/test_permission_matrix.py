@@ -38,7 +38,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from certifications.clearance.tokens import api_token_create
-from certifications.models import ApiToken, ReminderLog
+from certifications.models import ApiToken, ReminderLog, Sitting
+from certifications.sittings.services import candidates_add, sitting_save
 from certifications.spreadsheets.tasks import ledger_export_task
 from tests import factories as f
 from tests.site_fixtures import build_mine
@@ -80,6 +81,10 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "certifications.honour": {"hr": "vacdi"},
     "certifications.mentorship": {"hr": "vacdi"},
     "certifications.compliancerule": {"hr": "vacd"},
+    # HR creates appraisal sittings; one with results is never deleted (the "d" is for one without).
+    "certifications.sitting": {"hr": "vacd"},
+    # The roster: edited inline on the sitting's page (no admin of its own).
+    "certifications.sittingcandidate": {"hr": "vacd"},
     # Written by send_reminders only: nobody adds or edits (the admin refuses), HR reads.
     "certifications.reminderlog": {"hr": "v"},
     # HR manages the clearance API's tokens (README: the clearance API); the token is shown once, on creation.
@@ -226,6 +231,20 @@ SITE: dict[str, dict[str, object]] = {
         "hr": 200,
         "superuser": 200,
     },
+    "certifications:results-template": {
+        "anonymous": LOGIN,
+        **{r: 403 for r in ROLES if r != "anonymous"},
+        "hr": 200,
+        "superuser": 200,
+    },
+    # The whole roster: whoever may see sittings (HR). With ?unit= a leader gets their unit's candidates
+    # (tests/test_sitting_sheet.py).
+    "certifications:sitting-sheet": {
+        "anonymous": LOGIN,
+        **{r: 403 for r in ROLES if r != "anonymous"},
+        "hr": 200,
+        "superuser": 200,
+    },
     # POST: starts an export of what the user may see (a trainee: their own record) → its progress page.
     "certifications:ledger-export": {
         "anonymous": LOGIN,
@@ -337,6 +356,10 @@ def _build_world() -> World:
         "certifications.honour": f.HonourFactory(worker=m.classmate),
         "certifications.mentorship": f.MentorshipFactory(apprentice=m.classmate, mentor=m.leader),
         "certifications.compliancerule": compliance_rule(),
+        "certifications.sitting": sitting_save(
+            Sitting(name="综采维修电工中级工鉴定", trade=trade, rank=rank, theory_on=dt.date(2026, 9, 5))
+        ),
+        "certifications.sittingcandidate": None,  # below: the sitting's first candidate
         "certifications.reminderlog": ReminderLog.objects.create(
             sent_on=dt.date(2026, 3, 1),
             recipient="leader@example.com",
@@ -372,6 +395,8 @@ def _build_world() -> World:
             traceback="",
         ),
     }
+    candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
+    objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
     # An export HR started (tasks run on the spot in the test settings).
     export = ledger_export_task.enqueue(user_id=users["hr"].pk, unit_code=None, year=None)
     _token, hr_token = api_token_create(user=users["hr"], name="调度系统")
@@ -570,6 +595,9 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
         "certifications:worker-detail outsider": m.outsider.get_absolute_url(),
         "certifications:unit-detail own": m.dept.get_absolute_url(),
         "certifications:unit-detail other": m.other_dept.get_absolute_url(),
+        "certifications:sitting-sheet": reverse(
+            "certifications:sitting-sheet", args=[world.objects["certifications.sitting"].pk]
+        ),
         "certifications:ledger-export-progress": reverse(
             "certifications:ledger-export-progress", args=[world.hr_export_id]
         ),

@@ -26,6 +26,11 @@ GRANTED_SINCE_0004 = [
     [roles.HR, "axes", "view_accessfailurelog"],
     *([roles.HR, "certifications", f"{action}_apitoken"] for action in ("add", "change", "delete", "view")),
     [roles.HR, "training", "import_packagecourse"],
+    *(
+        [roles.HR, "certifications", f"{action}_{model}"]
+        for model in ("sitting", "sittingcandidate")
+        for action in ("add", "change", "delete", "view")
+    ),
 ]
 CREATED_SINCE_0004 = [["training", "import_packagecourse"]]
 

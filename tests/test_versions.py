@@ -100,6 +100,16 @@ def _review():
     )
 
 
+def _sitting():
+    from certifications.sittings.services import sitting_save
+
+    return sitting_save(cert.Sitting(name="中级工鉴定", course=f.CourseFactory(), theory_on=dt.date(2026, 9, 5)))
+
+
+def _candidate():
+    return cert.SittingCandidate.objects.create(sitting=_sitting(), worker=f.WorkerFactory())
+
+
 # model → (a saved row, the field both people change, the first's value, the second's value)
 EDITED = {
     tr.Unit: (f.UnitFactory, "name", "Shaft A", "Shaft B"),
@@ -129,6 +139,8 @@ EDITED = {
     cert.CertificateReview: (f.CertificateReviewFactory, "remarks", "first", "second"),
     cert.Honour: (f.HonourFactory, "remarks", "first", "second"),
     cert.Mentorship: (f.MentorshipFactory, "remarks", "first", "second"),
+    cert.Sitting: (_sitting, "venue", "Hall A", "Hall B"),
+    cert.SittingCandidate: (_candidate, "remarks", "first", "second"),
     cert.ComplianceRule: (
         lambda: cert.ComplianceRule.objects.create(name="Rule", effective_from=dt.date(2024, 1, 1)),
         "name",

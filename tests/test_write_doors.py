@@ -27,7 +27,7 @@ from tests import factories as f
 from tests.rollup_setup import trade_setup, worker_in
 from tests.spreadsheet_builders import xlsx_bytes
 from tests.test_admin_rollup_inlines import change_form_data
-from training.admin_mixins import DoorAdminMixin, DoorInlinesMixin, SoftDeleteAdminMixin
+from training.admin_mixins import DoorAdminMixin, DoorDeleteAdminMixin, DoorInlinesMixin, SoftDeleteAdminMixin
 from training.models import Attendance
 from training.resources import AttendanceResource
 
@@ -36,6 +36,7 @@ pytestmark = pytest.mark.django_db
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOOR_MODELS = {"certifications.assessmentresult", "training.attendance", "certifications.comprehensivereview"}
 DOOR_MODELS |= {"certifications.rankrecord", "certifications.certificate", "certifications.certificatereview"}
+DOOR_MODELS |= {"certifications.sitting", "certifications.sittingcandidate"}
 
 
 def recomputes(callbacks) -> list[list[int]]:
@@ -324,7 +325,7 @@ def admin_violations(registry) -> list[str]:
             if not isinstance(model_admin, DoorAdminMixin):
                 found.append(f"{name}: saves {model._meta.label} without DoorAdminMixin")
             restricted = type(model_admin).has_delete_permission is not admin.ModelAdmin.has_delete_permission
-            if not isinstance(model_admin, SoftDeleteAdminMixin) and not restricted:
+            if not isinstance(model_admin, SoftDeleteAdminMixin | DoorDeleteAdminMixin) and not restricted:
                 found.append(f"{name}: deletes {model._meta.label} outside its door")
         for inline in model_admin.inlines:
             writable = inline.has_add_permission is not None and getattr(inline, "can_delete", True)
@@ -414,7 +415,7 @@ def test_the_resource_meta_test_finds_a_resource_that_bypasses_the_door():
 
 WRITE_METHODS = {"create", "update", "bulk_create", "bulk_update", "get_or_create", "update_or_create", "delete"}
 DOOR_HOMES = {"core/writes.py", "training/services.py", "certifications/ranks/services.py"}
-DOOR_HOMES |= {"certifications/clearance/services.py"}
+DOOR_HOMES |= {"certifications/clearance/services.py", "certifications/sittings/services.py"}
 
 
 def manager_writes(source: str) -> list[str]:

@@ -343,3 +343,16 @@ class DoorInlinesMixin:
         if change and set(self.evidence_parent_fields) & set(form.changed_data):
             door.announce(worker_ids=formset.get_queryset().values_list("worker_id", flat=True), user=request.user)
         return None
+
+
+class DoorDeleteAdminMixin:
+    """
+    For the admins of door models that are deleted outright (a sitting's
+    roster): the delete and the bulk delete go through the door, with a reason.
+    """
+
+    def delete_model(self, request, obj):
+        door_of(self.model).delete(obj, user=request.user, reason=gettext("Removed in the admin"))
+
+    def delete_queryset(self, request, queryset):
+        door_of(self.model).delete_many(list(queryset), user=request.user, reason=gettext("Removed in the admin"))

@@ -55,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
                 "comprehensivereview",
             )
         },
+        **{f"certifications.{m}": ("add", "change", "delete", "view") for m in ("sitting", "sittingcandidate")},
         **{
             f"certifications.{m}": ("add", "change", "delete", "view")
             for m in ("ruleset", "compliancerule", "apitoken")

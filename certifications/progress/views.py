@@ -21,6 +21,7 @@ from certifications.progress import unit as unit_pages
 from certifications.progress import worker as worker_pages
 from certifications.progress.filters import SORTS, UnitWorkerFilter
 from certifications.ranks import services as rank_services
+from certifications.sittings import selectors as sitting_selectors
 from training import access
 from training.models import Worker
 
@@ -141,6 +142,8 @@ def unit_detail(request, code):
                 for s, label in unit_pages.matrix_state_labels().items()
             ],
             "today": on,
+            # The appraisal sittings with candidates here: each one's results sheet, for this unit's candidates.
+            "sittings": sitting_selectors.unit_sittings(unit_ids=subtree),
         },
     )
 

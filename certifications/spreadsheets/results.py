@@ -1,6 +1,7 @@
 """
 The exam-centre results import: one row per worker with a theory and a
-practical score, as the exam centre sends them.
+practical score, as the exam centre sends them, or the results sheet of an
+appraisal sitting (certifications/spreadsheets/sitting_sheet.py) filled in.
 
 parse → validate every row (collecting every error with its row number) →
 refuse the whole file if any row is bad → bulk-create in one transaction →
@@ -11,17 +12,19 @@ queries does not depend on the number of rows.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Upper
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from certifications.models import MAX_ATTEMPT, Assessment, AssessmentResult, RankRecord, RuleSet
+from certifications.models import MAX_ATTEMPT, Assessment, AssessmentResult, RankRecord, RuleSet, Sitting
 from certifications.ranks.services import (
     RankChange,
     award_met_on,
@@ -86,8 +89,32 @@ COLUMNS: list[tuple[str, object, tuple[str, ...]]] = [
     ("examiner", gettext_lazy("Examiner"), ("考评员", "考官", "主考", "监考人", "examiner")),
     ("attempt", gettext_lazy("Attempt"), ("次数", "考试次数", "第几次", "attempt")),
     ("remarks", gettext_lazy("Remarks"), ("备注", "说明", "remarks", "notes")),
+    (
+        "sitting",
+        gettext_lazy("Appraisal sitting"),
+        ("考核批次", "批次", "考核批次编号", "批次编号", "appraisal sitting", "sitting"),
+    ),
+    ("absent", gettext_lazy("Absent"), ("缺考", "是否缺考", "absent")),
+    # Read and left as it is: the attempt is numbered from the results already recorded.
+    ("resit", gettext_lazy("Re-sit"), ("补考", "是否补考", "re-sit", "resit")),
 ]
-TEMPLATE_COLUMNS = ("employee_no", "name", "assessment", "theory", "practical", "held_on", "examiner", "remarks")
+TEMPLATE_COLUMNS = (
+    "employee_no",
+    "name",
+    "assessment",
+    "theory",
+    "practical",
+    "held_on",
+    "sitting",
+    "examiner",
+    "remarks",
+)
+# A 缺考 cell: ticked, or left empty (or written 否).
+YES_WORDS = {"是", "√", "✓", "✔", "y", "yes", "1", "x", "缺考", "缺", "true", "absent"}
+NO_WORDS = {"否", "n", "no", "0", "false", "-", "—"}
+# The template's example row starts its employee number with one of these: it is never imported.
+EXAMPLE_MARKERS = ("示例", "例：", "例:", "e.g.", "example")
+_TITLE_TOKENS = re.compile(r"[\s:：·,，;；()（）\[\]【】]+")
 ALIASES = {key: (str(header),) + names for key, header, names in COLUMNS}
 HEADERS = {key: header for key, header, _names in COLUMNS}
 
@@ -139,6 +166,10 @@ class ResultsImport:
             counts[row.state] += 1
         return counts
 
+    # Roster rows of a sitting's sheet with no score and no 缺考 yet: left out, by row number.
+    blank_rows: list[int] = field(default_factory=list)
+    sitting: Sitting | None = None  # the sitting the title row names
+
     @property
     def errors(self) -> list[str]:
         return [
@@ -164,6 +195,15 @@ class _Lookups:
         self.workers = {no: (pk, name) for pk, no, name in workers.values_list("id", "employee_no", "name")}
         self.assessments = list(Assessment.objects.all())
         self.by_code = {a.code.upper(): a for a in self.assessments}
+        self.by_id = {a.pk: a for a in self.assessments}
+        # The sittings: a row may name one, and an assessment's sibling of the other kind is in its sitting.
+        self.sittings: dict[str, Sitting] = {}
+        self.sitting_of: dict[int, Sitting] = {}
+        for sitting in Sitting.objects.all():
+            self.sittings[sitting.code.upper()] = sitting
+            for pk in (sitting.theory_id, sitting.practical_id):
+                if pk is not None:
+                    self.sitting_of[pk] = sitting
         self.by_subject: dict[tuple, list[Assessment]] = defaultdict(list)
         for a in self.assessments:
             for subject in _subjects(a):
@@ -227,14 +267,32 @@ def _same_name(a: str, b: str) -> bool:
     return "".join(a.split()) == "".join(b.split())
 
 
+def _title_sitting(above: list[list]) -> Sitting | None:
+    """Return the sitting whose code the title rows name (a sitting's results sheet), or None."""
+    tokens = set()
+    for values in above:
+        for value in values:
+            tokens |= {token.upper() for token in _TITLE_TOKENS.split(cell_text(value)) if token}
+    if not tokens:
+        return None
+    found = list(Sitting.objects.annotate(upper_code=Upper("code")).filter(upper_code__in=tokens)[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def _is_example(employee_no: str) -> bool:
+    return employee_no.lower().startswith(EXAMPLE_MARKERS)
+
+
 def results_parse(source, *, user=None) -> ResultsImport:
-    """Read an exam-centre sheet and validate every row; write nothing."""
+    """Read an exam-centre sheet (or a sitting's results sheet) and validate every row; write nothing."""
     data = read_bytes(source)
     table = find_table(data, ALIASES, required=("employee_no",))
     columns = table.columns
     if "theory" not in columns and "practical" not in columns:
         raise SpreadsheetError(_("The sheet has no theory or practical score column."))
-    if not ({"assessment", "course", "special_operation"} & columns.keys() or {"trade", "rank"} <= columns.keys()):
+    sheet_sitting = _title_sitting(table.above)
+    named = {"assessment", "course", "special_operation", "sitting"} & columns.keys()
+    if not (named or {"trade", "rank"} <= columns.keys() or sheet_sitting is not None):
         raise SpreadsheetError(
             _(
                 "The sheet does not say which assessment: add an assessment column, "
@@ -253,6 +311,8 @@ def results_parse(source, *, user=None) -> ResultsImport:
         # A row that names nobody and scores nothing is decoration (or filled from a merged cell).
         if not any(cell_text(get(values, key)) for key in ("employee_no", "name", "theory", "practical")):
             continue
+        if _is_example(cell_text(get(values, "employee_no"))):
+            continue
         raw.append((number, values))
     if not raw:
         raise SpreadsheetError(
@@ -263,7 +323,7 @@ def results_parse(source, *, user=None) -> ResultsImport:
         )
     lookups = _Lookups({cell_text(get(values, "employee_no")) for _n, values in raw})
 
-    outcome = ResultsImport()
+    outcome = ResultsImport(sitting=sheet_sitting)
     now = outcome.recorded_at = timezone.now()
     recorded_by_id = user.pk if getattr(user, "pk", None) else None
     kinds = (("theory", _("theory")), ("practical", _("practical")))
@@ -318,6 +378,18 @@ def results_parse(source, *, user=None) -> ResultsImport:
                 _("the remarks are %(length)s characters long; at most %(limit)s fit.")
                 % {"length": len(remarks), "limit": limit}
             )
+        sitting, problem = _row_sitting(lookups, get, values, sheet_sitting)
+        if problem:
+            row.errors.append(problem)
+        marked_absent = False
+        mark = cell_text(get(values, "absent"))
+        if mark.lower() in YES_WORDS:
+            marked_absent = True
+        elif mark and mark.lower() not in NO_WORDS:
+            row.errors.append(
+                _("the %(column)s cell “%(value)s” is not %(yes)s or empty.")
+                % {"column": _("Absent"), "value": mark, "yes": _("Yes")}
+            )
         scores = []
         for kind, label in kinds:
             try:
@@ -327,10 +399,23 @@ def results_parse(source, *, user=None) -> ResultsImport:
                 continue
             if score is not None:
                 scores.append((kind, label, score))
+        if marked_absent:
+            # 缺考 ticked: absent from each exam of the row's sitting whose score cell is empty.
+            scored = {kind for kind, _label, _score in scores}
+            for kind, label in kinds:
+                if kind not in scored and _row_assessment(lookups, get, values, kind, held_on, sitting)[0]:
+                    scores.append((kind, label, ABSENT))
+            if not scores and not row.errors:
+                row.errors.append(_("the worker is marked absent, but the row does not say from which exam."))
+        if not scores and not row.errors and sitting is not None:
+            # A candidate on the sitting's sheet whose results are not in yet.
+            outcome.rows.pop()
+            outcome.blank_rows.append(number)
+            continue
         if not scores and not row.errors:
             row.errors.append(_("there is no theory or practical score."))
         for kind, label, score in scores:
-            assessment, problem = _find_assessment(lookups, get, values, kind, held_on)
+            assessment, problem = _row_assessment(lookups, get, values, kind, held_on, sitting)
             if assessment is None:
                 row.errors.append(problem)
                 continue
@@ -485,6 +570,32 @@ def _pass_marks(assessments: dict[int, Assessment]) -> dict[int, Decimal]:
     return marks
 
 
+def _row_sitting(lookups: _Lookups, get, values, sheet_sitting: Sitting | None):
+    """Return (the sitting a row is for, or None; a problem, or None): its 考核批次 cell, else the title's."""
+    code = cell_text(get(values, "sitting"))
+    if code:
+        sitting = lookups.sittings.get(code.upper())
+        if sitting is None:
+            return None, _("appraisal sitting %(code)s does not exist.") % {"code": code}
+        return sitting, None
+    if sheet_sitting is not None and not cell_text(get(values, "assessment")):
+        return lookups.sittings.get(sheet_sitting.code.upper(), sheet_sitting), None
+    return None, None
+
+
+def _row_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date | None, sitting: Sitting | None):
+    """Return (assessment, None) or (None, reason) for one kind of score on one row, through its sitting if any."""
+    if sitting is None:
+        return _find_assessment(lookups, get, values, kind, held_on)
+    assessment = lookups.by_id.get(getattr(sitting, f"{kind}_id"))
+    if assessment is None:
+        return None, _("appraisal sitting %(code)s has no %(kind)s exam.") % {
+            "code": sitting.code,
+            "kind": Assessment.Kind(kind).label,
+        }
+    return assessment, None
+
+
 def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date | None):
     """Return (assessment, None) or (None, reason) for one kind of score on one row."""
     code = cell_text(get(values, "assessment"))
@@ -500,12 +611,20 @@ def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date
             }
         if named.kind == kind:
             return named, None
+        # The assessment belongs to an appraisal sitting: its partner is the sitting's exam of the other kind.
+        sitting = lookups.sitting_of.get(named.pk)
+        sibling = lookups.by_id.get(getattr(sitting, f"{kind}_id")) if sitting is not None else None
+        if sibling is not None:
+            return sibling, None
         # The sheet names one sitting; its partner of the other kind has the same subject and date.
         for subject in _subjects(named):
             partners = lookups.by_subject.get((subject, kind), [])
             if len(partners) == 1:
                 return partners[0], None
-        return None, _("there is no %(kind)s assessment to go with %(code)s.") % {
+        return None, _(
+            "there is no %(kind)s assessment to go with %(code)s: give the %(kind)s score its own row with its "
+            "assessment code, or put both assessments in one appraisal sitting."
+        ) % {
             "kind": Assessment.Kind(kind).label,
             "code": code,
         }
@@ -541,6 +660,13 @@ def _find_assessment(lookups: _Lookups, get, values, kind: str, held_on: dt.date
     if len(found) == 1:
         return found[0], None
     if not found:
+        # The date is the other exam's, held on its own day: its sitting holds this kind's.
+        other = "practical" if kind == "theory" else "theory"
+        partners = lookups.by_subject.get((subject, other), [])
+        sitting = lookups.sitting_of.get(partners[0].pk) if len(partners) == 1 else None
+        sibling = lookups.by_id.get(getattr(sitting, f"{kind}_id")) if sitting is not None else None
+        if sibling is not None:
+            return sibling, None
         return None, _("there is no %(kind)s assessment for %(subject)s on %(date)s.") % {
             "kind": Assessment.Kind(kind).label,
             "subject": description,
@@ -696,16 +822,32 @@ def _already_imported_message(rows: list[dict]) -> str | None:
 
 
 def results_template() -> bytes:
-    """Return an empty exam-centre sheet (.xlsx) with the columns the importer reads."""
+    """Return an exam-centre sheet (.xlsx) with the columns the importer reads and one example row (never imported)."""
     from openpyxl.styles import Font
 
     from core.workbooks import Workbook
 
     workbook = Workbook()
     sheet = workbook.create_sheet(_("Results"))
-    for index, width in enumerate((14, 10, 16, 12, 12, 12, 12, 24), 1):
+    for index, width in enumerate((16, 10, 16, 12, 12, 12, 16, 12, 40), 1):
         sheet.column_dimensions[chr(64 + index)].width = width
     sheet.freeze_panes = "A2"
     bold = sheet.style(font=Font(bold=True))
+    grey = sheet.style(font=Font(italic=True, color="808080"))
     sheet.append([sheet.cell(str(HEADERS[key]), bold) for key in TEMPLATE_COLUMNS])
+    example = {
+        "employee_no": f"{EXAMPLE_MARKERS[0]} E00123",
+        "name": "张三",
+        "sitting": "KP20260905-1",
+        "assessment": "",
+        "theory": 82,
+        "practical": 76,
+        "held_on": "",
+        "examiner": "",
+        "remarks": _(
+            "Example, never imported: one row per worker with both scores; name the appraisal sitting, "
+            "or the assessment code (and date) of one exam."
+        ),
+    }
+    sheet.append([sheet.cell(example[key], grey) for key in TEMPLATE_COLUMNS])
     return workbook.to_bytes()

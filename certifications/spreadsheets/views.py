@@ -12,15 +12,17 @@ from django.contrib import admin, messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import redirect
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from certifications.models import Sitting
 from certifications.spreadsheets.ledger import ledger_filename, ledger_year_clean
 from certifications.spreadsheets.results import (
     ResultsAlreadyImported,
@@ -28,7 +30,9 @@ from certifications.spreadsheets.results import (
     results_import,
     results_parse,
     results_preview,
+    results_template,
 )
+from certifications.spreadsheets.sitting_sheet import sitting_sheet_filename, sitting_sheet_xlsx
 from certifications.spreadsheets.tasks import (
     export_storage,
     exports_clean_up,
@@ -40,6 +44,13 @@ from core.spreadsheets import SpreadsheetError, read_bytes
 from training import access
 
 UPLOAD_TTL = 3600
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
 
 
 class ResultsUploadForm(forms.Form):
@@ -85,6 +96,27 @@ def results_import_view(request):
                 context["token"] = token
     context["form"] = form
     return TemplateResponse(request, "certifications/spreadsheets/results_import.html", context)
+
+
+@permission_required("certifications.import_assessmentresult", raise_exception=True)
+def results_template_download(request):
+    """Send the empty exam-centre sheet, with an example row, that the results import reads."""
+    return _xlsx_response(results_template(), _("results_template.xlsx"))
+
+
+def sitting_sheet_download(request, pk: int):
+    """
+    Send a sitting's results sheet: the whole roster to those who may see
+    sittings (HR); with ?unit=, the candidates of that unit to whoever may see it.
+    """
+    sitting = get_object_or_404(Sitting.objects.select_related("trade", "rank", "course", "special_operation"), pk=pk)
+    unit_ids = None
+    if request.GET.get("unit"):
+        unit = access.unit_for_user_or_404(request.user, request.GET["unit"])
+        unit_ids = access.unit_subtree_ids(unit)
+    elif not request.user.has_perm("certifications.view_sitting"):
+        raise PermissionDenied
+    return _xlsx_response(sitting_sheet_xlsx(sitting, unit_ids=unit_ids), sitting_sheet_filename(sitting))
 
 
 def _results_confirm(request, context):
