@@ -105,8 +105,25 @@ class ResultInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableIn
     list_select_related = ("assessment",)
 
 
+class ExaminersMixin:
+    """The examiner picker of assessments and sittings: active staff, listed by name with their login."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "examiners":
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, is_staff=True)
+                .select_related("worker")
+                .order_by("first_name", "last_name", "username")
+            )
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "examiners":
+            field.label_from_instance = person_label  # "张志强（assessor）", not the bare login name
+        return field
+
+
 @admin.register(Assessment)
-class AssessmentAdmin(InputGuardMixin, DoorInlinesMixin, admin.ModelAdmin):
+class AssessmentAdmin(ExaminersMixin, InputGuardMixin, DoorInlinesMixin, admin.ModelAdmin):
     list_display = ("code", "name", "kind", "subject", "held_on", "pass_mark", "full_marks", "sat", "passed")
     list_select_related = ("course", "trade", "rank", "special_operation")
     list_filter = ("kind", "trade", "rank", "special_operation", "held_on")
@@ -132,19 +149,6 @@ class AssessmentAdmin(InputGuardMixin, DoorInlinesMixin, admin.ModelAdmin):
             )
         )
         return examined_by(request.user, queryset, "examiners")
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "examiners":
-            kwargs["queryset"] = (
-                get_user_model()
-                .objects.filter(is_active=True, is_staff=True)
-                .select_related("worker")
-                .order_by("first_name", "last_name", "username")
-            )
-        field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if db_field.name == "examiners":
-            field.label_from_instance = person_label  # "张志强（assessor）", not the bare login name
-        return field
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -325,7 +329,7 @@ class SittingForm(forms.ModelForm):
 
 
 @admin.register(Sitting)
-class SittingAdmin(InputGuardMixin, DoorAdminMixin, DoorInlinesMixin, SimpleHistoryAdmin):
+class SittingAdmin(ExaminersMixin, InputGuardMixin, DoorAdminMixin, DoorInlinesMixin, SimpleHistoryAdmin):
     form = SittingForm
     list_display = (
         "code",
@@ -350,6 +354,7 @@ class SittingAdmin(InputGuardMixin, DoorAdminMixin, DoorInlinesMixin, SimpleHist
         "candidates__worker__employee_no",
         "candidates__worker__name",
         "candidates__worker__name_pinyin",
+        "candidates__worker__name_initials",
     )
     ordering = ("-created_at", "-id")
     autocomplete_fields = ("course", "trade", "rank", "special_operation", "theory", "practical")
@@ -378,11 +383,6 @@ class SittingAdmin(InputGuardMixin, DoorAdminMixin, DoorInlinesMixin, SimpleHist
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(roster_count=Count("candidates", distinct=True))
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "examiners":
-            kwargs["queryset"] = get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username")
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -169,7 +169,7 @@ def detect_kind(data: bytes) -> str:
     if data.startswith(XLSX_MAGIC):
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError):
             return "xlsx"  # the reader says it is damaged
         if "xl/workbook.xml" not in names:
             if "word/document.xml" in names:

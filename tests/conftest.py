@@ -27,6 +27,42 @@ def _no_wrong_api_tokens_counted():
     caches[settings.API_TOKEN_FAILURE_CACHE].clear()
 
 
+def role_groups_restore() -> None:
+    """Give the role groups training/roles.py declares, with their permissions, as the migrations do."""
+    from django.contrib.auth.models import Group, Permission
+
+    from training.roles import ROLE_PERMISSIONS
+
+    permissions = list(Permission.objects.select_related("content_type"))
+    for role, table in ROLE_PERMISSIONS.items():
+        wanted = {
+            (model.split(".")[0], f"{action}_{model.split('.')[1]}")
+            for model, actions in table.items()
+            for action in actions
+        }
+        group, _created = Group.objects.get_or_create(name=role)
+        group.permissions.set(p for p in permissions if (p.content_type.app_label, p.codename) in wanted)
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(request):
+    """
+    A transactional test (a real commit, a live server) ends with a flush that empties every table, the role
+    groups the migrations made included; whichever test a worker runs next would find none. Any test that
+    uses the database starts with them there.
+    """
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    if marker is None:
+        request.getfixturevalue("transactional_db" if names & {"transactional_db", "live_server"} else "db")
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.exists():
+        role_groups_restore()
+
+
 @pytest.fixture(autouse=True)
 def _language_reset():
     """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware); the next test starts in English."""

@@ -36,22 +36,9 @@ def role_groups(transactional_db):
     serialized_rollback instead clashed with the content types that flush's
     post_migrate re-creates: whether it failed depended on which test ran before.
     """
-    from django.contrib.auth.models import Group, Permission
+    from tests.conftest import role_groups_restore
 
-    from training.roles import ROLE_PERMISSIONS
-
-    for role, table in ROLE_PERMISSIONS.items():
-        wanted = {
-            (model.split(".")[0], f"{action}_{model.split('.')[1]}")
-            for model, actions in table.items()
-            for action in actions
-        }
-        group, _created = Group.objects.get_or_create(name=role)
-        group.permissions.set(
-            p
-            for p in Permission.objects.select_related("content_type")
-            if (p.content_type.app_label, p.codename) in wanted
-        )
+    role_groups_restore()
 
 
 @pytest.fixture
