@@ -765,3 +765,75 @@ def test_the_assessment_autocomplete_offers_an_assessor_only_their_sittings(worl
     )
     found = {int(item["id"]) for item in client_for(world, "assessor").get(url).json()["results"]}
     assert found == {world.objects["certifications.assessment examined"].pk}
+
+
+# --- links shown are links that open ---------------------------------------------------------------------------
+
+LINK = re.compile(r'<a\s[^>]*href="([^"#][^"]*)"')
+NOT_PAGES = ("/static/", "/media/", "/i18n/", "/logout/", "/admin/logout/", "/api/")
+LINKS_PER_PATTERN = 2
+LINKS_PER_ROLE = 500
+
+
+def _links(html: str) -> list[str]:
+    from html import unescape
+
+    found = []
+    for href in LINK.findall(html):
+        href = unescape(href)
+        if href.startswith("/") and not href.startswith("//") and not href.startswith(NOT_PAGES):
+            found.append(href)
+    return found
+
+
+def _pattern(url: str) -> str:
+    path, _sep, query = url.partition("?")
+    keys = sorted({part.split("=")[0] for part in query.split("&") if part})
+    return re.sub(r"\d+", "N", path) + "?" + "&".join(keys)
+
+
+@pytest.mark.parametrize("role", ["trainee", "leader", "assessor", "officer", "hr"])
+def test_every_link_a_page_shows_a_role_opens_for_that_role(world, role):
+    """
+    Nothing is shown that the role cannot use (issue 14): from each start page the role has (its record, its
+    unit, the dashboard, the admin index), every link on every page it reaches in two steps answers 200 or
+    redirects somewhere other than a login, for that role. Links of one shape (ids, filter values) are
+    sampled, two each.
+    """
+    client = client_for(world, role)
+    starts = ["/"]
+    if role in ("trainee", "leader"):  # users with a worker record have "my record"
+        starts.append(reverse("certifications:me"))
+    if role == "leader":
+        starts.append(world.mine.leader.unit.get_absolute_url())
+    if role == "hr":
+        starts += [reverse("certifications:dashboard"), reverse("certifications:award-approvals")]
+    if role in STAFF:
+        starts.append(reverse("admin:index"))
+    seen_patterns: dict[str, int] = {}
+    refused = []
+    frontier = [(url, "start") for url in starts]
+    visited = set()
+    for depth in range(3):
+        next_frontier = []
+        for url, shown_on in frontier:
+            if url in visited or len(visited) >= LINKS_PER_ROLE:
+                continue
+            pattern = _pattern(url)
+            if seen_patterns.get(pattern, 0) >= LINKS_PER_PATTERN:
+                continue
+            seen_patterns[pattern] = seen_patterns.get(pattern, 0) + 1
+            visited.add(url)
+            response = client.get(url)
+            location = response.get("Location", "")
+            if response.status_code == 302 and "/login/" in location:
+                refused.append((url, shown_on, "→ login"))
+                continue
+            if response.status_code not in (200, 302):
+                refused.append((url, shown_on, response.status_code))
+                continue
+            if depth < 2 and response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+                next_frontier += [(link, url) for link in _links(response.content.decode(errors="replace"))]
+        frontier = next_frontier
+    assert len(visited) >= 2, visited
+    assert refused == [], refused

@@ -101,14 +101,22 @@ def _path_is_sound(user, unit_id: int) -> bool:
     return cache[unit_id]
 
 
-def visible_unit_ids(user) -> set[int] | None:
+def visible_unit_ids(user) -> frozenset[int] | None:
     """Return the unit ids whose workers this user may see; None means all of them."""
-    if is_hr(user):
-        return None
-    unit = led_unit(user)
-    if unit is None:
-        return set()
-    return unit_subtree_ids(unit)
+    # Cached on the user object, as the groups are: a page asks several times per request.
+    if not hasattr(user, "_kuangjiang_visible_units"):
+        if is_hr(user):
+            user._kuangjiang_visible_units = None
+        else:
+            unit = led_unit(user)
+            user._kuangjiang_visible_units = frozenset() if unit is None else frozenset(unit_subtree_ids(unit))
+    return user._kuangjiang_visible_units
+
+
+def unit_visible(user, unit_id: int) -> bool:
+    """Whether this user may open the unit's page (HR: any; a crew leader: their subtree)."""
+    allowed_units = visible_unit_ids(user)
+    return allowed_units is None or unit_id in allowed_units
 
 
 def visible_workers(user):

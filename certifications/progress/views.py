@@ -128,6 +128,10 @@ def unit_detail(request, code):
         {
             "page": page,
             "unit": unit,
+            # The way up, only where the user may go: a crew leader's own unit has no link to the mine above.
+            "parent_link": unit.parent
+            if unit.parent_id and access.unit_visible(request.user, unit.parent_id)
+            else None,
             "subunits": [u for u in units if u.parent_id == unit.pk],
             # The head count every page shows for this unit (the dashboard, the ledger): its active workers.
             "active_count": sum(measures.head_count_by_unit(Worker.objects.filter(unit_id__in=subtree)).values()),

@@ -194,6 +194,7 @@ def ledger_export_start(request):
     # The worker may not have started yet: record the owner now so the progress page can be shown.
     if progress_get(result.id) is None:
         progress_set(result.id, user_id=request.user.pk, state="queued", done=0, total=0)
+    progress_set(result.id, unit_code=unit_code or "")  # the way back from the progress page
     return redirect("certifications:ledger-export-progress", result_id=result.id)
 
 
@@ -219,12 +220,29 @@ def ledger_export_progress(request, result_id: str):
     if request.GET.get("format") == "json":
         return JsonResponse(payload)
     context = {
-        **admin.site.each_context(request),
+        **(admin.site.each_context(request) if request.user.is_staff else {}),
         "title": _("Training ledger export"),
         "progress": payload,
         "result_id": result_id,
+        # Staff started it from the admin and go back there; a crew leader started it on the unit page,
+        # has no admin, and goes back to the unit.
+        "base_template": "admin/base_site.html" if request.user.is_staff else "base.html",
+        **_ledger_way_back(request, record.get("unit_code") or ""),
     }
     return TemplateResponse(request, "certifications/spreadsheets/ledger_progress.html", context)
+
+
+def _ledger_way_back(request, unit_code: str) -> dict:
+    if unit_code:
+        try:
+            unit = access.unit_for_user_or_404(request.user, unit_code)
+        except Http404:
+            unit = None
+        if unit is not None:
+            return {"back_url": unit.get_absolute_url(), "back_label": _("Back to %(unit)s") % {"unit": unit.name}}
+    if request.user.is_staff:
+        return {"back_url": reverse("admin:index"), "back_label": _("Back to the administration")}
+    return {"back_url": reverse("home"), "back_label": _("Back to the start page")}
 
 
 def ledger_export_download(request, result_id: str):
