@@ -105,6 +105,11 @@ class ResultInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableIn
     list_select_related = ("assessment",)
 
 
+def score_text(result):
+    """A result as a list shows it: its score, or "absent"."""
+    return _("Absent") if result.absent else result.score
+
+
 class ExaminersMixin:
     """The examiner picker of assessments and sittings: active staff, listed by name with their login."""
 
@@ -259,7 +264,7 @@ class AssessmentResultAdmin(
 
     @admin.display(description=_("score"), ordering="score")
     def score_shown(self, obj):
-        return _("Absent") if obj.absent else obj.score
+        return score_text(obj)
 
     @admin.display(description=_("passed"), boolean=True)
     def passed(self, obj):
@@ -898,9 +903,14 @@ class CertificateInline(RecordInline):
 
 class WorkerResultInline(RecordInline):
     model = AssessmentResult
-    fields = ("assessment", "attempt", "score", "absent", "remarks")
+    # One column for the outcome: the score, or "absent" — not a red ✗ on every row where absent is "no".
+    fields = ("assessment", "attempt", "score_shown", "remarks")
     readonly_fields = fields
     list_select_related = ("worker", "assessment")
+
+    @admin.display(description=_("score"))
+    def score_shown(self, obj):
+        return score_text(obj)
 
 
 @admin.register(Worker)

@@ -74,3 +74,15 @@ def test_the_due_filter_offers_all_due_and_none_not_unknown(hr_client):
     select = html.split('name="due"')[1].split("</select>")[0]
     assert "未知" not in select
     assert "全部职工" in select and "到期或已逾期" in select and "无到期证书" in select
+
+
+@pytest.mark.django_db
+def test_the_worker_form_shows_absent_as_a_word_not_a_red_cross_on_every_result(client):
+    user = f.UserFactory(username="root2", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    worker = f.WorkerFactory()
+    f.ResultFactory(worker=worker, score=None, absent=True)
+    f.ResultFactory(worker=worker)
+    html = client.get(reverse("admin:training_worker_change", args=[worker.pk])).content.decode()
+    assert "Absent" in html
+    assert "icon-no.svg" not in html
