@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Aggregate, CharField, Exists, FloatField, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Aggregate, CharField, Exists, FloatField, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -102,8 +102,10 @@ def _rows_above_held(attempts, held):
     yield from _fetched(sql, (*attempts_params, *held_params))
 
 
-def _worker_filter(worker_ids, unit_ids, prefix: str = "") -> Q:
+def _worker_filter(worker_ids, unit_ids, prefix: str = "", worker_range: tuple[int, int] | None = None) -> Q:
     query = Q()
+    if worker_range is not None:
+        query &= Q(**{f"{prefix}worker_id__gte": worker_range[0], f"{prefix}worker_id__lte": worker_range[1]})
     if worker_ids is not None:
         query &= Q(**{f"{prefix}worker_id__in": list(worker_ids)})
     if unit_ids is not None:
@@ -153,20 +155,27 @@ def rollup_catalog_load() -> tuple[dict, dict, dict]:
 
 
 def rollup_inputs_load(
-    *, worker_ids: Iterable[int] | None = None, unit_ids: Iterable[int] | None = None, on: dt.date | None = None
+    *,
+    worker_ids: Iterable[int] | None = None,
+    unit_ids: Iterable[int] | None = None,
+    on: dt.date | None = None,
+    worker_range: tuple[int, int] | None = None,
+    catalog: tuple[dict, dict, dict] | None = None,
 ) -> dict[tuple[int, int], rules.WorkerTradeInputs]:
     """
     Return the rules' inputs for every (worker id, trade id) a worker holds, for
-    the given workers, units, or everyone, for evaluating on `on` (default
-    today) or later: ten queries, whatever the number of workers.
+    the given workers, units, worker id range (both ends included), or
+    everyone, for evaluating on `on` (default today) or later: ten queries,
+    whatever the number of workers; six when given the catalog
+    (rollup_catalog_load), as the roll-up's chunks are.
 
     The inputs leave out what the rules would ignore on that date — attendance
     and results dated after it, and the results of ranks at or below the rank
     held — and carry each course's attendance summed (rules.AttendedCourse).
     """
     on = on or timezone.localdate()
-    ladders, rule_sets, lines = rollup_catalog_load()
-    by_worker = _worker_filter(worker_ids, unit_ids)
+    ladders, rule_sets, lines = catalog or rollup_catalog_load()
+    by_worker = _worker_filter(worker_ids, unit_ids, worker_range=worker_range)
     attendance_rows = Attendance.objects.filter(by_worker, training_class__start__lte=on)
     result_rows = AssessmentResult.objects.filter(
         by_worker, assessment__trade__isnull=False, assessment__rank__isnull=False, assessment__held_on__lte=on
@@ -269,6 +278,44 @@ def rollup_inputs_load(
             reviews=tuple(reviews.get(key, ())),
         )
     return inputs
+
+
+def rollup_later_evidence_load(
+    *,
+    on: dt.date,
+    worker_ids: Iterable[int] | None = None,
+    unit_ids: Iterable[int] | None = None,
+    worker_range: tuple[int, int] | None = None,
+) -> dict[int, dt.date]:
+    """
+    Return worker id → the first start of a class they attended, or sitting of
+    a rank assessment they sat, dated after `on`: evidence rollup_inputs_load
+    leaves out that counts from that date. Two queries.
+    """
+    by_worker = _worker_filter(worker_ids, unit_ids, worker_range=worker_range)
+    first: dict[int, dt.date] = {}
+    for worker_id, day in [
+        *_rows(
+            Attendance.objects.filter(by_worker, training_class__start__gt=on)
+            .values("worker_id")
+            .annotate(first=_text(Min("training_class__start")))
+            .values_list("worker_id", "first")
+            .order_by()
+        ),
+        *_rows(
+            AssessmentResult.objects.filter(
+                by_worker, assessment__trade__isnull=False, assessment__rank__isnull=False, assessment__held_on__gt=on
+            )
+            .values("worker_id")
+            .annotate(first=_text(Min("assessment__held_on")))
+            .values_list("worker_id", "first")
+            .order_by()
+        ),
+    ]:
+        day = stored_date(day)
+        if worker_id not in first or day < first[worker_id]:
+            first[worker_id] = day
+    return first
 
 
 def worker_explanations_get(*, worker: Worker, on: dt.date | None = None) -> list[rules.Explanation]:

@@ -12,6 +12,7 @@ new optional fields rather than changing existing ones.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
@@ -913,3 +914,87 @@ def step_fingerprint(step: RankStep) -> str:
     """Return a short key of the rule set and evidence a step rests on (a rejected award is not re-proposed on it)."""
     evidence = sorted({e for r in step.requirements for e in r.evidence})
     return f"{step.rule_set_id}|" + ",".join(evidence)
+
+
+# ---------------------------------------------------------------------------
+# Only what changed: fingerprints and the next date time alone can change an outcome
+# ---------------------------------------------------------------------------
+
+
+def _digest(value) -> str:
+    # A stable digest across processes (hash() of str and dates is salted per process).
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
+
+
+def rules_fingerprint(trade_id: int, ladder: tuple, rule_sets: dict, package_lines: dict) -> str:
+    """Return the fingerprint of one trade's ladder, rule set versions and package lines (the trade id included)."""
+    return _digest(
+        (
+            trade_id,
+            tuple(ladder),
+            tuple(sorted((rank_id, tuple(sorted(v, key=lambda r: r.id))) for rank_id, v in rule_sets.items())),
+            tuple(sorted(package_lines.items())),
+        )
+    )
+
+
+def evidence_fingerprint(inputs: WorkerTradeInputs, live: tuple = (), settled: tuple = ()) -> str:
+    """Return the fingerprint of one worker × trade's evidence (the rules' inputs but the catalog) and records."""
+    return _digest(
+        (inputs.started_on, inputs.awarded, inputs.attendance, inputs.results, inputs.reviews, live, settled)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TradeClock:
+    """The dates and periods of one trade's rule sets that make outcomes change with time alone."""
+
+    effective: tuple[dt.date, ...]  # every version's effective date, sorted
+    years_in_trade: frozenset
+    years_at_previous_rank: frozenset
+    valid_months: frozenset
+
+
+def trade_clock(rule_sets: dict[int, tuple[RuleSetInfo, ...]]) -> TradeClock:
+    """Return the clock of a trade's rule sets (rank id → versions)."""
+    versions = [v for by_rank in rule_sets.values() for v in by_rank]
+    return TradeClock(
+        effective=tuple(sorted({v.effective_from for v in versions})),
+        years_in_trade=frozenset(v.years_in_trade for v in versions if v.years_in_trade is not None),
+        years_at_previous_rank=frozenset(
+            v.years_at_previous_rank for v in versions if v.years_at_previous_rank is not None
+        ),
+        valid_months=frozenset(v.exam_valid_months for v in versions if v.exam_valid_months is not None),
+    )
+
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def next_change_on(
+    inputs: WorkerTradeInputs, on: dt.date, clock: TradeClock, later: dt.date | None = None
+) -> dt.date | None:
+    """
+    Return the first date after `on` on which evaluate() may decide otherwise
+    with no new write, or None: a rule set coming into force, an award dated
+    later, time in the trade or at a rank reached, an exam result lapsing, a
+    review held later, or `later` (the first class or sitting of the worker
+    dated after `on`, which the inputs leave out). Every use of the evaluation
+    date in the rules and the loader is one of these.
+    """
+    first = later
+    for day in clock.effective:
+        if day > on:
+            first = day if first is None or day < first else first
+            break
+    candidates = [a.awarded_on for a in inputs.awarded]
+    candidates += [r.held_on for r in inputs.reviews]
+    candidates += [add_years(inputs.started_on, y) for y in clock.years_in_trade]
+    for years in clock.years_at_previous_rank:
+        candidates += [add_years(a.awarded_on, years) for a in inputs.awarded]
+    for months in clock.valid_months:
+        candidates += [add_months(r.held_on, months) + ONE_DAY for r in inputs.results]
+    for day in candidates:
+        if day > on and (first is None or day < first):
+            first = day
+    return first
