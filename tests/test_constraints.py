@@ -228,6 +228,18 @@ CASES: dict[str, Case] = {
     "mentorship_not_self": Case(cert.Mentorship, mentorship_kwargs, lambda good: {"mentor": good["apprentice"]}),
     "mentorship_end_after_start": Case(cert.Mentorship, mentorship_kwargs, {"planned_end": D(2025, 12, 31)}),
     "mentorship_sign_off_after_start": Case(cert.Mentorship, mentorship_kwargs, {"signed_off_on": D(2025, 12, 31)}),
+    "rank_evaluation_once": Case(
+        cert.RankEvaluation,
+        lambda: {
+            "worker": WorkerFactory(),
+            "trade": TradeFactory(),
+            "evaluated_on": D(2026, 6, 1),
+            "started_on": D(2015, 3, 1),
+            "rules_fingerprint": "0" * 32,
+        },
+        {"evaluated_on": D(2026, 6, 2)},
+        collides=True,
+    ),
     "reminder_once_per_bucket": Case(
         cert.ReminderLog,
         lambda: {
