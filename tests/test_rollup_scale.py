@@ -10,9 +10,11 @@ import sqlite3
 import subprocess
 import sys
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import settings as hypothesis_settings
@@ -392,3 +394,24 @@ def test_incremental_runs_equal_full_runs_after_any_writes():
             deadline=None,
         ),
     )
+
+
+def _run_command(*args):
+    out, err = StringIO(), StringIO()
+    call_command("recompute_ranks", "--on", ON.isoformat(), "--no-progress", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_the_command_evaluates_only_what_changed_unless_told_all(mine):
+    setup, workers = mine
+    out, _err = _run_command()
+    assert "0 worker trades of 0 workers evaluated" in out
+    assert "Only the workers whose evidence, rules or dates changed were evaluated" in out
+    out, _err = _run_command("--all", "--jobs", "2", "--chunk-size", "2")
+    assert f"{len(workers)} worker trades of {len(workers)} workers evaluated" in out
+    assert "Every worker was evaluated. 2 chunks in 1 processes." in out  # in the test's transaction: this process
+
+
+def test_the_command_refuses_no_processes(mine):
+    with pytest.raises(CommandError):
+        _run_command("--jobs", "0")
