@@ -687,7 +687,7 @@ def ranks_recompute(
         },
         clocks={t: rules.trade_clock(rule_sets.get(t, {})) for t in trades},
         trade_names=trades,
-        rank_names=dict(Rank.objects.values_list("id", "name")),
+        rank_names={rank.id: rank.name for ladder in ladders.values() for rank in ladder},  # awards climb ladders
         check=not only_changed and worker_ids is None,
     )
     chunks = _chunks(run=run, worker_ids=worker_ids, only_changed=only_changed, size=max(1, chunk_size))

@@ -4,6 +4,7 @@ import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from certifications.ranks.services import CHUNK_WORKERS, ranks_recompute
@@ -42,8 +43,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--jobs",
             type=int,
-            default=os.cpu_count() or 1,
-            help="Processes evaluating chunks at once (default: the number of cores).",
+            default=None,
+            help=(
+                "Processes evaluating chunks at once (default: the number of cores on PostgreSQL; 1 on SQLite, "
+                "whose single write lock makes processes take turns)."
+            ),
         )
         parser.add_argument(
             "--chunk-size", type=int, default=CHUNK_WORKERS, help="Workers per chunk (memory grows with it)."
@@ -57,10 +61,12 @@ class Command(BaseCommand):
         on=None,
         no_progress=False,
         everyone=False,
-        jobs=1,
+        jobs=None,
         chunk_size=CHUNK_WORKERS,
         **options,
     ):
+        if jobs is None:
+            jobs = (os.cpu_count() or 1) if connection.vendor != "sqlite" else 1
         if jobs < 1 or chunk_size < 1:
             raise CommandError(_("--jobs and --chunk-size must be at least 1."))
         on = command_date(on)
