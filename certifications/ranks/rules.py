@@ -938,11 +938,9 @@ def rules_fingerprint(trade_id: int, ladder: tuple, rule_sets: dict, package_lin
     )
 
 
-def evidence_fingerprint(inputs: WorkerTradeInputs, live: tuple = (), settled: tuple = ()) -> str:
-    """Return the fingerprint of one worker × trade's evidence (the rules' inputs but the catalog) and records."""
-    return _digest(
-        (inputs.started_on, inputs.awarded, inputs.attendance, inputs.results, inputs.reviews, live, settled)
-    )
+def fingerprint_with_records(evidence: str, live: tuple, settled: tuple) -> str:
+    """Return the fingerprint of a pair's evidence (inputs.rollup_inputs_load's digest) and its rank records."""
+    return _digest((evidence, live, settled))
 
 
 @dataclass(frozen=True, slots=True)

@@ -474,8 +474,14 @@ def _chunk_recompute(run: _Run, chunk: Chunk) -> RecomputeReport:
             # Before reading anything: a concurrent recompute of the same workers waits, then sees what this one wrote.
             workers_lock(worker_ids=ids, unit_ids=run.unit_ids, worker_range=worker_range)
         scope = _scope_q(run, chunk)
+        evidence_of: dict[tuple[int, int], str] = {}
         inputs = rollup_inputs_load(
-            worker_ids=ids, unit_ids=run.unit_ids, worker_range=worker_range, on=on, catalog=run.catalog
+            worker_ids=ids,
+            unit_ids=run.unit_ids,
+            worker_range=worker_range,
+            on=on,
+            catalog=run.catalog,
+            fingerprints=evidence_of,
         )
         later = rollup_later_evidence_load(on=on, worker_ids=ids, unit_ids=run.unit_ids, worker_range=worker_range)
         live_of = _grouped(
@@ -515,7 +521,9 @@ def _chunk_recompute(run: _Run, chunk: Chunk) -> RecomputeReport:
             settled = settled_of.get(key, ())
             live_ranks = {rank_id for (rank_id,) in live}
             settled_keys = set(settled)
-            fingerprint = rules.evidence_fingerprint(data, live, settled)
+            fingerprint = evidence_of[key]
+            if live or settled:
+                fingerprint = rules.fingerprint_with_records(fingerprint, live, settled)
             if run.check and (old := stored.get(key)) is not None:
                 old_fingerprint, stale, due_on, evaluated_on, started_on, rules_fp = old
                 if (
