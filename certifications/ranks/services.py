@@ -566,7 +566,8 @@ def _chunk_recompute(run: _Run, chunk: Chunk) -> RecomputeReport:
         if not run.dry_run:
             # The chunk's state is replaced whole: pairs no longer held (a trade given up, a worker gone) leave it.
             RankEvaluation.objects.filter(scope).delete()
-            rows_insert(RankEvaluation, states)
+            # Columnar: on PostgreSQL one INSERT … SELECT FROM unnest(arrays), not one INSERT per row.
+            rows_insert(RankEvaluation, states, columnar=True)
             if new_records:
                 _records_insert(new_records)
         _describe(report, new_records, run)
