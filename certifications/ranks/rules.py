@@ -969,6 +969,17 @@ def trade_clock(rule_sets: dict[int, tuple[RuleSetInfo, ...]]) -> TradeClock:
 ONE_DAY = dt.timedelta(days=1)
 
 
+@lru_cache(maxsize=65536)
+def _first_anniversary(day: dt.date, periods: frozenset, on: dt.date) -> dt.date | None:
+    """Return the first date after `on` that is `day` plus one of the periods (years), or None."""
+    first = None
+    for years in periods:
+        date = add_years(day, years)
+        if date > on and (first is None or date < first):
+            first = date
+    return first
+
+
 def next_change_on(
     inputs: WorkerTradeInputs, on: dt.date, clock: TradeClock, later: dt.date | None = None
 ) -> dt.date | None:
@@ -980,19 +991,27 @@ def next_change_on(
     dated after `on`, which the inputs leave out). Every use of the evaluation
     date in the rules and the loader is one of these.
     """
-    first = later
+    found = [later] if later is not None else []
     for day in clock.effective:
         if day > on:
-            first = day if first is None or day < first else first
+            found.append(day)
             break
-    candidates = [a.awarded_on for a in inputs.awarded]
-    candidates += [r.held_on for r in inputs.reviews]
-    candidates += [add_years(inputs.started_on, y) for y in clock.years_in_trade]
-    for years in clock.years_at_previous_rank:
-        candidates += [add_years(a.awarded_on, years) for a in inputs.awarded]
+    if clock.years_in_trade:
+        found.append(_first_anniversary(inputs.started_on, clock.years_in_trade, on))
+    for award in inputs.awarded:
+        found.append(award.awarded_on if award.awarded_on > on else None)
+        if clock.years_at_previous_rank:
+            found.append(_first_anniversary(award.awarded_on, clock.years_at_previous_rank, on))
+    for review in inputs.reviews:
+        if review.held_on > on:
+            found.append(review.held_on)
     for months in clock.valid_months:
-        candidates += [add_months(r.held_on, months) + ONE_DAY for r in inputs.results]
-    for day in candidates:
-        if day > on and (first is None or day < first):
+        for result in inputs.results:
+            lapse = add_months(result.held_on, months) + ONE_DAY
+            if lapse > on:
+                found.append(lapse)
+    first = None
+    for day in found:
+        if day is not None and (first is None or day < first):
             first = day
     return first
