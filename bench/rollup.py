@@ -4,21 +4,27 @@ Benchmark of the roll-up engine against a floor.
 
 Builds a synthetic mining group (20,000 workers by default, ~10 attendance rows
 and ~20 results each) with `demo.scale.scale_load`, then measures, on the
-same data and in a fresh process:
+same data, each in a fresh process (so each peak memory is its own):
 
 - the floor: ONE SQL query computing each worker's best theory and practical
   score per rank assessment (trade × rank) and their attended hours;
-- the full `ranks_recompute`: load, evaluate every worker × trade with the
-  rules, write the new rank records;
+- the full `ranks_recompute` in one process (--jobs 1): load, evaluate every
+  worker × trade with the rules, write the new rank records, chunk by chunk;
+- the same with --jobs N (default 2), from the same starting point;
+- the incremental run (`recompute_ranks` without --all) after 1 % of the
+  workers were marked, as a write through a service marks them;
 
-and prints the ratio, the query counts and the peak memory (max RSS).
+and prints the wall and CPU times, the ratios to the floor, the query counts
+and the peak memory (max RSS; with --jobs, of the parent and of the largest
+child process).
 
     .venv/bin/python bench/rollup.py                       # throwaway SQLite file
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kj_bench .venv/bin/python bench/rollup.py
-    .venv/bin/python bench/rollup.py --workers 2000 --reuse
+    .venv/bin/python bench/rollup.py --workers 2000 --reuse --jobs 2 --chunk-size 500
 """
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -52,9 +58,9 @@ LEFT JOIN (
 """
 
 
-def max_rss_mib() -> float:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def max_rss_mib(who=resource.RUSAGE_SELF) -> float:
+    # ru_maxrss is in KiB on Linux; for RUSAGE_CHILDREN, the largest child's.
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def analyze() -> None:
@@ -93,6 +99,15 @@ def ensure_database() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def reset() -> None:
+    """Start a measurement from the imported ranks alone and no evaluations, so the recompute writes everything."""
+    from certifications.models import RankEvaluation, RankRecord
+
+    RankRecord.history.model.objects.filter(source=RankRecord.Source.ENGINE).delete()
+    RankRecord._base_manager.filter(source=RankRecord.Source.ENGINE).delete()
+    RankEvaluation.objects.all().delete()
+
+
 def build(workers: int, reuse: bool, seed: int) -> None:
     ensure_database()
     import django
@@ -104,14 +119,11 @@ def build(workers: int, reuse: bool, seed: int) -> None:
     from training.models import Worker
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the dashboard figures a new award makes stale
     existing = Worker._base_manager.count()
     if reuse and existing:
-        from certifications.models import RankRecord
-
-        # Start each measurement from the imported ranks alone, so the recompute writes its awards again.
-        RankRecord.history.model.objects.filter(source=RankRecord.Source.ENGINE).delete()
-        removed, _by_model = RankRecord._base_manager.filter(source=RankRecord.Source.ENGINE).delete()
-        print(f"Reusing the database: {existing:,} workers ({removed:,} engine awards of an earlier run removed).")
+        reset()
+        print(f"Reusing the database: {existing:,} workers.")
         analyze()
         return
     if existing:
@@ -126,71 +138,130 @@ def build(workers: int, reuse: bool, seed: int) -> None:
     )
 
 
-def measure() -> None:
-    import django
+class Counter:
+    def __init__(self):
+        self.count = 0
 
-    django.setup()
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def floor_sql() -> str:
     from django.db import connection
-
-    from certifications.ranks.services import ranks_recompute
-
-    class Counter:
-        def __init__(self):
-            self.count = 0
-
-        def __call__(self, execute, sql, params, many, context):
-            self.count += 1
-            return execute(sql, params, many, context)
 
     def has_column(table, column):
         with connection.cursor() as cursor:
             return column in {c.name for c in connection.introspection.get_table_description(cursor, table)}
 
-    sql = FLOOR_SQL.format(
+    return FLOOR_SQL.format(
         live_results="AND res.deleted_at IS NULL"
         if has_column("certifications_assessmentresult", "deleted_at")
         else "",
         live_attendance="WHERE att.deleted_at IS NULL" if has_column("training_attendance", "deleted_at") else "",
     )
-    floors, floor_cpus = [], []
-    for _ in range(3):
+
+
+def measure(what: str, jobs: int, touched: float, chunk_size: int) -> None:
+    """Run one measurement in this (fresh) process and print it as one JSON line."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from certifications.models import RankEvaluation
+    from certifications.ranks.services import _mark_stale, ranks_recompute
+
+    figures: dict = {"what": what, "vendor": connection.vendor}
+    if what == "floor":
+        sql = floor_sql()
+        walls, cpus = [], []
+        for _ in range(3):
+            started, cpu = time.perf_counter(), time.process_time()
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+        figures.update(wall=min(walls), cpu=min(cpus), rows=len(rows), queries=1)
+    else:
+        if what == "incremental":
+            # Mark 1 % of the workers, spread over the group, as a write through a service marks them.
+            ids = sorted(set(RankEvaluation.objects.values_list("worker_id", flat=True)))
+            step = max(1, round(1 / touched))
+            _mark_stale(ids[::step])
+            figures["marked"] = len(ids[::step])
+        counter = Counter()
         started, cpu = time.perf_counter(), time.process_time()
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            rows = cursor.fetchall()
-        floors.append(time.perf_counter() - started)
-        floor_cpus.append(time.process_time() - cpu)
-    floor, floor_cpu = min(floors), min(floor_cpus)
-    rss_before = max_rss_mib()
+        with connection.execute_wrapper(counter):
+            report = ranks_recompute(
+                jobs=1 if what == "serial" else jobs,
+                only_changed=what == "incremental",
+                chunk_size=chunk_size,
+                changes=lambda _c: None,
+            )
+        figures.update(
+            wall=time.perf_counter() - started,
+            cpu=time.process_time() - cpu,
+            queries=counter.count,  # this process's: with --jobs, the chunks' queries run in the children
+            workers=report.workers,
+            pairs=report.evaluated,
+            awarded=report.awarded,
+            pending=report.pending,
+            chunks=report.chunks,
+            jobs=report.jobs,
+        )
+    figures.update(rss=max_rss_mib(), children_rss=max_rss_mib(resource.RUSAGE_CHILDREN))
+    print(json.dumps(figures))
 
-    counter = Counter()
-    started, cpu = time.perf_counter(), time.process_time()
-    with connection.execute_wrapper(counter):
-        report = ranks_recompute()
-    full, full_cpu = time.perf_counter() - started, time.process_time() - cpu
-    rss_after = max_rss_mib()
 
-    again = Counter()
-    started = time.perf_counter()
-    with connection.execute_wrapper(again):
-        second = ranks_recompute()
-    second_time = time.perf_counter() - started
+def run_measure(what: str, args) -> dict:
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            *("--measure", what, "--jobs", str(args.jobs), "--touched", str(args.touched)),
+            *("--chunk-size", str(args.chunk_size)),
+        ],
+        check=True,
+        env=os.environ,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
-    print(f"Database: {connection.vendor}; {report.workers:,} workers, {report.evaluated:,} worker trades.")
+
+def report(floor: dict, serial: dict, parallel: dict, incremental: dict) -> None:
+    print(f"Database: {floor['vendor']}; {serial['workers']:,} workers, {serial['pairs']:,} worker trades.")
     print(
-        f"Floor (one SQL query, {len(rows):,} rows; best of 3): {floor:.2f} s wall, "
-        f"{floor_cpu:.2f} s CPU in this process"
+        f"Floor (one SQL query, {floor['rows']:,} rows; best of 3): {floor['wall']:.2f} s wall, "
+        f"{floor['cpu']:.2f} s CPU in this process; peak memory {floor['rss']:.0f} MiB"
+    )
+    for name, run in (
+        ("Full recompute, --jobs 1", serial),
+        (f"Full recompute, --jobs {parallel['jobs']}", parallel),
+        (f"Incremental after {incremental['marked']:,} workers marked", incremental),
+    ):
+        memory = f"peak memory {run['rss']:.0f} MiB"
+        if run["jobs"] > 1:
+            memory += f" (largest child process {run['children_rss']:.0f} MiB)"
+        print(
+            f"{name}: {run['wall']:.2f} s wall, {run['cpu']:.2f} s CPU here, {run['chunks']} chunks, "
+            f"{run['workers']:,} workers evaluated, {run['awarded'] + run['pending']:,} records written, "
+            f"{run['queries']} queries here; {memory}"
+        )
+    print(f"RATIO full --jobs 1 / floor: {serial['wall'] / floor['wall']:.1f}x wall")
+    print(
+        f"RATIO full --jobs {parallel['jobs']} / floor: {parallel['wall'] / floor['wall']:.1f}x wall "
+        f"(target: within 5x on PostgreSQL at 100,000 workers)"
     )
     print(
-        f"Full recompute: {full:.2f} s wall, {full_cpu:.2f} s CPU, {counter.count} queries "
-        f"({report.awarded:,} awarded, {report.pending:,} pending created; mode {report.mode})"
+        f"RATIO incremental / floor: {incremental['wall'] / floor['wall']:.2f}x wall "
+        f"(target: within 0.5x at 100,000 workers, 1 % touched)"
     )
-    print(f"Second recompute: {second_time:.2f} s, {again.count} queries, {len(second.changes)} changes")
-    print(f"Peak memory (max RSS): {rss_after:.0f} MiB (before the recompute: {rss_before:.0f} MiB)")
-    print(f"RATIO full recompute / floor: {full / floor:.1f}x wall (target: within 5x)")
-    if connection.vendor == "sqlite":
-        # SQLite runs inside this process, so CPU time is comparable and immune to other load on the machine.
-        print(f"RATIO full recompute / floor: {full_cpu / floor_cpu:.1f}x CPU")
+    if floor["vendor"] == "sqlite":
+        # SQLite runs inside the process, so CPU time is comparable and immune to other load on the machine.
+        print(f"RATIO full --jobs 1 / floor: {serial['cpu'] / floor['cpu']:.1f}x CPU")
 
 
 def main() -> None:
@@ -198,14 +269,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reuse", action="store_true", help="Keep the data already in the database.")
-    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=2, help="Processes of the parallel full run (default 2).")
+    parser.add_argument(
+        "--touched", type=float, default=0.01, help="Share of workers marked before the incremental run."
+    )
+    parser.add_argument("--chunk-size", type=int, default=5000, help="Workers per chunk (ranks_recompute's default).")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        measure()
+        measure(args.measure, args.jobs, args.touched, args.chunk_size)
         return
     build(args.workers, args.reuse, args.seed)
-    # Measure in a fresh process, so its peak memory is the recompute's, not the build's.
-    subprocess.run([sys.executable, __file__, "--measure"], check=True, env=os.environ)
+    # Each measurement in a fresh process, so its peak memory is its own, not the build's or another run's.
+    floor = run_measure("floor", args)
+    serial = run_measure("serial", args)
+    reset()
+    parallel = run_measure("parallel", args)
+    incremental = run_measure("incremental", args)
+    report(floor, serial, parallel, incremental)
 
 
 if __name__ == "__main__":

@@ -606,6 +606,40 @@ class RankRecord(SoftDeletable):
         return f"{self.worker.name} · {self.trade} · {self.rank} ({self.get_status_display()})"
 
 
+class RankEvaluation(models.Model):
+    """
+    What the roll-up last evaluated for one worker × trade: the fingerprints of
+    the evidence and of the trade's rule versions it saw, and when to look
+    again. The engine alone writes it (ranks_recompute); a write of the
+    worker's evidence marks it stale, so a nightly run evaluates only the
+    workers whose evidence, rules or dates changed (docs/ranks.md).
+    """
+
+    worker = models.ForeignKey(Worker, verbose_name=_("worker"), on_delete=models.CASCADE, related_name="+")
+    trade = models.ForeignKey(Trade, verbose_name=_("trade"), on_delete=models.CASCADE, related_name="+")
+    evaluated_on = models.DateField(_("evaluated on"))
+    # The worker's start in the trade as evaluated: a changed or new worker trade is found by comparing it.
+    started_on = models.DateField(_("in the trade since"))
+    # The first date after evaluated_on on which time alone may change the outcome (time at level, a lapse,
+    # a rule set coming into force, a class or exam dated later); empty when none.
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    stale = models.BooleanField(_("marked by a write"), default=False)
+    rules_fingerprint = models.CharField(_("fingerprint of the rule versions"), max_length=32)
+    evidence_fingerprint = models.CharField(_("fingerprint of the evidence"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("rank evaluation")
+        verbose_name_plural = _("rank evaluations")
+        constraints = [models.UniqueConstraint(fields=["worker", "trade"], name="rank_evaluation_once")]
+        indexes = [
+            models.Index(fields=["due_on"], name="rank_evaluation_due"),
+            models.Index(fields=["worker"], condition=Q(stale=True), name="rank_evaluation_stale"),
+        ]
+
+    def __str__(self):
+        return f"{self.worker_id} · {self.trade_id} ({self.evaluated_on})"
+
+
 class Certificate(SoftDeletable):
     """A certificate a worker holds: special operation, skill level, safety-management assessment or honour."""
 

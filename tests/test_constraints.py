@@ -240,6 +240,18 @@ CASES: dict[str, Case] = {
     "sitting_has_a_date": Case(cert.Sitting, sitting_kwargs, {"theory_on": None}),
     "sitting_pass_marks_within_full": Case(cert.Sitting, sitting_kwargs, {"theory_pass_mark": Decimal("120")}),
     "sitting_candidate_once": Case(cert.SittingCandidate, candidate_kwargs, {}, collides=True),
+    "rank_evaluation_once": Case(
+        cert.RankEvaluation,
+        lambda: {
+            "worker": WorkerFactory(),
+            "trade": TradeFactory(),
+            "evaluated_on": D(2026, 6, 1),
+            "started_on": D(2015, 3, 1),
+            "rules_fingerprint": "0" * 32,
+        },
+        {"evaluated_on": D(2026, 6, 2)},
+        collides=True,
+    ),
     "reminder_once_per_bucket": Case(
         cert.ReminderLog,
         lambda: {

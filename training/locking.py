@@ -5,9 +5,10 @@ from django.db import transaction
 from training.models import Worker
 
 
-def workers_lock(*, worker_ids=None, unit_ids=None) -> int:
+def workers_lock(*, worker_ids=None, unit_ids=None, worker_range: tuple[int, int] | None = None) -> int:
     """
-    Lock the workers in scope until the current transaction ends, and return how many.
+    Lock the workers in scope (ids, units, an id range with both ends) until
+    the current transaction ends, and return how many.
 
     The roll-up takes this lock before it reads a worker's rank records, so two
     recomputes of the same worker (an assessor's save and a nightly run) queue
@@ -19,6 +20,8 @@ def workers_lock(*, worker_ids=None, unit_ids=None) -> int:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("workers_lock() must run inside transaction.atomic().")
     queryset = Worker.objects.all()
+    if worker_range is not None:
+        queryset = queryset.filter(pk__gte=worker_range[0], pk__lte=worker_range[1])
     if worker_ids is not None:
         queryset = queryset.filter(pk__in=list(worker_ids))
     if unit_ids is not None:

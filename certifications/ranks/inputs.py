@@ -4,12 +4,14 @@ fixed number of queries, however many workers there are.
 """
 
 import datetime as dt
+import hashlib
+import marshal
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Aggregate, CharField, Exists, FloatField, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Aggregate, CharField, Exists, FloatField, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -102,8 +104,10 @@ def _rows_above_held(attempts, held):
     yield from _fetched(sql, (*attempts_params, *held_params))
 
 
-def _worker_filter(worker_ids, unit_ids, prefix: str = "") -> Q:
+def _worker_filter(worker_ids, unit_ids, prefix: str = "", worker_range: tuple[int, int] | None = None) -> Q:
     query = Q()
+    if worker_range is not None:
+        query &= Q(**{f"{prefix}worker_id__gte": worker_range[0], f"{prefix}worker_id__lte": worker_range[1]})
     if worker_ids is not None:
         query &= Q(**{f"{prefix}worker_id__in": list(worker_ids)})
     if unit_ids is not None:
@@ -153,26 +157,42 @@ def rollup_catalog_load() -> tuple[dict, dict, dict]:
 
 
 def rollup_inputs_load(
-    *, worker_ids: Iterable[int] | None = None, unit_ids: Iterable[int] | None = None, on: dt.date | None = None
+    *,
+    worker_ids: Iterable[int] | None = None,
+    unit_ids: Iterable[int] | None = None,
+    on: dt.date | None = None,
+    worker_range: tuple[int, int] | None = None,
+    catalog: tuple[dict, dict, dict] | None = None,
+    fingerprints: dict[tuple[int, int], str] | None = None,
 ) -> dict[tuple[int, int], rules.WorkerTradeInputs]:
     """
     Return the rules' inputs for every (worker id, trade id) a worker holds, for
-    the given workers, units, or everyone, for evaluating on `on` (default
-    today) or later: ten queries, whatever the number of workers.
+    the given workers, units, worker id range (both ends included), or
+    everyone, for evaluating on `on` (default today) or later: ten queries,
+    whatever the number of workers; six when given the catalog
+    (rollup_catalog_load), as the roll-up's chunks are.
 
     The inputs leave out what the rules would ignore on that date — attendance
     and results dated after it, and the results of ranks at or below the rank
     held — and carry each course's attendance summed (rules.AttendedCourse).
+
+    Given a dict as `fingerprints`, it is filled with (worker id, trade id) →
+    a digest of the evidence loaded for the pair, from the rows as the
+    database sent them (cheaper than from the converted values).
     """
     on = on or timezone.localdate()
-    ladders, rule_sets, lines = rollup_catalog_load()
-    by_worker = _worker_filter(worker_ids, unit_ids)
+    ladders, rule_sets, lines = catalog or rollup_catalog_load()
+    by_worker = _worker_filter(worker_ids, unit_ids, worker_range=worker_range)
     attendance_rows = Attendance.objects.filter(by_worker, training_class__start__lte=on)
     result_rows = AssessmentResult.objects.filter(
         by_worker, assessment__trade__isnull=False, assessment__rank__isnull=False, assessment__held_on__lte=on
     )
 
     dates, decimals = _Cached(_to_date), _Cached(_to_decimal)
+    keep = fingerprints is not None
+    raw_started: dict[tuple[int, int], str] = {}
+    raw: dict[tuple[int, int], list] = defaultdict(list)
+    raw_attendance: dict[int, list] = defaultdict(list)
     pairs: dict[tuple[int, int], object] = {}
     for worker_id, trade_id, started_on in _rows(
         WorkerTrade.objects.filter(by_worker, worker__deleted_at__isnull=True)
@@ -180,6 +200,8 @@ def rollup_inputs_load(
         .order_by("worker_id", "trade_id")
     ):
         pairs[(worker_id, trade_id)] = dates[started_on]
+        if keep:
+            raw_started[(worker_id, trade_id)] = started_on
 
     awarded: dict[tuple[int, int], tuple] = defaultdict(tuple)
     for record_id, worker_id, trade_id, rank_id, awarded_on in _rows(
@@ -188,6 +210,8 @@ def rollup_inputs_load(
         .order_by()
     ):
         awarded[(worker_id, trade_id)] += (rules.AwardRow(rank_id, dates[awarded_on], record_id),)
+        if keep:
+            raw[(worker_id, trade_id)].append((0, record_id, rank_id, awarded_on))
 
     # Attendance is summed per worker × course in SQL: the rules need each course's hours, and the
     # class dates and ids only for the re-sit retraining check and an award's evidence (parsed then).
@@ -205,6 +229,18 @@ def rollup_inputs_load(
         .values_list("worker_id", "training_class__course_id", "theory", "practical", "last_start", "ids", "starts")
         .order_by()
     ):
+        if keep:
+            # The joined lists come in no particular order: sorted, so equal evidence gives an equal digest.
+            raw_attendance[worker_id].append(
+                (
+                    course_id,
+                    theory,
+                    practical,
+                    last_start,
+                    ids if "," not in ids else sorted(ids.split(",")),
+                    starts if "," not in starts else sorted(starts.split(",")),
+                )
+            )
         attendance[worker_id].append(
             new_attended(
                 rules.AttendedCourse, (course_id, decimals[theory], decimals[practical], dates[last_start], ids, starts)
@@ -239,6 +275,8 @@ def rollup_inputs_load(
     for pk, worker_id, rank_id, kind, held_on, attempt, score, full_marks, trade_id, _order in _rows_above_held(
         attempts, held
     ):
+        if keep:
+            raw[(worker_id, trade_id)].append((1, pk, rank_id, kind, held_on, attempt, score, full_marks))
         results[(worker_id, trade_id)].append(
             new_result(result_row, (pk, rank_id, kind, dates[held_on], attempt, decimals[score], decimals[full_marks]))
         )
@@ -250,8 +288,15 @@ def rollup_inputs_load(
         .order_by()
     ):
         reviews[(worker_id, trade_id)].append(rules.ReviewRow(pk, rank_id, dates[held_on], bool(passed)))
+        if keep:
+            raw[(worker_id, trade_id)].append((2, pk, rank_id, held_on, bool(passed)))
 
     attendance_of = {worker_id: tuple(rows) for worker_id, rows in attendance.items()}
+    if keep:
+        for key in pairs:
+            evidence = (raw_started[key], sorted(raw.get(key, ())), sorted(raw_attendance.get(key[0], ())))
+            # marshal version 2 writes no back-references, so equal values give equal bytes.
+            fingerprints[key] = hashlib.blake2b(marshal.dumps(evidence, 2), digest_size=16).hexdigest()
     inputs = {}
     empty: dict = {}
     for (worker_id, trade_id), started_on in pairs.items():
@@ -269,6 +314,44 @@ def rollup_inputs_load(
             reviews=tuple(reviews.get(key, ())),
         )
     return inputs
+
+
+def rollup_later_evidence_load(
+    *,
+    on: dt.date,
+    worker_ids: Iterable[int] | None = None,
+    unit_ids: Iterable[int] | None = None,
+    worker_range: tuple[int, int] | None = None,
+) -> dict[int, dt.date]:
+    """
+    Return worker id → the first start of a class they attended, or sitting of
+    a rank assessment they sat, dated after `on`: evidence rollup_inputs_load
+    leaves out that counts from that date. Two queries.
+    """
+    by_worker = _worker_filter(worker_ids, unit_ids, worker_range=worker_range)
+    first: dict[int, dt.date] = {}
+    for worker_id, day in [
+        *_rows(
+            Attendance.objects.filter(by_worker, training_class__start__gt=on)
+            .values("worker_id")
+            .annotate(first=_text(Min("training_class__start")))
+            .values_list("worker_id", "first")
+            .order_by()
+        ),
+        *_rows(
+            AssessmentResult.objects.filter(
+                by_worker, assessment__trade__isnull=False, assessment__rank__isnull=False, assessment__held_on__gt=on
+            )
+            .values("worker_id")
+            .annotate(first=_text(Min("assessment__held_on")))
+            .values_list("worker_id", "first")
+            .order_by()
+        ),
+    ]:
+        day = stored_date(day)
+        if worker_id not in first or day < first[worker_id]:
+            first[worker_id] = day
+    return first
 
 
 def worker_explanations_get(*, worker: Worker, on: dt.date | None = None) -> list[rules.Explanation]:

@@ -12,6 +12,7 @@ new optional fields rather than changing existing ones.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, Decimal
@@ -944,3 +945,104 @@ def step_fingerprint(step: RankStep) -> str:
     """Return a short key of the rule set and evidence a step rests on (a rejected award is not re-proposed on it)."""
     evidence = sorted({e for r in step.requirements for e in r.evidence})
     return f"{step.rule_set_id}|" + ",".join(evidence)
+
+
+# ---------------------------------------------------------------------------
+# Only what changed: fingerprints and the next date time alone can change an outcome
+# ---------------------------------------------------------------------------
+
+
+def _digest(value) -> str:
+    # A stable digest across processes (hash() of str and dates is salted per process).
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
+
+
+def rules_fingerprint(trade_id: int, ladder: tuple, rule_sets: dict, package_lines: dict) -> str:
+    """Return the fingerprint of one trade's ladder, rule set versions and package lines (the trade id included)."""
+    return _digest(
+        (
+            trade_id,
+            tuple(ladder),
+            tuple(sorted((rank_id, tuple(sorted(v, key=lambda r: r.id))) for rank_id, v in rule_sets.items())),
+            tuple(sorted(package_lines.items())),
+        )
+    )
+
+
+def fingerprint_with_records(evidence: str, live: tuple, settled: tuple) -> str:
+    """Return the fingerprint of a pair's evidence (inputs.rollup_inputs_load's digest) and its rank records."""
+    return _digest((evidence, live, settled))
+
+
+@dataclass(frozen=True, slots=True)
+class TradeClock:
+    """The dates and periods of one trade's rule sets that make outcomes change with time alone."""
+
+    effective: tuple[dt.date, ...]  # every version's effective date, sorted
+    years_in_trade: frozenset
+    years_at_previous_rank: frozenset
+    valid_months: frozenset
+
+
+def trade_clock(rule_sets: dict[int, tuple[RuleSetInfo, ...]]) -> TradeClock:
+    """Return the clock of a trade's rule sets (rank id → versions)."""
+    versions = [v for by_rank in rule_sets.values() for v in by_rank]
+    return TradeClock(
+        effective=tuple(sorted({v.effective_from for v in versions})),
+        years_in_trade=frozenset(v.years_in_trade for v in versions if v.years_in_trade is not None),
+        years_at_previous_rank=frozenset(
+            v.years_at_previous_rank for v in versions if v.years_at_previous_rank is not None
+        ),
+        valid_months=frozenset(v.exam_valid_months for v in versions if v.exam_valid_months is not None),
+    )
+
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+@lru_cache(maxsize=65536)
+def _first_anniversary(day: dt.date, periods: frozenset, on: dt.date) -> dt.date | None:
+    """Return the first date after `on` that is `day` plus one of the periods (years), or None."""
+    first = None
+    for years in periods:
+        date = add_years(day, years)
+        if date > on and (first is None or date < first):
+            first = date
+    return first
+
+
+def next_change_on(
+    inputs: WorkerTradeInputs, on: dt.date, clock: TradeClock, later: dt.date | None = None
+) -> dt.date | None:
+    """
+    Return the first date after `on` on which evaluate() may decide otherwise
+    with no new write, or None: a rule set coming into force, an award dated
+    later, time in the trade or at a rank reached, an exam result lapsing, a
+    review held later, or `later` (the first class or sitting of the worker
+    dated after `on`, which the inputs leave out). Every use of the evaluation
+    date in the rules and the loader is one of these.
+    """
+    found = [later] if later is not None else []
+    for day in clock.effective:
+        if day > on:
+            found.append(day)
+            break
+    if clock.years_in_trade:
+        found.append(_first_anniversary(inputs.started_on, clock.years_in_trade, on))
+    for award in inputs.awarded:
+        found.append(award.awarded_on if award.awarded_on > on else None)
+        if clock.years_at_previous_rank:
+            found.append(_first_anniversary(award.awarded_on, clock.years_at_previous_rank, on))
+    for review in inputs.reviews:
+        if review.held_on > on:
+            found.append(review.held_on)
+    for months in clock.valid_months:
+        for result in inputs.results:
+            lapse = add_months(result.held_on, months) + ONE_DAY
+            if lapse > on:
+                found.append(lapse)
+    first = None
+    for day in found:
+        if day is not None and (first is None or day < first):
+            first = day
+    return first

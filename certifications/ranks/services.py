@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,16 +17,23 @@ from functools import partial
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, connections, transaction
+from django.db.models import Exists, Max, OuterRef, Q
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from certifications.models import Assessment, AssessmentResult, ComprehensiveReview, RankRecord, RuleSet
+from certifications.models import (
+    Assessment,
+    AssessmentResult,
+    ComprehensiveReview,
+    RankEvaluation,
+    RankRecord,
+    RuleSet,
+)
 from certifications.ranks import rules
-from certifications.ranks.inputs import rollup_inputs_load
+from certifications.ranks.inputs import rollup_catalog_load, rollup_inputs_load, rollup_later_evidence_load
 from core.bulk import JsonText, gc_paused, history_copy, rows_insert
 from core.dates import stored_date
 from core.history import with_reason
@@ -33,7 +41,7 @@ from core.signals import evidence_changed, figures_stale
 from core.versions import VERSION, bump
 from core.writes import Door
 from training.locking import workers_lock
-from training.models import Rank, Trade, Worker
+from training.models import Rank, Trade, Worker, WorkerTrade
 from training.retention import record_restore, record_soft_delete
 
 LIVE = (RankRecord.Status.PENDING, RankRecord.Status.AWARDED)
@@ -407,32 +415,37 @@ class RankChange:
 class RecomputeReport:
     evaluated: int = 0  # worker × trade pairs
     workers: int = 0
-    changes: list[RankChange] = field(default_factory=list)
+    changes: list[RankChange] = field(default_factory=list)  # empty when the caller took them (`changes=`)
     dry_run: bool = False
     mode: str = "confirm"
+    awarded: int = 0
+    pending: int = 0
+    chunks: int = 0
+    jobs: int = 1  # the processes that ran the chunks
+    only_changed: bool = False
+    # Pairs whose evidence differed from their fingerprint with no mark (a write that bypassed its service);
+    # counted by full runs only.
+    unmarked: int = 0
 
-    @property
-    def awarded(self) -> int:
-        return sum(c.status == RankRecord.Status.AWARDED for c in self.changes)
+    def add(self, part: RecomputeReport, *, keep_changes: bool = True) -> None:
+        self.evaluated += part.evaluated
+        self.workers += part.workers
+        self.awarded += part.awarded
+        self.pending += part.pending
+        self.unmarked += part.unmarked
+        if keep_changes:
+            self.changes.extend(part.changes)
 
-    @property
-    def pending(self) -> int:
-        return sum(c.status == RankRecord.Status.PENDING for c in self.changes)
 
-
-def _describe(report: RecomputeReport, records: list[dict], worker_filter, dates: list | None = None) -> None:
+def _describe(report: RecomputeReport, records: list[dict], run: _Run, dates: list | None = None) -> None:
     if not records:
         return
-    wanted = {r["worker_id"] for r in records}
     workers = {
         pk: (no, name)
-        for pk, no, name in Worker.objects.filter(**worker_filter)
-        .values_list("id", "employee_no", "name")
-        .iterator(chunk_size=5000)
-        if pk in wanted
+        for pk, no, name in Worker._base_manager.filter(id__in={r["worker_id"] for r in records}).values_list(
+            "id", "employee_no", "name"
+        )
     }
-    trades = dict(Trade.objects.values_list("id", "name"))
-    ranks = dict(Rank.objects.values_list("id", "name"))
     for index, record in enumerate(records):
         no, name = workers.get(record["worker_id"], ("?", "?"))
         report.changes.append(
@@ -440,14 +453,18 @@ def _describe(report: RecomputeReport, records: list[dict], worker_filter, dates
                 record["worker_id"],
                 no,
                 name,
-                trades[record["trade_id"]],
-                ranks[record["rank_id"]],
+                run.trade_names[record["trade_id"]],
+                run.rank_names[record["rank_id"]],
                 record["status"],
                 trade_id=record["trade_id"],
                 rank_id=record["rank_id"],
                 awarded_on=record["awarded_on"] or (dates[index] if dates else None),
             )
         )
+        if record["status"] == RankRecord.Status.AWARDED:
+            report.awarded += 1
+        else:
+            report.pending += 1
 
 
 def _record_rows(on: dt.date, mode: str):
@@ -492,7 +509,7 @@ def _records_insert(rows: list[dict]) -> None:
     # The engine's own awards: announced as figures_stale by the caller, never as evidence (that would recompute).
     with RANK_RECORDS.opened():
         rows_insert(RankRecord, rows)
-    history_copy(
+    written = history_copy(
         RankRecord,
         after_id=after_id,
         marker={"created_at": stamp, "source": RankRecord.Source.ENGINE},
@@ -500,9 +517,250 @@ def _records_insert(rows: list[dict]) -> None:
         reason=_("Awarded by the roll-up engine"),
         date=stamp,
     )
+    # Chunks in other processes insert too: their rows carry their own timestamp (a clash rolls this chunk back).
+    if written != len(rows):
+        raise RuntimeError(f"{written} history rows written for {len(rows)} engine awards")
 
 
-@transaction.atomic
+# A run is cut into chunks of workers (CHUNK_WORKERS by id range, or lists of ids), each loaded, evaluated and
+# written in its own transaction with a constant number of queries, so memory does not grow with the group;
+# with jobs > 1 the chunks run in forked processes, each with its own connection. Each worker × trade evaluated
+# leaves a RankEvaluation row (fingerprints, due date); only_changed=True evaluates the pairs a write marked,
+# those whose rules, trade or due date changed, and the pairs never evaluated (docs/ranks.md).
+
+CHUNK_WORKERS = 5000
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every chunk of one run shares; forked processes inherit it."""
+
+    on: dt.date
+    mode: str
+    dry_run: bool
+    unit_ids: list[int] | None
+    catalog: tuple[dict, dict, dict]
+    rules_fingerprints: dict[int, str]
+    clocks: dict[int, rules.TradeClock]
+    trade_names: dict[int, str]
+    rank_names: dict[int, str]
+    check: bool  # count pairs whose evidence changed without a mark (full runs)
+
+
+# A chunk: (worker ids, None) or (None, (lowest id, highest id)).
+Chunk = tuple[tuple[int, ...] | None, tuple[int, int] | None]
+
+
+def _scope_q(run: _Run, chunk: Chunk) -> Q:
+    ids, worker_range = chunk
+    query = Q()
+    if ids is not None:
+        query &= Q(worker_id__in=ids)
+    if worker_range is not None:
+        query &= Q(worker_id__gte=worker_range[0], worker_id__lte=worker_range[1])
+    if run.unit_ids is not None:
+        query &= Q(worker__unit_id__in=run.unit_ids)
+    return query
+
+
+def _grouped(rows) -> dict[tuple[int, int], tuple]:
+    grouped: dict[tuple[int, int], list] = {}
+    for worker_id, trade_id, *rest in rows:
+        grouped.setdefault((worker_id, trade_id), []).append(tuple(rest))
+    return {key: tuple(sorted(values, key=repr)) for key, values in grouped.items()}
+
+
+def _chunk_recompute(run: _Run, chunk: Chunk) -> RecomputeReport:
+    """Evaluate one chunk of workers, write their new awards and their evaluation state: one transaction."""
+    ids, worker_range = chunk
+    on, mode = run.on, run.mode
+    with transaction.atomic(), gc_paused():
+        if not run.dry_run:
+            # Before reading anything: a concurrent recompute of the same workers waits, then sees what this one wrote.
+            workers_lock(worker_ids=ids, unit_ids=run.unit_ids, worker_range=worker_range)
+        scope = _scope_q(run, chunk)
+        evidence_of: dict[tuple[int, int], str] = {}
+        inputs = rollup_inputs_load(
+            worker_ids=ids,
+            unit_ids=run.unit_ids,
+            worker_range=worker_range,
+            on=on,
+            catalog=run.catalog,
+            fingerprints=evidence_of,
+        )
+        later = rollup_later_evidence_load(on=on, worker_ids=ids, unit_ids=run.unit_ids, worker_range=worker_range)
+        live_of = _grouped(
+            RankRecord.objects.filter(scope, status__in=LIVE).values_list("worker_id", "trade_id", "rank_id")
+        )
+        settled_of = _grouped(
+            RankRecord.objects.filter(scope, status__in=SETTLED).values_list(
+                "worker_id", "trade_id", "rank_id", "evidence__fingerprint"
+            )
+        )
+        stored = {}
+        if run.check:
+            stored = {
+                (w, t): rest
+                for w, t, *rest in RankEvaluation.objects.filter(scope).values_list(
+                    "worker_id",
+                    "trade_id",
+                    "evidence_fingerprint",
+                    "stale",
+                    "due_on",
+                    "evaluated_on",
+                    "started_on",
+                    "rules_fingerprint",
+                )
+            }
+
+        report = RecomputeReport(
+            evaluated=len(inputs), workers=len({worker_id for worker_id, _t in inputs}), dry_run=run.dry_run, mode=mode
+        )
+        new_records: list[dict] = []
+        met_dates: list[dt.date] = []
+        states: list[dict] = []
+        record_row = _record_rows(on, mode)
+        for key in sorted(inputs):
+            data = inputs[key]
+            worker_id, trade_id = key
+            live = live_of.get(key, ())
+            settled = settled_of.get(key, ())
+            live_ranks = {rank_id for (rank_id,) in live}
+            settled_keys = set(settled)
+            fingerprint = evidence_of[key]
+            if live or settled:
+                fingerprint = rules.fingerprint_with_records(fingerprint, live, settled)
+            if run.check and (old := stored.get(key)) is not None:
+                old_fingerprint, stale, due_on, evaluated_on, started_on, rules_fp = old
+                if (
+                    old_fingerprint
+                    and not stale
+                    and (due_on is None or due_on > on)
+                    and evaluated_on <= on
+                    and started_on == data.started_on
+                    and rules_fp == run.rules_fingerprints[trade_id]
+                    and old_fingerprint != fingerprint
+                ):
+                    report.unmarked += 1
+            climbed, wrote = data, False
+            # In confirm mode HR decides one rank at a time; in auto mode the worker climbs every rank earned today.
+            for step, _explanation in rules.climb(data, on, max_steps=None if mode == "auto" else 1):
+                if step.rank_id in live_ranks:
+                    break
+                if (step.rank_id, rules.step_fingerprint(step)) in settled_keys:
+                    break  # HR already said no to exactly this evidence
+                new_records.append(
+                    record_row(worker_id=worker_id, trade_id=trade_id, step=step, rule_info=_rule_info(data, step))
+                )
+                met_dates.append(rules.step_met_on(step) or on)  # the date a pending award carries once approved
+                wrote = True
+                if mode == "auto":
+                    climbed = climbed.with_award(step.rank_id, on)
+            if not run.dry_run:
+                states.append(
+                    {
+                        "worker_id": worker_id,
+                        "trade_id": trade_id,
+                        "evaluated_on": on,
+                        "started_on": data.started_on,
+                        "due_on": rules.next_change_on(climbed, on, run.clocks[trade_id], later.get(worker_id)),
+                        "stale": False,
+                        "rules_fingerprint": run.rules_fingerprints[trade_id],
+                        # The records written now are not in what was fingerprinted: no fingerprint to compare.
+                        "evidence_fingerprint": "" if wrote else fingerprint,
+                    }
+                )
+        if not run.dry_run:
+            # The chunk's state is replaced whole: pairs no longer held (a trade given up, a worker gone) leave it.
+            RankEvaluation.objects.filter(scope).delete()
+            # Columnar: on PostgreSQL one INSERT … SELECT FROM unnest(arrays), not one INSERT per row.
+            rows_insert(RankEvaluation, states, columnar=True)
+            if new_records:
+                _records_insert(new_records)
+        _describe(report, new_records, run, met_dates)
+    return report
+
+
+def _changed_worker_ids(*, on: dt.date, unit_ids: list[int] | None, rules_fingerprints: dict[int, str]) -> set[int]:
+    """
+    Return the workers an incremental run evaluates: a pair marked by a write,
+    due (a date reached), evaluated for a later date, under changed rules, or a
+    worker trade with no evaluation for its start date (new, changed, restored).
+    Two queries.
+    """
+    states = RankEvaluation.objects.all()
+    held = WorkerTrade.objects.filter(worker__deleted_at__isnull=True)
+    if unit_ids is not None:
+        states = states.filter(worker__unit_id__in=unit_ids)
+        held = held.filter(worker__unit_id__in=unit_ids)
+    flagged = states.filter(
+        Q(stale=True)
+        | Q(due_on__lte=on)
+        | Q(evaluated_on__gt=on)
+        | ~Q(rules_fingerprint__in=list(rules_fingerprints.values()))
+    )
+    unevaluated = held.exclude(
+        Exists(
+            RankEvaluation.objects.filter(
+                worker_id=OuterRef("worker_id"), trade_id=OuterRef("trade_id"), started_on=OuterRef("started_on")
+            )
+        )
+    )
+    found: set[int] = set()
+    for queryset in (flagged, unevaluated):
+        found.update(queryset.order_by().values_list("worker_id", flat=True).distinct().iterator(chunk_size=10000))
+    return found
+
+
+def _chunks(*, run: _Run, worker_ids, only_changed: bool, size: int) -> list[Chunk]:
+    """Cut the run's workers into chunks of `size`: id ranges for everyone, id lists otherwise (one query)."""
+    if only_changed or worker_ids is not None:
+        ids = (
+            _changed_worker_ids(on=run.on, unit_ids=run.unit_ids, rules_fingerprints=run.rules_fingerprints)
+            if only_changed
+            else set(worker_ids)
+        )
+        if only_changed and worker_ids is not None:
+            ids &= set(worker_ids)
+        ordered = sorted(ids)
+        return [(tuple(ordered[i : i + size]), None) for i in range(0, len(ordered), size)]
+    everyone = Worker.objects.all()
+    if run.unit_ids is not None:
+        everyone = everyone.filter(unit_id__in=run.unit_ids)
+    bounds: list[list[int]] = []
+    # Streamed: only the bounds are kept, so planning a 300,000-worker run holds 60 pairs of ids.
+    for n, pk in enumerate(everyone.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=10000)):
+        if n % size == 0:
+            bounds.append([pk, pk])
+        else:
+            bounds[-1][1] = pk
+    return [(None, (low, high)) for low, high in bounds]
+
+
+def _processes_can_share_the_database() -> bool:
+    """
+    Whether forked processes would see what this one sees: not inside a
+    transaction (they would not see its rows) nor on an in-memory SQLite
+    database (each process would have its own). Otherwise the chunks run here.
+    """
+    if connection.in_atomic_block:
+        return False
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return False
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+_FORKED_RUN: _Run | None = None
+
+
+def _forked_chunk(job: tuple[int, Chunk]) -> tuple[int, RecomputeReport]:
+    index, chunk = job
+    try:
+        return index, _chunk_recompute(_FORKED_RUN, chunk)
+    finally:
+        connections.close_all()
+
+
 def ranks_recompute(
     *,
     unit_ids: Iterable[int] | None = None,
@@ -511,83 +769,97 @@ def ranks_recompute(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     mode: str | None = None,
+    only_changed: bool = False,
+    jobs: int = 1,
+    chunk_size: int = CHUNK_WORKERS,
+    changes: Callable[[list[RankChange]], None] | None = None,
 ) -> RecomputeReport:
     """
-    Evaluate every worker in scope and create the rank records they have
-    earned: awarded (auto mode) or pending for HR (confirm mode). Loads in a
-    fixed number of queries, writes in bulk, never touches existing records;
-    a second run changes nothing. `mode` overrides RANK_AWARD_MODE (the demo
-    backfills its already-decided history in auto mode).
+    Evaluate the workers in scope and create the rank records they have
+    earned: awarded (auto mode) or pending for HR (confirm mode). Works in
+    chunks of `chunk_size` workers, each loaded in a fixed number of queries
+    and written in bulk in its own transaction, in `jobs` processes; never
+    touches existing records; a second run changes nothing. `only_changed`
+    evaluates only the workers whose evidence, rules or dates changed since
+    their last evaluation. `mode` overrides RANK_AWARD_MODE (the demo backfills
+    its already-decided history in auto mode). `progress(done, total)` counts
+    chunks; `changes(list)` takes each chunk's new awards as they are written
+    (the report then keeps none).
     """
+    global _FORKED_RUN
     on = on or timezone.localdate()
     mode = mode or award_mode()
-    if not dry_run:
-        # Before reading anything: a concurrent recompute of the same workers waits, then sees what this one wrote.
-        workers_lock(worker_ids=worker_ids, unit_ids=unit_ids)
-    with gc_paused():
-        return _ranks_recompute(
-            unit_ids=unit_ids, worker_ids=worker_ids, on=on, dry_run=dry_run, progress=progress, mode=mode
-        )
-
-
-def _ranks_recompute(*, unit_ids, worker_ids, on: dt.date, dry_run: bool, progress, mode: str) -> RecomputeReport:
-    inputs = rollup_inputs_load(worker_ids=worker_ids, unit_ids=unit_ids, on=on)
-    scope = {}
-    if worker_ids is not None:
-        scope["worker_id__in"] = list(worker_ids)
-    if unit_ids is not None:
-        scope["worker__unit_id__in"] = list(unit_ids)
-    live = set(
-        RankRecord.objects.filter(status__in=LIVE, **scope)
-        .values_list("worker_id", "trade_id", "rank_id")
-        .iterator(chunk_size=5000)
+    catalog = rollup_catalog_load()
+    ladders, rule_sets, lines = catalog
+    trades = dict(Trade.objects.values_list("id", "name"))
+    run = _Run(
+        on=on,
+        mode=mode,
+        dry_run=dry_run,
+        unit_ids=None if unit_ids is None else list(unit_ids),
+        catalog=catalog,
+        rules_fingerprints={
+            t: rules.rules_fingerprint(t, ladders.get(t, ()), rule_sets.get(t, {}), lines.get(t, {})) for t in trades
+        },
+        clocks={t: rules.trade_clock(rule_sets.get(t, {})) for t in trades},
+        trade_names=trades,
+        rank_names={rank.id: rank.name for ladder in ladders.values() for rank in ladder},  # awards climb ladders
+        check=not only_changed and worker_ids is None,
     )
-    settled = set(
-        RankRecord.objects.filter(status__in=SETTLED, **scope)
-        .values_list("worker_id", "trade_id", "rank_id", "evidence__fingerprint")
-        .iterator(chunk_size=5000)
-    )
+    chunks = _chunks(run=run, worker_ids=worker_ids, only_changed=only_changed, size=max(1, chunk_size))
+    report = RecomputeReport(dry_run=dry_run, mode=mode, only_changed=only_changed, chunks=len(chunks))
+    keep = changes is None
 
-    report = RecomputeReport(
-        evaluated=len(inputs), workers=len({worker_id for worker_id, _trade_id in inputs}), dry_run=dry_run, mode=mode
-    )
-    new_records: list[dict] = []
-    met_dates: list[dt.date] = []  # what each pending award will be dated once approved (rank_approve)
-    record_row = _record_rows(on, mode)
-    total = len(inputs)
-    for done, key in enumerate(sorted(inputs), start=1):
-        data = inputs[key]
-        worker_id, trade_id = key
-        # In confirm mode HR decides one rank at a time; in auto mode the worker climbs every rank earned today.
-        for step, _explanation in rules.climb(data, on, max_steps=None if mode == "auto" else 1):
-            if (worker_id, trade_id, step.rank_id) in live:
-                break
-            if (worker_id, trade_id, step.rank_id, rules.step_fingerprint(step)) in settled:
-                break  # HR already said no to exactly this evidence
-            new_records.append(
-                record_row(worker_id=worker_id, trade_id=trade_id, step=step, rule_info=_rule_info(data, step))
-            )
-            met_dates.append(rules.step_met_on(step) or on)
-        if progress is not None and (done % 500 == 0 or done == total):
-            progress(done, total)
+    def take(part: RecomputeReport) -> None:
+        report.add(part, keep_changes=keep)
+        if changes is not None and part.changes:
+            changes(part.changes)
 
-    if new_records and not dry_run:
-        _records_insert(new_records)
+    if jobs > 1 and len(chunks) > 1 and _processes_can_share_the_database():
+        report.jobs = min(jobs, len(chunks))
+        parts: dict[int, RecomputeReport] = {}
+        # Each process opens its own connection: none may inherit this one's.
+        connections.close_all()
+        _FORKED_RUN = run
+        try:
+            with multiprocessing.get_context("fork").Pool(report.jobs) as pool:
+                for done, (index, part) in enumerate(pool.imap_unordered(_forked_chunk, enumerate(chunks)), start=1):
+                    if keep:
+                        parts[index] = part
+                    else:
+                        take(part)
+                    if progress is not None:
+                        progress(done, len(chunks))
+        finally:
+            _FORKED_RUN = None
+        for index in sorted(parts):  # the changes in the order a serial run lists them
+            take(parts[index])
+    else:
+        for done, chunk in enumerate(chunks, start=1):
+            take(_chunk_recompute(run, chunk))
+            if progress is not None:
+                progress(done, len(chunks))
+    if report.awarded + report.pending and not dry_run:
         # Pending awards are on a large mine's dashboard, whose figures are computed in the background.
         transaction.on_commit(lambda: figures_stale.send(sender=None))
-    worker_filter = {"id__in": list(worker_ids)} if worker_ids is not None else {}
-    if unit_ids is not None:
-        worker_filter["unit_id__in"] = list(unit_ids)
-    _describe(report, new_records, worker_filter, met_dates)
     return report
+
+
+def _mark_stale(worker_ids: list[int]) -> None:
+    """Mark every evaluation of these workers stale: the next incremental run evaluates them."""
+    for start in range(0, len(worker_ids), CHUNK_WORKERS):
+        RankEvaluation.objects.filter(worker_id__in=worker_ids[start : start + CHUNK_WORKERS], stale=False).update(
+            stale=True
+        )
 
 
 @receiver(evidence_changed)
 def _evidence_changed(*, worker_ids, corrected=(), user=None, **kwargs) -> None:
     """
-    Rows a rank award can rest on were written through their door (core/writes.py):
-    mark the awards resting on each corrected or deleted row for HR review, and
-    re-evaluate every affected worker once, in one recompute after commit.
+    Rows a rank award can rest on (or rank records) were written through their
+    door (core/writes.py): mark the awards resting on each corrected or deleted
+    row for HR review, mark the workers' evaluations stale, and re-evaluate
+    every affected worker once, in one recompute after commit.
     """
     # The live records of every corrected worker in one query, not one per corrected row (an import corrects many).
     live: dict[int, list[RankRecord]] = {}
@@ -600,4 +872,6 @@ def _evidence_changed(*, worker_ids, corrected=(), user=None, **kwargs) -> None:
         )
     worker_ids = sorted(set(worker_ids))
     if worker_ids:
+        # Kept if the recompute after commit never runs or fails: the nightly run evaluates them then.
+        _mark_stale(worker_ids)
         transaction.on_commit(partial(ranks_recompute, worker_ids=worker_ids))
