@@ -143,7 +143,12 @@ def test_every_date_option_of_every_command_uses_the_one_parser():
         for action in parser._actions:
             help_text = action.help or ""
             takes_a_date = action.dest in ("on", "date", "since", "until") or action.dest.endswith("_on")
-            if action.option_strings and (takes_a_date or "YYYY" in help_text or "date" in help_text.lower()):
+            takes_a_value = action.nargs != 0  # a flag (--all) may speak of dates without taking one
+            if (
+                action.option_strings
+                and takes_a_value
+                and (takes_a_date or "YYYY" in help_text or "date" in help_text.lower())
+            ):
                 found.append(name)
                 assert action.type is dates.argument_date, f"{name} --{action.dest} does not parse with core.dates"
     assert {"check_roster", "send_reminders", "recompute_ranks"} <= set(found)
