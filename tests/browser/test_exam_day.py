@@ -40,6 +40,7 @@ TEXTS = {
         "login": "Log in",
         "login_name": "Login name",
         "password": "Password",
+        "sittings": "Appraisal sittings",
         "name": "Name",
         "theory_on": "Theory exam date",
         "practical_on": "Practical exam date",
@@ -49,6 +50,8 @@ TEXTS = {
         "download": "Download (.xlsx)",
         "columns": ("Employee number", "Theory score", "Practical score"),
         "title": "Appraisal sitting ",
+        "upload": "Upload it on Import exam results",
+        "import": "Import exam results",
         "file": "Exam results sheet (.xlsx, .xls or .csv)",
         "check": "Check the file",
         "proposed": "Rank awards the roll-up will propose",
@@ -70,6 +73,7 @@ TEXTS = {
         "login": "登录",
         "login_name": "用户名",
         "password": "密码",
+        "sittings": "考核批次",
         "name": "名称",
         "theory_on": "理论考试日期",
         "practical_on": "实操考试日期",
@@ -79,6 +83,8 @@ TEXTS = {
         "download": "下载（.xlsx）",
         "columns": ("工号", "理论成绩", "实操成绩"),
         "title": "考核批次 ",
+        "upload": "在“导入考试成绩”页面上传",
+        "import": "导入考试成绩",
         "file": "考试成绩表（.xlsx、.xls 或 .csv）",
         "check": "检查文件",
         "proposed": "导入后将核定的等级",
@@ -200,7 +206,10 @@ def test_hr_holds_an_exam_day_from_sitting_to_approved_award(demo, language, liv
     page.wait_for_url(lambda u: "/login/" not in u)
 
     # 1. The sitting: a trade × rank with its theory and practical on different days.
-    page.goto(f"{url}{reverse('admin:certifications_sitting_add')}")
+    page.goto(f"{url}{reverse('admin:index')}")
+    sittings = page.locator("#content-main tr.model-sitting")
+    assert sittings.locator("th").inner_text() == say["sittings"]
+    sittings.locator("a.addlink").click()
     name = f"{demo['trade'].name}{demo['rank'].name}技能等级认定"
     labelled(page, say["name"]).fill(name)
     select2(page, "trade", demo["trade"].name)
@@ -240,8 +249,10 @@ def test_hr_holds_an_exam_day_from_sitting_to_approved_award(demo, language, liv
     assert set(scores) == roster
     upload = re_save_with_libreoffice(filled)
 
-    # 5. Uploaded on the results import page: the preview says what will happen, with the proposed awards.
-    page.goto(f"{url}{reverse('certifications:results-import')}")
+    # 5. Uploaded on the results import page (linked from the sitting's page): the preview says what will
+    # happen, with the proposed awards.
+    page.get_by_role("link", name=say["upload"]).click()
+    page.get_by_role("heading", name=say["import"]).wait_for()
     page.get_by_label(say["file"]).set_input_files(str(upload))
     page.get_by_role("button", name=say["check"]).click()
     page.get_by_role("heading", name=say["proposed"]).wait_for()
