@@ -192,14 +192,15 @@ def fill_in(sheet_bytes: bytes, columns, employee_nos: set[str], path: Path) -> 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_hr_holds_an_exam_day_from_sitting_to_approved_award(demo, language, live_server, page, tmp_path):
+    from playwright.sync_api import expect  # here: without Playwright, the browser fixture skips (or fails under CI)
+
     say = TEXTS[language]
     url = live_server.url
 
     # Log in as hr, in the reader's language (the switch on the login page).
     page.goto(f"{url}/login/")
     page.get_by_role("button", name=say["switch"]).click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == language
+    expect(page.locator("html")).to_have_attribute("lang", language)
     page.get_by_label(say["login_name"]).fill("hr")
     page.get_by_label(say["password"]).fill("kuangjiang")
     page.get_by_role("button", name=say["login"]).click()
@@ -298,6 +299,10 @@ def test_hr_holds_an_exam_day_from_sitting_to_approved_award(demo, language, liv
     theory, practical = scores[worker.employee_no]
     words = row.inner_text()
     assert f"{say['theory']} {theory} ≥" in words and f"{say['practical']} {practical} ≥" in words
+    # The evidence is the results themselves, as links in words: never an id or the frozen JSON.
+    assert row.get_by_role("link", name=re.compile(rf"{demo['theory_on'].isoformat()}\W+{theory}$")).count() == 1
+    assert row.get_by_role("link", name=re.compile(rf"{demo['practical_on'].isoformat()}\W+{practical}$")).count() == 1
+    assert not re.search(r"(result|attendance|review|rank_record):\d|[{}\[\]]", words)
     assert f"{demo['practical_on'].isoformat()}" in row.get_by_role("cell").nth(3).inner_text()
     shot(page, f"exam-day-{language}-approval")
     row.get_by_role("button", name=say["approve"], exact=True).click()
