@@ -364,7 +364,7 @@ class SittingAdmin(ExaminersMixin, InputGuardMixin, DoorAdminMixin, DoorInlinesM
     ordering = ("-created_at", "-id")
     autocomplete_fields = ("course", "trade", "rank", "special_operation", "theory", "practical")
     filter_horizontal = ("examiners",)
-    readonly_fields = ("results_sheet", "created_at")
+    readonly_fields = ("results_sheet", "results_upload", "created_at")
     inlines = (CandidateInline,)
     actions = ("add_ready_workers",)
     fieldsets = (
@@ -382,7 +382,7 @@ class SittingAdmin(ExaminersMixin, InputGuardMixin, DoorAdminMixin, DoorInlinesM
                 )
             },
         ),
-        (_("Assessments"), {"fields": ("theory", "practical", "results_sheet")}),
+        (_("Assessments"), {"fields": ("theory", "practical", "results_sheet", "results_upload")}),
         (_("Add to the roster"), {"fields": ("add_unit", "add_class", "add_all_ready", "add_ready")}),
     )
 
@@ -507,6 +507,15 @@ class SittingAdmin(ExaminersMixin, InputGuardMixin, DoorAdminMixin, DoorInlinesM
             return "—"
         return format_html(
             '<a href="{}">{}</a>', reverse("certifications:sitting-sheet", args=[obj.pk]), gettext("Download (.xlsx)")
+        )
+
+    @admin.display(description=_("filled-in sheet"))
+    def results_upload(self, obj):
+        # Where the sheet goes back once the scores are in: the results import reads it whatever re-saved it.
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("certifications:results-import"), gettext("Upload it on Import exam results")
         )
 
 

@@ -171,6 +171,24 @@ def test_approving_a_selection_takes_the_same_statements_for_2_and_12_awards(
     assert RankRecord.objects.filter(pk__in=ids, status="awarded").count() == count
 
 
+def test_the_awards_an_import_proposed_are_shown_alone_and_stay_so_after_a_decision(hr_client, setup):
+    older = [pending_award(setup, f"E00{i}", f"工人{i}") for i in range(3)]
+    proposed = [pending_award(setup, "E101", "张三"), pending_award(setup, "E102", "李四")]
+    url = f"{reverse(PAGE)}?award={proposed[0].pk}&award={proposed[1].pk}&award=x&award=" + "9" * 40
+    response = hr_client.get(url)
+    assert [a.record.pk for a in response.context["awards"]] == [r.pk for r in proposed]
+    page = response.content.decode()
+    assert "Only the awards the import just proposed are shown." in page
+    assert f'href="{reverse(PAGE)}">Every pending award' in page
+    assert older[0].worker.name not in page
+
+    response = hr_client.post(url, {"approve": proposed[0].pk}, follow=True)
+    assert [a.record.pk for a in response.context["awards"]] == [proposed[1].pk]
+    # Without the filter, every pending award, and no note.
+    response = hr_client.get(reverse(PAGE))
+    assert len(response.context["awards"]) == 4 and "Only the awards" not in response.content.decode()
+
+
 def test_the_dashboard_card_links_to_the_approval_page(hr_client, setup, today):
     pending_award(setup, "E001", "张三")
     page = hr_client.get(reverse("certifications:dashboard")).content.decode()

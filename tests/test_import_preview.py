@@ -287,7 +287,9 @@ def test_after_confirming_the_message_counts_and_names_the_awards_linking_to_the
     page = response.content.decode()
     assert "Imported 2 new result(s) and corrected 0 for 1 worker(s)" in page
     assert f"E001 张三 · {setup.trade.name} → {setup.ranks[1].name} ({setup.practical.held_on.isoformat()})" in page
-    assert f'href="{reverse("certifications:award-approvals")}"' in page
+    # The link shows the awards this import proposed, wherever they fall among older pending ones.
+    record = RankRecord.objects.get(status="pending", rank=setup.ranks[1])
+    assert f'href="{reverse("certifications:award-approvals")}?award={record.pk}"' in page
 
 
 def test_the_command_dry_run_names_the_awards_it_would_propose_and_writes_nothing(setup, tmp_path):

@@ -139,6 +139,16 @@ def test_a_re_sit_and_the_scores_already_recorded_are_shown(setup, hr_client):
     assert rows[1][5] == 88 and rows[1][8] is None
 
 
+def test_the_sitting_page_links_to_its_sheet_and_to_the_import_that_takes_it_back(setup, hr_client):
+    sitting = sitting_with_roster(setup, 1)
+    page = hr_client.get(reverse("admin:certifications_sitting_change", args=[sitting.pk])).content.decode()
+    assert f'href="{reverse("certifications:sitting-sheet", args=[sitting.pk])}">下载（.xlsx）' in page
+    assert f'href="{reverse("certifications:results-import")}">在“导入考试成绩”页面上传' in page
+    # A sitting not saved yet has neither.
+    page = hr_client.get(reverse("admin:certifications_sitting_add")).content.decode()
+    assert reverse("certifications:results-import") not in page
+
+
 def test_a_leader_downloads_the_candidates_of_their_unit_only_from_the_unit_page(setup, client):
     sitting = sitting_with_roster(setup, 2)
     other = f.UnitFactory(code="JJ1", name="掘进一队")

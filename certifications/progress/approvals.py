@@ -161,9 +161,11 @@ def award_words(records: list[RankRecord], *, user) -> list[PendingAward]:
     return awards
 
 
-def pending_awards_queryset(*, unit_ids: set[int] | None = None):
-    """Return the awards waiting for HR (of these units' workers, if given), oldest first."""
+def pending_awards_queryset(*, unit_ids: set[int] | None = None, record_ids: list[int] | None = None):
+    """Return the awards waiting for HR (of these units' workers, or these awards only, if given), oldest first."""
     records = pending_awards()
     if unit_ids is not None:
         records = records.filter(worker__unit_id__in=unit_ids)
+    if record_ids is not None:
+        records = records.filter(pk__in=record_ids)
     return records

@@ -189,9 +189,11 @@ def award_approvals(request):
     unit_ids = access.unit_subtree_ids(unit) if unit is not None else None
     if request.method == "POST":
         return _award_decide(request)
-    paginated = Paginator(approval_pages.pending_awards_queryset(unit_ids=unit_ids), APPROVAL_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    # ?award= (the results import's message): the awards that import proposed, wherever they fall in the list.
+    record_ids = [int(pk) for pk in request.GET.getlist("award") if pk.isdecimal() and len(pk) <= 18] or None
+    paginated = Paginator(
+        approval_pages.pending_awards_queryset(unit_ids=unit_ids, record_ids=record_ids), APPROVAL_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     page_params = request.GET.copy()
     page_params.pop("page", None)
     return render(
@@ -202,6 +204,7 @@ def award_approvals(request):
             "paginated": paginated,
             "page_query": page_params.urlencode(),
             "unit": unit,
+            "only_these": record_ids is not None,
         },
     )
 

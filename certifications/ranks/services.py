@@ -406,6 +406,8 @@ class RankChange:
     rank_id: int | None = None
     # The date the award carries once it is approved (or carries now, in auto mode).
     awarded_on: dt.date | None = None
+    # The rank record written for it (None in a dry run).
+    record_id: int | None = None
 
     def __str__(self):
         return f"{self.employee_no} {self.worker_name} · {self.trade_name} → {self.rank_name} ({self.status})"

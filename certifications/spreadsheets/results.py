@@ -749,6 +749,7 @@ def _awards_proposed(outcome: ResultsImport) -> list:
             trade_id=r.trade_id,
             rank_id=r.rank_id,
             awarded_on=r.awarded_on or award_met_on(r),
+            record_id=r.pk,
         )
         for r in records
     ]

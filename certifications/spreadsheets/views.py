@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -169,9 +169,15 @@ def _import_message(outcome) -> str:
         )
         % {"n": len(outcome.awards)},
         awards,
-        reverse("certifications:award-approvals"),
+        award_approvals_url([a.record_id for a in outcome.awards if a.record_id]),
         _("Approve or reject them"),
     )
+
+
+def award_approvals_url(record_ids: list[int]) -> str:
+    """Return the approval page showing these pending awards only (every pending award when none is given)."""
+    url = reverse("certifications:award-approvals")
+    return f"{url}?{urlencode([('award', pk) for pk in record_ids])}" if record_ids else url
 
 
 @require_POST
