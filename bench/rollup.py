@@ -59,6 +59,17 @@ LEFT JOIN (
 
 
 def max_rss_mib(who=resource.RUSAGE_SELF) -> float:
+    # This process's own peak: VmHWM belongs to its address space, made anew by exec. ru_maxrss would not do
+    # for RUSAGE_SELF: Linux carries it across fork and exec, so every measuring process would report the
+    # peak of the builder that started it.
+    if who == resource.RUSAGE_SELF:
+        try:
+            with open("/proc/self/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
     # ru_maxrss is in KiB on Linux; for RUSAGE_CHILDREN, the largest child's.
     return resource.getrusage(who).ru_maxrss / 1024
 

@@ -105,6 +105,15 @@ class ResultInline(SoftDeleteInlineMixin, ReasonForChangeInlineMixin, EditableIn
     list_select_related = ("assessment",)
 
 
+def subject_text(obj) -> str:
+    """What an assessment or a sitting assesses: a special operation, a trade × rank, or a course."""
+    if obj.special_operation_id:
+        return obj.special_operation.name
+    if obj.trade_id and obj.rank_id:
+        return f"{obj.trade.name} · {obj.rank.name}"
+    return obj.course.title if obj.course_id else "—"
+
+
 def score_text(result):
     """A result as a list shows it: its score, or "absent"."""
     return _("Absent") if result.absent else result.score
@@ -162,11 +171,7 @@ class AssessmentAdmin(ExaminersMixin, InputGuardMixin, DoorInlinesMixin, admin.M
 
     @admin.display(description=_("assesses"))
     def subject(self, obj):
-        if obj.special_operation_id:
-            return obj.special_operation.name
-        if obj.trade_id and obj.rank_id:
-            return f"{obj.trade.name} · {obj.rank.name}"
-        return obj.course.title if obj.course_id else "—"
+        return subject_text(obj)
 
     @admin.display(description=_("sat"), ordering="sat_count")
     def sat(self, obj):
@@ -491,11 +496,7 @@ class SittingAdmin(ExaminersMixin, InputGuardMixin, DoorAdminMixin, DoorInlinesM
 
     @admin.display(description=_("assesses"))
     def subject(self, obj):
-        if obj.special_operation_id:
-            return obj.special_operation.name
-        if obj.trade_id and obj.rank_id:
-            return f"{obj.trade.name} · {obj.rank.name}"
-        return obj.course.title if obj.course_id else "—"
+        return subject_text(obj)
 
     @admin.display(description=_("roster"), ordering="roster_count")
     def roster_size(self, obj):
