@@ -15,6 +15,7 @@ import pytest
 
 from certifications import models as cert
 from certifications.sittings.services import candidates_add, sitting_save
+from tests.browser.conftest import ARTIFACTS
 from tests.factories import (
     AssessmentFactory,
     AttendanceFactory,
@@ -33,7 +34,6 @@ from tests.factories import (
     WorkerTradeFactory,
     make_ladder,
 )
-from tests.browser.conftest import ARTIFACTS
 from tests.site_fixtures import build_mine
 from tests.test_translations import PO, po_entries
 from training import roles
@@ -90,7 +90,9 @@ MEASURE = """() => {
   const clipped = [];
   if (width >= 1280) {
     for (const box of document.querySelectorAll("#changelist .results, .inline-group .tabular")) {
-      if (box.scrollWidth > box.clientWidth + 1) clipped.push(describe(box) + " " + box.scrollWidth + " > " + box.clientWidth);
+      if (box.scrollWidth > box.clientWidth + 1) {
+        clipped.push(describe(box) + " " + box.scrollWidth + " > " + box.clientWidth);
+      }
     }
   }
   return {overflow, narrow, tiny, clipped, text: document.body.innerText};
@@ -275,9 +277,7 @@ def pdf_text(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_worker_file_prints_every_section_and_ends_with_the_signature_block(
-    mine, live_server, browser, language
-):
+def test_the_worker_file_prints_every_section_and_ends_with_the_signature_block(mine, live_server, browser, language):
     context = browser.new_context(locale="en-US")
     context.add_init_script("window.print = function () { window.__printed = (window.__printed || 0) + 1; };")
     page = context.new_page()
@@ -299,18 +299,23 @@ def test_the_worker_file_prints_every_section_and_ends_with_the_signature_block(
     text = re.sub(r"\s+", " ", " ".join(pages))
     flat = re.sub(r"\s+", "", text)  # a long name may wrap inside its cell
     zh = language == "zh-hans"
-    headings = (
-        ["一人一档", "煤矿", "综采一队检修班", "王强", "100001", "2026-06-01"]
-        + (
-            ["技能等级", "培训班", "成绩", "证书", "荣誉", "师带徒"]
-            if zh
-            else ["Trades and ranks", "Training classes", "Score history", "Certificates", "Honours", "Mentorship"]
-        )
+    headings = ["一人一档", "煤矿", "综采一队检修班", "王强", "100001", "2026-06-01"] + (
+        ["技能等级", "培训班", "成绩", "证书", "荣誉", "师带徒"]
+        if zh
+        else ["Trades and ranks", "Training classes", "Score history", "Certificates", "Honours", "Mentorship"]
     )
     missing = [h for h in headings if h not in text and h not in flat]
     assert missing == [], text
     # Every exam with its score and re-sit, every class with its hours, the review of the certificate.
-    for expected in ("高级工理论考试", "52/100", "78/100", "81/100", "综采维修电工高级工培训", "综采设备维护与故障处理", "2023-05-01"):
+    for expected in (
+        "高级工理论考试",
+        "52/100",
+        "78/100",
+        "81/100",
+        "综采维修电工高级工培训",
+        "综采设备维护与故障处理",
+        "2023-05-01",
+    ):
         assert expected in flat, expected
     assert ("补考" if zh else "re-sit") in text
     assert ("合计学时" if zh else "Total hours") in text
