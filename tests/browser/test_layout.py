@@ -286,6 +286,11 @@ def test_the_worker_file_prints_every_section_and_ends_with_the_signature_block(
         context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
         page.goto(f"{live_server.url}{mine.trainee.get_absolute_url()}")
         assert page.locator("details:not([open])").count() >= 2  # folded on screen
+        # Printed from the browser's menu, without the button, the folded sections print too (print.css, site.js).
+        menu = page.pdf(format="A4", prefer_css_page_size=True)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"worker-file-menu-{language}.pdf").write_bytes(menu)
+        assert "52/100" in "".join(pdf_text(ARTIFACTS / f"worker-file-menu-{language}.pdf")).replace(" ", "")
         page.locator("[data-print]").click()
         assert page.evaluate("window.__printed") == 1
         assert page.locator("details:not([open])").count() == 0
