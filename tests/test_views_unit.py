@@ -261,7 +261,7 @@ def test_a_unit_of_five_hundred_workers_renders(client, mine, package, hr_client
     assert len(response.context["page"].rows) == 100
     assert response.context["paginated"].paginator.count == 501
     assert (
-        response.content.decode().count('<th scope="row">') >= 199
+        response.content.decode().count('<th scope="row"') >= 199
     )  # the table and the matrix (one worker has no trade)
     last_count, last = _count(hr_client, url + "?page=6")
     assert last_count == count

@@ -9,12 +9,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certifications.clearance import rules as clearance_rules
 from certifications.clearance.facts import compliance_rules
-from certifications.models import AssessmentResult, Honour, RankRecord
+from certifications.models import AssessmentResult, Honour, Mentorship, RankRecord
 from certifications.progress.charts import ScorePoint, percent_of, score_chart
 from certifications.progress.common import (
     ZERO,
@@ -26,7 +27,8 @@ from certifications.progress.common import (
 from certifications.ranks import rules
 from certifications.ranks.inputs import worker_explanations_get
 from certifications.ranks.wording import number
-from training.models import Worker, WorkerTrade
+from certifications.spreadsheets.ledger import mine_name
+from training.models import Attendance, Worker, WorkerTrade
 
 
 def worker_explanations(*, worker, on: dt.date) -> list[rules.Explanation]:
@@ -84,6 +86,10 @@ class WorkerProgress:
     certificates: list[CertificateDue]
     honours: list[Honour]
     timeline: list[TimelineEntry]
+    # The worker file (一人一档) lists these in full: every class with its hours, and mentorships either way.
+    attendances: list[Attendance] = field(default_factory=list)
+    mentorships: list[Mentorship] = field(default_factory=list)
+    mine_name: str = ""
     extra: dict = field(default_factory=dict)  # room for other pages' additions (e.g. clearance)
 
     @property
@@ -166,6 +172,11 @@ def worker_progress_get(*, worker: Worker, on: dt.date | None = None, explanatio
         .order_by("kind", "number")
     ]
     honours = list(worker.honours.order_by("-awarded_on"))
+    mentorships = list(
+        Mentorship.objects.filter(Q(apprentice=worker) | Q(mentor=worker))
+        .select_related("apprentice", "mentor", "trade")
+        .order_by("-start")
+    )
 
     timeline = _timeline(attendances, results, records, honours, certificates)
     return WorkerProgress(
@@ -180,6 +191,9 @@ def worker_progress_get(*, worker: Worker, on: dt.date | None = None, explanatio
         certificates=certificates,
         honours=honours,
         timeline=timeline,
+        attendances=attendances,
+        mentorships=mentorships,
+        mine_name=mine_name(),
     )
 
 
