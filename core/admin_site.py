@@ -9,6 +9,7 @@ import functools
 from django.contrib import admin
 
 from core.admin_guard import InputGuardMixin
+from core.login import AdminLoginForm
 from core.versions import VersionedAdminMixin
 
 # On every admin and inline, first in its bases: the input guard, and the version check (core.versions).
@@ -34,6 +35,7 @@ class KuangjiangAdminSite(admin.AdminSite):
     site_header = "Kuangjiang 矿匠"
     site_title = "Kuangjiang 矿匠"
     index_title = "Kuangjiang 矿匠"
+    login_form = AdminLoginForm  # an over-long login name is refused, not a 500 on PostgreSQL (core/login.py)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         super().register(model_or_iterable, guarded(admin_class or admin.ModelAdmin), **options)

@@ -44,6 +44,29 @@ def role_groups_restore() -> None:
         group.permissions.set(p for p in permissions if (p.content_type.app_label, p.codename) in wanted)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """
+    After a transactional test's flush (which runs in its teardown and empties every table), put the role
+    groups back at once, so that whatever this worker runs next — a module-scoped fixture included — finds them.
+    """
+    result = yield
+    names = set(getattr(item, "fixturenames", ()))
+    marker = item.get_closest_marker("django_db")
+    if names & {"transactional_db", "live_server"} or (marker is not None and marker.kwargs.get("transaction")):
+        from django.db import connection
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            if connection.settings_dict.get("NAME") and _tables_exist(connection):
+                role_groups_restore()
+    return result
+
+
+def _tables_exist(connection) -> bool:
+    return "auth_group" in connection.introspection.table_names()
+
+
 @pytest.fixture(autouse=True)
 def _role_groups(request):
     """

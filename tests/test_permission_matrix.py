@@ -304,6 +304,10 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def _build_world() -> World:
+    from tests.conftest import role_groups_restore
+
+    if not Group.objects.exists():  # an earlier transactional test's flush took them (tests/conftest.py)
+        role_groups_restore()
     m = build_mine()
     users = {
         "trainee": m.trainee.user,
