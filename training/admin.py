@@ -435,9 +435,9 @@ class AttendanceAdmin(
     SimpleHistoryAdmin,
 ):
     resource_classes = [AttendanceResource]
+    # The worker reads "name (employee number)": no column of its own for the number, so the list fits 1280 px.
     list_display = (
         "worker",
-        "employee_no",
         "unit",
         "training_class",
         "class_start",
@@ -450,10 +450,6 @@ class AttendanceAdmin(
     date_hierarchy = "training_class__start"
     search_fields = (*WORKER_SEARCH, "training_class__code", "training_class__course__code", "training_class__name")
     autocomplete_fields = ("training_class", "worker")
-
-    @admin.display(description=_("employee number"), ordering="worker__employee_no")
-    def employee_no(self, obj):
-        return obj.worker.employee_no
 
     @admin.display(description=_("unit"), ordering="worker__unit__name")
     def unit(self, obj):

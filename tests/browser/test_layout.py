@@ -332,3 +332,31 @@ def test_the_worker_file_prints_every_section_and_ends_with_the_signature_block(
     # Nothing of the screen's furniture is printed: no navigation, no change history.
     assert ("打印职工档案" if zh else "Print worker file") not in text
     assert ("变更记录" if zh else "Change history") not in text
+
+
+def every_admin_page(username: str) -> list[str]:
+    """Every admin changelist the user may view, and the change form of its first row when it has one."""
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+    from django.urls import reverse
+
+    request = RequestFactory().get("/admin/")
+    request.user = get_user_model().objects.get(username=username)
+    paths = []
+    for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
+        if not model_admin.has_view_permission(request):
+            continue
+        opts = model._meta
+        paths.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        first = model_admin.get_queryset(request).order_by("pk").first()
+        if first is not None:
+            paths.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk]))
+    return paths
+
+
+def test_every_admin_screen_hr_may_open_fits_a_clerks_screen_and_a_phone_in_both_languages(mine, live_server, browser):
+    paths = every_admin_page("hr")
+    assert len(paths) > 30
+    problems = survey(browser, live_server, "hr", paths)
+    assert problems == [], "\n".join(problems)
