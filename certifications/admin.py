@@ -927,9 +927,21 @@ class WorkerAdmin(training_admin.WorkerAdmin):
             .annotate(top_rank_name=Subquery(awarded.order_by("-rank__order").values("rank__name")[:1]))
         )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The evaluation names its evidence as links the viewer may open; a read-only field gets no request.
+        token = _viewer.set(request.user)
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        finally:
+            _viewer.reset(token)
+
     @admin.display(description=_("evaluation"))
     def evaluation(self, obj):
-        return evaluation_html(obj)
+        def words(keys):
+            links = approvals.evidence_links(keys, user=_viewer.get()).links
+            return {key: link.text for key, link in links.items()}
+
+        return evaluation_html(obj, evidence_words=words)
 
     @admin.display(description=_("highest rank"), ordering="top_rank_name")
     def top_rank(self, obj):

@@ -24,11 +24,15 @@ def earner():
 
 
 def test_hr_sees_the_evaluation_on_the_worker_page(hr_client):
-    _setup, worker = earner()
+    setup, worker = earner()
     response = hr_client.get(reverse("admin:training_worker_change", args=[worker.pk]))
     assert response.status_code == 200
     page = response.content.decode()
     assert "中级工" in page and "Practical exam" in page and "58" in page and "✗" in page
+    # Evidence in words ("<exam> on <date>: 58", the class with its hours), never "result:12" or "attendance:7".
+    assert f"{setup.practical.name} on {setup.practical.held_on.isoformat()}: 58" in page
+    assert setup.training_class.name in page
+    assert "result:" not in page and "attendance:" not in page
 
 
 def test_the_evaluate_action_reports_new_pending_awards(hr_client):

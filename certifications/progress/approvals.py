@@ -78,28 +78,41 @@ def requirement_from_snapshot(item: dict) -> rules.Requirement:
     )
 
 
-def _ids(records: list[RankRecord], kind: str) -> set[int]:
+def _keys(records: list[RankRecord]) -> list[str]:
+    """The evidence keys ("result:12", "attendance:7", …) every requirement of these awards rests on."""
+    return [
+        evidence
+        for record in records
+        for item in (record.evidence or {}).get("requirements", ())
+        for evidence in item.get("evidence", ())
+    ]
+
+
+def _ids(keys, kind: str) -> set[int]:
     ids = set()
-    for record in records:
-        for item in (record.evidence or {}).get("requirements", ()):
-            for evidence in item.get("evidence", ()):
-                prefix, _sep, pk = evidence.partition(":")
-                if prefix == kind and pk.isdigit():
-                    ids.add(int(pk))
+    for evidence in keys:
+        prefix, _sep, pk = evidence.partition(":")
+        if prefix == kind and pk.isdigit():
+            ids.add(int(pk))
     return ids
 
 
-class _Evidence:
-    """The records every pending award on the page rests on, loaded in one query per kind, as links."""
+def evidence_links(keys, *, user) -> _Evidence:
+    """The records behind these evidence keys as words, linked where the user may open them: one query per kind."""
+    return _Evidence(list(keys), user)
 
-    def __init__(self, records: list[RankRecord], user):
+
+class _Evidence:
+    """The records evidence keys name, loaded in one query per kind, as links (never ids)."""
+
+    def __init__(self, keys: list[str], user):
         def may_view(app_model: str) -> bool:
             app, model = app_model.split(".")
             return user is not None and (user.has_perm(f"{app}.view_{model}") or user.has_perm(f"{app}.change_{model}"))
 
         self.links: dict[str, EvidenceLink] = {}
         results_url = may_view("certifications.assessmentresult")
-        for result in AssessmentResult.all_objects.filter(pk__in=_ids(records, "result")).select_related("assessment"):
+        for result in AssessmentResult.all_objects.filter(pk__in=_ids(keys, "result")).select_related("assessment"):
             text = _("%(name)s on %(date)s: %(score)s") % {
                 "name": result.assessment.name,
                 "date": result.assessment.held_on.isoformat(),
@@ -110,9 +123,7 @@ class _Evidence:
             url = reverse("admin:certifications_assessmentresult_change", args=[result.pk]) if results_url else None
             self.links[f"result:{result.pk}"] = EvidenceLink(text, url)
         classes_url = may_view("training.trainingclass")
-        for attendance in Attendance.objects.filter(pk__in=_ids(records, "attendance")).select_related(
-            "training_class"
-        ):
+        for attendance in Attendance.objects.filter(pk__in=_ids(keys, "attendance")).select_related("training_class"):
             tc = attendance.training_class
             text = _("%(class)s (%(start)s – %(end)s), %(hours)s hours") % {
                 "class": tc.name,
@@ -123,7 +134,7 @@ class _Evidence:
             url = reverse("admin:training_trainingclass_change", args=[tc.pk]) if classes_url else None
             self.links[f"attendance:{attendance.pk}"] = EvidenceLink(text, url)
         reviews_url = may_view("certifications.comprehensivereview")
-        for review in ComprehensiveReview.objects.filter(pk__in=_ids(records, "review")):
+        for review in ComprehensiveReview.objects.filter(pk__in=_ids(keys, "review")):
             text = _("Comprehensive review on %(date)s: %(outcome)s") % {
                 "date": review.held_on.isoformat(),
                 "outcome": _("passed") if review.passed else _("not passed"),
@@ -131,7 +142,7 @@ class _Evidence:
             url = reverse("admin:certifications_comprehensivereview_change", args=[review.pk]) if reviews_url else None
             self.links[f"review:{review.pk}"] = EvidenceLink(text, url)
         records_url = may_view("certifications.rankrecord")
-        for held in RankRecord.all_objects.filter(pk__in=_ids(records, "rank_record")).select_related("rank"):
+        for held in RankRecord.all_objects.filter(pk__in=_ids(keys, "rank_record")).select_related("rank"):
             text = _("%(rank)s held since %(date)s") % {
                 "rank": held.rank.name,
                 "date": held.awarded_on.isoformat() if held.awarded_on else "—",
@@ -146,7 +157,7 @@ class _Evidence:
 
 def award_words(records: list[RankRecord], *, user) -> list[PendingAward]:
     """Return each award with its requirements in words and its evidence as links (one query per evidence kind)."""
-    evidence = _Evidence(records, user)
+    evidence = _Evidence(_keys(records), user)
     awards = []
     for record in records:
         snapshot = record.evidence or {}

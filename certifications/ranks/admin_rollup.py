@@ -49,13 +49,22 @@ def _value(value) -> str:
     return str(value)
 
 
-def evaluation_html(worker) -> str:
-    """Render the roll-up explanation of every trade the worker holds, for the worker's admin page."""
+def evaluation_html(worker, evidence_words=None) -> str:
+    """
+    Render the roll-up explanation of every trade the worker holds, for the worker's admin page.
+    `evidence_words(keys)` says what the records behind the evidence keys are ({key: text}), all at once;
+    without it the evidence is not listed (it is never shown as ids).
+    """
     if worker is None or worker.pk is None:
         return "—"
     blocks = []
     trade_names = dict(worker.worker_trades.values_list("trade_id", "trade__name"))
-    for explanation in selectors.worker_explanations_get(worker=worker):
+    explanations = selectors.worker_explanations_get(worker=worker)
+    keys = {
+        e for explanation in explanations for step in explanation.steps for r in step.requirements for e in r.evidence
+    }
+    words = evidence_words(sorted(keys)) if evidence_words is not None and keys else {}
+    for explanation in explanations:
         rows = []
         for step in explanation.steps:
             rows.append(
@@ -73,7 +82,7 @@ def evaluation_html(worker) -> str:
                     _value(r.actual),
                     _value(r.required),
                     r.met_on.isoformat() if r.met_on else "",
-                    "; ".join(filter(None, [r.detail, " ".join(r.evidence)])),
+                    "; ".join(filter(None, [r.detail, *(words[e] for e in r.evidence if e in words)])),
                 )
                 for r in step.requirements
             )
