@@ -167,7 +167,15 @@ def log_in(page, live_server, username):
 def site_pages(m) -> dict[str, list[str]]:
     worker, unit = m.trainee.get_absolute_url(), m.dept.get_absolute_url()
     return {
-        "hr": ["/", worker, unit, "/dashboard/", "/awards/pending/"],
+        "hr": [
+            "/",
+            worker,
+            unit,
+            "/dashboard/",
+            "/awards/pending/",
+            "/compliance/roster/",
+            "/spreadsheets/results/import/",
+        ],
         "leader": ["/", "/me/", worker, unit],
         "trainee": ["/", "/me/"],
     }
