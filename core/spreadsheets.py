@@ -509,9 +509,14 @@ def find_table(
                 return Table(columns, number, _data_rows(extra, rows), headers, sheet.title, above)
             if len(scanned) >= scan_rows:
                 break
+    # Say which columns it needs (those it cannot do without first), so the clerk can fix the header.
+    needed = [*(k for k in aliases if k in required), *(k for k in aliases if k not in required)][:8]
     raise SpreadsheetError(
-        _("No header row found. The sheet needs a row with the column names, e.g. %(names)s.")
-        % {"names": "、".join(next(iter(aliases[k])) for k in (required or list(aliases)[:3]))}
+        _(
+            "No header row found. The sheet needs a header row naming its columns, such as %(names)s "
+            "(the first %(count)s are required)."
+        )
+        % {"names": "、".join(next(iter(aliases[k])) for k in needed), "count": len(required) or 1}
     )
 
 
