@@ -129,7 +129,12 @@ def test_in_auto_mode_every_rank_earned_today_is_awarded(settings):
     earn(setup, worker)
     report = services.ranks_recompute(worker_ids=[worker.pk], on=ON)
     assert [c.rank_name for c in report.changes] == ["初级工", "中级工"]
-    assert set(RankRecord.objects.filter(worker=worker).values_list("status", "awarded_on")) == {("awarded", ON)}
+    # Each award is dated the day its last requirement was met, as an approved award is: 初级工 a year after the
+    # worker started in the trade (2015-03-01), 中级工 on the day of its exams.
+    awarded = dict(RankRecord.objects.filter(worker=worker).values_list("rank__name", "awarded_on"))
+    assert awarded == {"初级工": dt.date(2016, 3, 1), "中级工": ON}
+    assert set(RankRecord.objects.filter(worker=worker).values_list("status", flat=True)) == {"awarded"}
+    assert [c.awarded_on for c in report.changes] == [dt.date(2016, 3, 1), ON]
     assert services.ranks_recompute(worker_ids=[worker.pk], on=ON).changes == []
 
 

@@ -484,6 +484,9 @@ def _record_rows(on: dt.date, mode: str):
 
     def row(*, worker_id: int, trade_id: int, step: rules.RankStep, rule_info) -> dict:
         evidence = JsonText(json.dumps(rules.step_snapshot(step, rule_info, on), ensure_ascii=False))
+        extra = {}
+        if awarded:  # as an approved award is: dated the day its last requirement was met
+            extra["awarded_on"] = rules.step_met_on(step) or on
         return {
             **template,
             "worker_id": worker_id,
@@ -491,6 +494,7 @@ def _record_rows(on: dt.date, mode: str):
             "rank_id": step.rank_id,
             "rule_set_id": step.rule_set_id,
             "evidence": evidence,
+            **extra,
         }
 
     return row
@@ -654,7 +658,7 @@ def _chunk_recompute(run: _Run, chunk: Chunk) -> RecomputeReport:
                 new_records.append(
                     record_row(worker_id=worker_id, trade_id=trade_id, step=step, rule_info=_rule_info(data, step))
                 )
-                met_dates.append(rules.step_met_on(step) or on)  # the date a pending award carries once approved
+                met_dates.append(rules.step_met_on(step) or on)  # the date the award carries (once approved)
                 wrote = True
                 if mode == "auto":
                     climbed = climbed.with_award(step.rank_id, on)
