@@ -595,12 +595,27 @@ class RuleSetAdmin(InputGuardMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmi
     )
 
 
-# The user whose rank-record change form is being rendered (RankRecordAdmin.change_view).
-_viewer: contextvars.ContextVar = contextvars.ContextVar("kuangjiang_rank_record_viewer", default=None)
+# The user whose change form is being rendered (ViewerMixin.change_view).
+_viewer: contextvars.ContextVar = contextvars.ContextVar("kuangjiang_change_form_viewer", default=None)
+
+
+class ViewerMixin:
+    """
+    Keep the user of a change form at hand while it renders: evidence links depend on what they may open,
+    and a read-only field's method is given no request.
+    """
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        token = _viewer.set(request.user)
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        finally:
+            _viewer.reset(token)
 
 
 @admin.register(RankRecord)
 class RankRecordAdmin(
+    ViewerMixin,
     InputGuardMixin,
     DoorAdminMixin,
     SpreadsheetAdminMixin,
@@ -638,14 +653,6 @@ class RankRecordAdmin(
         ),
         (_("Evidence"), {"fields": ("evidence_shown",)}),
     )
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # The evidence links depend on what this user may open; a read-only field's method is given no request.
-        token = _viewer.set(request.user)
-        try:
-            return super().change_view(request, object_id, form_url, extra_context)
-        finally:
-            _viewer.reset(token)
 
     @admin.display(description=_("evidence"))
     def evidence_shown(self, obj):
@@ -903,7 +910,7 @@ class WorkerResultInline(RecordInline):
 
 
 @admin.register(Worker)
-class WorkerAdmin(training_admin.WorkerAdmin):
+class WorkerAdmin(ViewerMixin, training_admin.WorkerAdmin):
     list_display = (
         *training_admin.WorkerAdmin.list_display[:4],
         "top_rank",
@@ -926,14 +933,6 @@ class WorkerAdmin(training_admin.WorkerAdmin):
             .get_queryset(request)
             .annotate(top_rank_name=Subquery(awarded.order_by("-rank__order").values("rank__name")[:1]))
         )
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # The evaluation names its evidence as links the viewer may open; a read-only field gets no request.
-        token = _viewer.set(request.user)
-        try:
-            return super().change_view(request, object_id, form_url, extra_context)
-        finally:
-            _viewer.reset(token)
 
     @admin.display(description=_("evaluation"))
     def evaluation(self, obj):
