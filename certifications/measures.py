@@ -15,8 +15,8 @@ GROUP BY on the worker's unit; the callers roll units up their own trees.
 - pending awards: awards waiting for HR, per unit of their worker;
 - annual retraining hours: attendance of annual-retraining classes ending in
   the year (`annual_hours_q`, the clearance engine's rule as SQL), against the
-  hours in force for the worker's category and primary trade
-  (`annual_hours_required_by_worker`, clearance `rules.annual_hours_required`).
+  hours in force for the worker's category and primary trade (clearance
+  `rules.annual_hours_required`; `annual_hours_by_unit` per unit).
 """
 
 from __future__ import annotations
@@ -217,15 +217,6 @@ def _requirements(workers: QuerySet, on: dt.date):
         .values_list("pk", "unit_id", "category", "primary_trade_id")
     ):
         yield worker_id, unit_id, rules.annual_hours_required(all_rules, category=category, trade_id=trade_id, on=on)
-
-
-def annual_hours_required_by_worker(workers: QuerySet, on: dt.date) -> dict[int, Decimal]:
-    """
-    Return worker id → the annual retraining hours in force on `on` for the
-    worker's personnel category and primary trade: the one rule
-    (clearance `rules.annual_hours_required`). Two queries however many workers.
-    """
-    return {worker_id: need for worker_id, _unit_id, need in _requirements(workers, on)}
 
 
 @dataclass

@@ -214,6 +214,11 @@ def _key(value):
     return value
 
 
+def sheet_row(rows: list[int] | None, number):
+    """The sheet's own number of data row `number` (1-based), when the format recorded them (`sheet_rows`)."""
+    return rows[number - 1] if rows and isinstance(number, int) and 0 < number <= len(rows) else number
+
+
 class SheetResult(Result):
     """
     django-import-export's result, numbered and labelled as the user's sheet: row numbers are the sheet's own
@@ -224,8 +229,7 @@ class SheetResult(Result):
     labels: dict[str, str] | None = None
 
     def sheet_row(self, number):
-        rows = self.sheet_rows
-        return rows[number - 1] if rows and isinstance(number, int) and 0 < number <= len(rows) else number
+        return sheet_row(self.sheet_rows, number)
 
     def row_errors(self):
         return [(self.sheet_row(number), errors) for number, errors in super().row_errors()]
@@ -304,8 +308,7 @@ class KuangjiangResource(resources.ModelResource):
         return SheetResult
 
     def _sheet_row(self, number):
-        rows = getattr(self, "_sheet_rows", None)
-        return rows[number - 1] if rows and isinstance(number, int) and 0 < number <= len(rows) else number
+        return sheet_row(getattr(self, "_sheet_rows", None), number)
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)

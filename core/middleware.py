@@ -94,13 +94,9 @@ class FriendlyErrorPagesMiddleware:
             and response.get("Content-Type", "").startswith("text/html")
             and TECHNICAL_PAGE_MARK in response.content
         ):
-            friendly = (page_not_found if response.status_code == 404 else server_error)(request, *self._args(response))
+            friendly = page_not_found(request, Http404()) if response.status_code == 404 else server_error(request)
             for header, value in response.items():
                 if header.lower() not in {"content-type", "content-length"}:
                     friendly.headers.setdefault(header, value)
             return friendly
         return response
-
-    @staticmethod
-    def _args(response):
-        return (Http404(),) if response.status_code == 404 else ()

@@ -68,25 +68,6 @@ def _tables_exist(connection) -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _role_groups(request):
-    """
-    A transactional test (a real commit, a live server) ends with a flush that empties every table, the role
-    groups the migrations made included; whichever test a worker runs next would find none. Any test that
-    uses the database starts with them there.
-    """
-    names = set(request.fixturenames)
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None and not names & {"db", "transactional_db", "live_server"}:
-        return
-    if marker is None:
-        request.getfixturevalue("transactional_db" if names & {"transactional_db", "live_server"} else "db")
-    from django.contrib.auth.models import Group
-
-    if not Group.objects.exists():
-        role_groups_restore()
-
-
-@pytest.fixture(autouse=True)
 def _language_reset():
     """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware); the next test starts in English."""
     from django.utils import translation
