@@ -121,8 +121,12 @@ def result_record(
     attempt: int | None = None,
     recorded_by: AbstractBaseUser | None = None,
     remarks: str = "",
+    reason: str = "",
 ) -> AssessmentResult:
-    """Record one attempt's score (or absence) and re-evaluate the worker once the transaction commits."""
+    """
+    Record one attempt's score (or absence) and re-evaluate the worker once the transaction commits. `reason`
+    is the history's (e.g. "online exam", "scoring sheet"): where the score came from.
+    """
     if attempt is None:
         last = AssessmentResult.objects.filter(assessment=assessment, worker=worker).aggregate(last=Max("attempt"))[
             "last"
@@ -137,7 +141,7 @@ def result_record(
         recorded_by=recorded_by,
         remarks=remarks,
     )
-    return RESULTS.save(result, user=recorded_by)
+    return RESULTS.save(result, user=recorded_by, reason=reason)
 
 
 @transaction.atomic
