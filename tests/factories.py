@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from certifications import models as cert
 from core.text import pinyin_key
@@ -265,6 +266,75 @@ class MentorshipFactory(factory.django.DjangoModelFactory):
     mentor = factory.SubFactory(WorkerFactory)
     start = dt.date(2026, 1, 5)
     planned_end = dt.date(2026, 5, 5)
+
+
+# --- online theory exams (issue 16) ----------------------------------------------------------------
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A single-choice question with one version (A–D, answer B); `versions__…` is not used: see the post hook."""
+
+    class Meta:
+        model = cert.Question
+        skip_postgeneration_save = True
+
+    kind = cert.Question.Kind.SINGLE
+    difficulty = 3
+    knowledge_point = "供电安全"
+    stem_key = factory.Sequence(lambda n: f"question {n}")
+
+    @factory.post_generation
+    def text(self, create, extracted, **kwargs):
+        """QuestionFactory(text={"stem": …, "options": […], "answer": …}) sets the first version's text."""
+        if not create:
+            return
+        values = {
+            "stem": f"第{self.pk}题：井下供电应做到哪一项？",
+            "options": [{"key": k, "text": f"选项{k}"} for k in "ABCD"],
+            "answer": "B",
+            "explanation": "见《煤矿安全规程》。",
+            **(extracted or {}),
+        }
+        if self.kind == cert.Question.Kind.TRUE_FALSE and not extracted:
+            values.update(options=[], answer="T")
+        cert.QuestionVersion.objects.create(question=self, number=1, **values)
+
+
+class PaperTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cert.PaperTemplate
+
+    name = factory.Sequence(lambda n: f"电工理论试卷{n}")
+    duration_minutes = 60
+
+
+class PaperSectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cert.PaperSection
+
+    template = factory.SubFactory(PaperTemplateFactory)
+    kind = cert.Question.Kind.SINGLE
+    count = 5
+    marks_each = Decimal("2")
+
+
+class ExamSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cert.ExamSession
+
+    name = factory.Sequence(lambda n: f"机考场次{n}")
+    template = factory.SubFactory(PaperTemplateFactory)
+    assessment = factory.SubFactory(AssessmentFactory)
+    opens_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(hours=3))
+
+
+class ExamCandidateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cert.ExamCandidate
+
+    session = factory.SubFactory(ExamSessionFactory)
+    worker = factory.SubFactory(WorkerFactory)
 
 
 def signed_version(obj) -> str:

@@ -1,6 +1,7 @@
 """Every database constraint rejects a bad row, even one that skips full_clean(); full_clean() rejects it first."""
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -8,15 +9,22 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from PIL import Image
 
 from certifications import models as cert
 from tests.factories import (
     AssessmentFactory,
     CertificateFactory,
     CourseFactory,
+    ExamCandidateFactory,
+    ExamSessionFactory,
     MineFactory,
     PackageFactory,
+    PaperSectionFactory,
+    PaperTemplateFactory,
+    QuestionFactory,
     RankFactory,
     SpecialOperationFactory,
     TradeFactory,
@@ -145,6 +153,35 @@ def worker_trade_kwargs():
     return {"worker": WorkerFactory(), "trade": TradeFactory(), "is_primary": True, "started_on": D(2015, 3, 1)}
 
 
+def png_file(name: str) -> SimpleUploadedFile:
+    """A real one-pixel PNG (an ImageField checks the picture)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def exam_session_kwargs():
+    opens = dt.datetime(2026, 9, 5, 8, tzinfo=dt.UTC)
+    return {
+        "name": "机考",
+        "template": PaperTemplateFactory(),
+        "assessment": AssessmentFactory(),
+        "opens_at": opens,
+        "closes_at": opens + dt.timedelta(hours=2),
+    }
+
+
+def attempt_kwargs():
+    start = dt.datetime(2026, 9, 5, 8, 5, tzinfo=dt.UTC)
+    return {
+        "candidate": ExamCandidateFactory(),
+        "number": 1,
+        "started_at": start,
+        "deadline": start + dt.timedelta(minutes=60),
+        "full_marks": Decimal("100"),
+    }
+
+
 CASES: dict[str, Case] = {
     # training
     "unit_only_mine_is_root": Case(
@@ -262,6 +299,50 @@ CASES: dict[str, Case] = {
             "sent_on": D(2026, 4, 10),
         },
         {"sent_on": D(2026, 4, 11)},
+        collides=True,
+    ),
+    # online theory exams
+    "question_difficulty_1_to_5": Case(cert.Question, lambda: {"kind": "single", "stem_key": "q"}, {"difficulty": 6}),
+    "question_version_once": Case(
+        cert.QuestionVersion,
+        lambda: {"question": QuestionFactory(text={}), "number": 2, "stem": "题干", "answer": "A"},
+        {"stem": "另一个题干"},
+        collides=True,
+    ),
+    "question_image_one_per_slot": Case(
+        cert.QuestionImage,
+        lambda: {"version": QuestionFactory().versions.get(), "slot": "A", "image": png_file("a.png")},
+        lambda good: {"image": png_file("b.png")},
+        collides=True,
+    ),
+    "section_quota_says_what": Case(
+        cert.SectionQuota,
+        lambda: {"section": PaperSectionFactory(), "difficulty": 2, "count": 1},
+        {"difficulty": None},
+    ),
+    "fixed_question_once": Case(
+        cert.FixedQuestion,
+        lambda: {"template": PaperTemplateFactory(), "question": QuestionFactory(), "order": 1, "marks": Decimal("2")},
+        {"order": 2},
+        collides=True,
+    ),
+    "exam_session_closes_after_opening": Case(
+        cert.ExamSession, exam_session_kwargs, lambda good: {"closes_at": good["opens_at"]}
+    ),
+    "exam_candidate_once": Case(
+        cert.ExamCandidate, lambda: {"session": ExamSessionFactory(), "worker": WorkerFactory()}, {}, collides=True
+    ),
+    "attempt_once_per_number": Case(cert.Attempt, attempt_kwargs, {}, collides=True),
+    "attempt_deadline_after_start": Case(cert.Attempt, attempt_kwargs, lambda good: {"deadline": good["started_at"]}),
+    "attempt_question_place_once": Case(
+        cert.AttemptQuestion,
+        lambda: {
+            "attempt": cert.Attempt.objects.create(**attempt_kwargs()),
+            "question_version": QuestionFactory().versions.get(),
+            "order": 1,
+            "marks": Decimal("2"),
+        },
+        lambda good: {"question_version": QuestionFactory().versions.get()},
         collides=True,
     ),
     # Field-level uniqueness HR relies on.

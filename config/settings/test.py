@@ -1,6 +1,8 @@
 """Test settings: fast hashing, in-memory email, tasks run on the spot."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEBUG", "1")
 
@@ -19,3 +21,5 @@ API_TOKEN_FAILURE_CACHE = "rate_limits"
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 KUANGJIANG = {**KUANGJIANG, "RANK_AWARD_MODE": "confirm"}
 LANGUAGE_CODE = "en"
+# Uploads (question images, scoring-sheet photos) go to a scratch folder of this run, not var/media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="kuangjiang-media-"))
