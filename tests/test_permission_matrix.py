@@ -89,6 +89,17 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "certifications.reminderlog": {"hr": "v"},
     # HR manages the clearance API's tokens (README: the clearance API); the token is shown once, on creation.
     "certifications.apitoken": {"hr": "vacd"},
+    # Online theory exams: HR keeps the bank (imports it), paper templates, sessions and rosters; versions and images
+    # are edited inline on the question; attempts and their audit are read-only; assessors invigilate.
+    "certifications.question": {"hr": "vacdi"},
+    "certifications.questionversion": {"hr": "vacd"},
+    "certifications.questionimage": {"hr": "vacd"},
+    "certifications.papertemplate": {"hr": "vacd"},
+    "certifications.examsession": {"assessor": "v", "hr": "vacd"},
+    "certifications.examcandidate": {"assessor": "v", "hr": "vacd"},
+    "certifications.attempt": {"assessor": "v", "hr": "v"},
+    "certifications.attemptquestion": {"hr": "v"},
+    "certifications.attemptevent": {"assessor": "v", "hr": "v"},
     # django-axes: HR reads login attempts and unlocks (deletes an attempt); the logs are read-only.
     "axes.accessattempt": {"hr": "vd"},
     "axes.accesslog": {"hr": "v"},

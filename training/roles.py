@@ -61,6 +61,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             for m in ("ruleset", "compliancerule", "apitoken")
         },
         "certifications.reminderlog": VIEW,
+        # Online theory exams: HR keeps the bank (imported from sheets), the paper rules, sessions and rosters;
+        # attempts and their audit are the candidates' and the server's, read-only.
+        "certifications.question": ALL,
+        **{
+            f"certifications.{m}": ("add", "change", "delete", "view")
+            for m in ("questionversion", "questionimage", "papertemplate", "examsession", "examcandidate")
+        },
+        **{f"certifications.{m}": VIEW for m in ("attempt", "attemptquestion", "attemptevent")},
         # django-axes: HR sees failed logins and unlocks a locked-out login (deleting its access attempt).
         "axes.accessattempt": ("view", "delete"),
         "axes.accesslog": VIEW,
@@ -96,6 +104,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     ASSESSOR: {
         "certifications.assessment": VIEW,
         "certifications.assessmentresult": ("add", "change", "view"),
+        # Assessors invigilate online exams: they read sessions, rosters and attempts.
+        **{f"certifications.{m}": VIEW for m in ("examsession", "examcandidate", "attempt", "attemptevent")},
         **{f"training.{m}": VIEW for m in ("worker", "unit", "trade", "rank", "course")},
     },
     LEADER: {},
