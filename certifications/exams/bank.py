@@ -39,6 +39,8 @@ FALSE_WORDS = {"f", "false", "错", "×", "✗", "✘", "x", "错误", "否", "n
 # What separates the letters of a multiple-choice answer (A、C、D; A,C,D; A C D; A/C/D).
 LETTER_SEPARATORS = set(" ,;、/.，；。|")
 MARKS_STEP = Decimal("0.1")
+STEM_MAX = 2000  # the stem's and the explanation's limit (QuestionVersion)
+ANSWER_MAX = QuestionVersion._meta.get_field("answer").max_length
 
 
 def stored_text(value) -> str:
@@ -179,7 +181,7 @@ def options_clean(options) -> list[dict]:
     return cleaned
 
 
-def _text_clean(kind: str, stem, options, answer, explanation) -> dict:
+def question_text_clean(kind: str, stem, options, answer, explanation) -> dict:
     """Validate a version's text for a question of `kind`; return the values to store."""
     errors: dict[str, list[str]] = {}
     stem = stored_text(stem)
@@ -193,6 +195,11 @@ def _text_clean(kind: str, stem, options, answer, explanation) -> dict:
             errors.setdefault(name, []).append(
                 _("It contains the invisible control character U+%(code)s; retype it.")
                 % {"code": f"{ord(found[0]):04X}"}
+            )
+    for name, value, limit in (("stem", stem, STEM_MAX), ("explanation", explanation, STEM_MAX)):
+        if len(value) > limit:
+            errors.setdefault(name, []).append(
+                _("It is %(length)s characters long; at most %(limit)s fit.") % {"length": len(value), "limit": limit}
             )
     keys = [o["key"] for o in options]
     if kind in (Kind.SINGLE, Kind.MULTIPLE):
@@ -213,6 +220,11 @@ def _text_clean(kind: str, stem, options, answer, explanation) -> dict:
     except ValidationError as error:
         errors.setdefault("answer", []).extend(error.messages)
     else:
+        if len(canonical) > ANSWER_MAX:
+            errors.setdefault("answer", []).append(
+                _("The accepted answers are %(length)s characters long; at most %(limit)s fit.")
+                % {"length": len(canonical), "limit": ANSWER_MAX}
+            )
         if kind in (Kind.SINGLE, Kind.MULTIPLE):
             missing = [k for k in canonical if k not in keys]
             if missing:
@@ -225,7 +237,7 @@ def _text_clean(kind: str, stem, options, answer, explanation) -> dict:
     return {"stem": stem, "options": options, "answer": canonical, "explanation": explanation}
 
 
-def _images_clean(images: Mapping | None, options: list[dict]) -> dict:
+def question_images_clean(images: Mapping | None, options: list[dict]) -> dict:
     """Check new images: slot "" (the stem) or an option's key → an uploaded file (size and type checked)."""
     if not images:
         return {}
@@ -268,8 +280,8 @@ def question_create(
     reason: str = "",
 ) -> Question:
     """Add a question to the bank with its first version; ValidationError naming the field if anything is wrong."""
-    text = _text_clean(kind, stem, options, answer, explanation)
-    new_images = _images_clean(images, text["options"])
+    text = question_text_clean(kind, stem, options, answer, explanation)
+    new_images = question_images_clean(images, text["options"])
     question = Question(
         kind=kind,
         difficulty=difficulty,
@@ -300,7 +312,7 @@ def _images_save(version: QuestionVersion, images: Mapping, *, remove: Iterable[
         version.images.filter(slot__in=remove).delete()
     for slot, file in images.items():
         image = QuestionImage(version=version, slot=slot, image=file)
-        image.full_clean(exclude=["image"])  # the file was checked by _images_clean
+        image.full_clean(exclude=["image"])  # the file was checked by question_images_clean
         image.save()
 
 
@@ -330,8 +342,8 @@ def question_update(
     kind = changes.get("kind", question.kind)
     base = {name: getattr(current, name) for name in VERSION_FIELDS} if current else {}
     wanted = {name: changes.get(name, base.get(name, "")) for name in VERSION_FIELDS}
-    text = _text_clean(kind, wanted["stem"], wanted["options"], wanted["answer"], wanted["explanation"])
-    new_images = _images_clean(images, text["options"])
+    text = question_text_clean(kind, wanted["stem"], wanted["options"], wanted["answer"], wanted["explanation"])
+    new_images = question_images_clean(images, text["options"])
     remove_images = {slot or "" for slot in remove_images}
     old_slots = set(current.images.values_list("slot", flat=True)) if current else set()
     remove_images &= old_slots
