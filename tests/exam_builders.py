@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from tests.spreadsheet_builders import xlsx_bytes
 
-HEADER = ["题型", "题干", "选项A", "选项B", "选项C", "选项D", "正确答案", "解析", "难度", "知识点", "适用工种", "适用等级"]
+HEADER = [
+    "题型",
+    "题干",
+    "选项A",
+    "选项B",
+    "选项C",
+    "选项D",
+    "正确答案",
+    "解析",
+    "难度",
+    "知识点",
+    "适用工种",
+    "适用等级",
+]
 KNOWLEDGE_POINTS = ("供电安全", "一通三防", "安全规程", "机电设备")
 
 

@@ -41,7 +41,11 @@ def test_importing_it_creates_every_question_with_canonical_answers_and_merged_k
     assert len(outcome.created) == Question.objects.count() == 60
     answers = {}
     for question in Question.objects.prefetch_related("versions"):
-        answers[question.current.stem.split("：")[0]] = (question.kind, question.current.answer, question.knowledge_point)
+        answers[question.current.stem.split("：")[0]] = (
+            question.kind,
+            question.current.answer,
+            question.knowledge_point,
+        )
     assert answers["单选第12题"] == (Kind.SINGLE, "B", "机电设备")  # written Ｂ
     assert answers["多选第1题"] == (Kind.MULTIPLE, "ACD", "供电安全")  # written ａｃｄ
     assert answers["多选第4题"] == (Kind.MULTIPLE, "AC", "一通三防")  # written A、C
@@ -66,7 +70,11 @@ def test_a_stem_repeated_in_the_sheet_differing_only_in_width_and_punctuation_is
     again = [*rows[0]]
     again[1] = again[1].replace("：", ":").replace("，", ",") + "  "
     outcome = bank_parse(xlsx_bytes([HEADER, *rows, again]))
-    assert [(r.number, r.state, r.same_as) for r in outcome.rows] == [(2, "new", None), (3, "new", None), (4, "repeat", 2)]
+    assert [(r.number, r.state, r.same_as) for r in outcome.rows] == [
+        (2, "new", None),
+        (3, "new", None),
+        (4, "repeat", 2),
+    ]
 
 
 def test_one_bad_row_refuses_the_whole_file_naming_the_row_and_the_column():
@@ -146,7 +154,9 @@ def test_a_file_without_a_stem_column_is_refused_saying_what_it_needs():
 
 def test_the_export_is_the_import_layout_and_reads_back_as_duplicates_with_formulas_escaped():
     trade = f.TradeFactory(name="综采维修电工")
-    question_create(kind=Kind.SINGLE, stem="=1+1 等于几？", options=["2", "=cmd|' /C calc'!A0"], answer="A", trades=[trade])
+    question_create(
+        kind=Kind.SINGLE, stem="=1+1 等于几？", options=["2", "=cmd|' /C calc'!A0"], answer="A", trades=[trade]
+    )
     question_create(kind=Kind.TRUE_FALSE, stem="井下严禁带电检修。", answer="对")
     data = bank_export(Question.objects.all())
     sheet = load_workbook(io.BytesIO(data)).active
