@@ -194,9 +194,8 @@ def test_an_import_with_a_bad_row_offers_no_confirm(hr):
     rows = messy_question_rows(3)
     rows[1][1] = ""
     rows[1][6] = "B"
-    preview = hr.post(
-        reverse("admin:certifications_question_import"), {"file": SimpleUploadedFile("x.xlsx", xlsx_bytes([HEADER, *rows]))}
-    )
+    upload = SimpleUploadedFile("x.xlsx", xlsx_bytes([HEADER, *rows]))
+    preview = hr.post(reverse("admin:certifications_question_import"), {"file": upload})
     assert preview.context["has_errors"] and "token" not in preview.context
     assert "Row 3: 题干: The stem is missing." in preview.content.decode()
 
