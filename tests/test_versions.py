@@ -141,6 +141,12 @@ EDITED = {
     cert.Mentorship: (f.MentorshipFactory, "remarks", "first", "second"),
     cert.Sitting: (_sitting, "venue", "Hall A", "Hall B"),
     cert.SittingCandidate: (_candidate, "remarks", "first", "second"),
+    cert.Question: (
+        lambda: f.QuestionFactory(knowledge_point="供电"),
+        "knowledge_point",
+        "Point A",
+        "Point B",
+    ),
     cert.ComplianceRule: (
         lambda: cert.ComplianceRule.objects.create(name="Rule", effective_from=dt.date(2024, 1, 1)),
         "name",

@@ -301,6 +301,9 @@ class QuestionAdmin(InputGuardMixin, ReasonForChangeAdminMixin, SimpleHistoryAdm
     inlines = (QuestionVersionInline,)
     readonly_fields = ("current_images",)
 
+    class Media:
+        css = {"all": ("kuangjiang/exam_bank.css",)}
+
     def get_fieldsets(self, request, obj=None):
         image_fields = (
             ["image", "image_slot"] if obj is None else ["current_images", "image", "image_slot", "remove_images"]
