@@ -101,6 +101,12 @@ class BankRow:
     values: dict = field(default_factory=dict)  # question_create's keyword arguments
 
     @property
+    def answer_shown(self) -> str:
+        """The canonical answer as the sheet writes it (对/错 for true or false)."""
+        answer = self.values.get("answer", "")
+        return _answer_written(self.kind, answer) if answer else ""
+
+    @property
     def kind_label(self) -> str:
         return Kind(self.kind).label if self.kind in Kind.values else ""
 
