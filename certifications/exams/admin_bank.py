@@ -78,36 +78,36 @@ def images_html(images) -> str:
 class QuestionForm(forms.ModelForm):
     """The question's own fields and its current version's text, checked by the bank's rules."""
 
-    stem = forms.CharField(label=_("stem"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    stem = forms.CharField(label=_("Stem"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     answer = forms.CharField(
-        label=_("correct answer"),
+        label=_("Correct answer"),
         max_length=500,
         help_text=_(
             "B, ACD or A、C、D; 对 or 错 (√/×) for true or false; accepted answers separated by | for fill-in."
         ),
     )
-    option_a = forms.CharField(label=_("option A"), max_length=500, required=False)
-    option_b = forms.CharField(label=_("option B"), max_length=500, required=False)
-    option_c = forms.CharField(label=_("option C"), max_length=500, required=False)
-    option_d = forms.CharField(label=_("option D"), max_length=500, required=False)
-    option_e = forms.CharField(label=_("option E"), max_length=500, required=False)
-    option_f = forms.CharField(label=_("option F"), max_length=500, required=False)
+    option_a = forms.CharField(label=_("Option A"), max_length=500, required=False)
+    option_b = forms.CharField(label=_("Option B"), max_length=500, required=False)
+    option_c = forms.CharField(label=_("Option C"), max_length=500, required=False)
+    option_d = forms.CharField(label=_("Option D"), max_length=500, required=False)
+    option_e = forms.CharField(label=_("Option E"), max_length=500, required=False)
+    option_f = forms.CharField(label=_("Option F"), max_length=500, required=False)
     explanation = forms.CharField(
-        label=_("explanation (解析)"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Explanation (解析)"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     image = forms.ImageField(
-        label=_("add an image"),
+        label=_("Add an image"),
         required=False,
         help_text=_("PNG, JPEG, GIF or WebP, at most %(kb)s KB; it replaces the image already in that place.")
         % {"kb": QUESTION_IMAGE_MAX_BYTES // 1024},
     )
     image_slot = forms.ChoiceField(
-        label=_("image goes with"),
+        label=_("Image goes with"),
         required=False,
         choices=[("", _("the stem")), *((key, _("option %(key)s") % {"key": key}) for key in OPTION_KEYS)],
     )
     remove_images = forms.MultipleChoiceField(
-        label=_("remove images"), required=False, widget=forms.CheckboxSelectMultiple, choices=()
+        label=_("Remove images"), required=False, widget=forms.CheckboxSelectMultiple, choices=()
     )
 
     class Meta:
