@@ -120,6 +120,9 @@ ADMIN_NEVER = {
     "certifications.comprehensivereview": "d",
     "certifications.certificatereview": "d",
     "certifications.mentorship": "d",
+    # Written through the question's page only (the bank's door): read-only lists.
+    "certifications.questionversion": "acd",
+    "certifications.questionimage": "acd",
 }
 
 
@@ -422,6 +425,8 @@ def _build_world() -> World:
         ),
     }
     objects["certifications.question"] = _bank_question()
+    objects["certifications.questionversion"] = objects["certifications.question"].current
+    objects["certifications.questionimage"] = objects["certifications.question"].current.images.get()
     candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
     objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
     # An export HR started (tasks run on the spot in the test settings).

@@ -486,4 +486,52 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
+class ReadOnlyAdmin(InputGuardMixin, admin.ModelAdmin):
+    """Versions and images are written only through the question's page (the bank's door): listed here to look up."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class QuestionVersionAdmin(ReadOnlyAdmin):
+    list_display = ("question", "number", "stem", "answer", "created_at", "times_shown")
+    list_filter = ("question__kind", "question__active")
+    search_fields = ("stem", "question__knowledge_point")
+    ordering = ("question", "-number")
+    fields = ("question", "number", "stem", "options", "answer", "explanation", "created_at", "created_by")
+    list_select_related = ("question",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(times=Count("shown")).prefetch_related("question__versions")
+
+    @admin.display(description=_("times shown"), ordering="times")
+    def times_shown(self, obj):
+        return obj.times
+
+
+class QuestionImageAdmin(ReadOnlyAdmin):
+    list_display = ("version", "slot", "thumbnail")
+    list_filter = ("slot",)
+    search_fields = ("version__stem",)
+    ordering = ("version", "slot")
+    fields = ("version", "slot", "thumbnail")
+    readonly_fields = ("thumbnail",)
+    list_select_related = ("version",)
+
+    class Media:
+        css = {"all": ("kuangjiang/exam_bank.css",)}
+
+    @admin.display(description=_("image"))
+    def thumbnail(self, obj):
+        return images_html([obj])
+
+
 admin.site.register(Question, QuestionAdmin)
+admin.site.register(QuestionVersion, QuestionVersionAdmin)
+admin.site.register(QuestionImage, QuestionImageAdmin)
