@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.db import connection
 from openpyxl import load_workbook
 
 from certifications.exams.bank import question_create
@@ -55,6 +56,18 @@ def test_importing_it_creates_every_question_with_canonical_answers_and_merged_k
     assert answers["判断第5题"] == (Kind.TRUE_FALSE, "F", "一通三防")  # written 错, under a merged 知识点
     entry = Question.history.filter(history_type="+").first()
     assert entry.history_change_reason == "import 题库.xlsx" and entry.history_user == hr_user
+
+
+def test_the_import_writes_in_a_number_of_queries_that_does_not_grow_with_the_rows(django_assert_max_num_queries):
+    f.TradeFactory(name="综采维修电工")
+    f.RankFactory(name="中级工")
+    # Twelve on PostgreSQL whatever the rows; SQLite takes bulk inserts in batches of its parameter limit.
+    with django_assert_max_num_queries(12 if connection.vendor == "postgresql" else 20):
+        outcome = bank_import(messy_bank_sheet(300, trade="综采维修电工", rank="中级工"))
+    assert len(outcome.created) == 300
+    question = Question.objects.get(pk=outcome.created[-1])
+    assert question.version == 1 and question.history.count() == 1
+    assert [t.name for t in question.trades.all()] == ["综采维修电工"] and question.ranks.count() == 1
 
 
 def test_a_second_import_finds_every_question_already_in_the_bank_and_writes_nothing():

@@ -20,6 +20,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from certifications.models import AttemptQuestion, Question, QuestionImage, QuestionVersion
 from certifications.models.exams import OPTION_KEYS
@@ -300,6 +301,66 @@ def question_create(
         if values:
             getattr(question, name).set(values)
     return question
+
+
+@transaction.atomic
+def questions_create_many(entries: Iterable[Mapping], *, user=None, reason: str = "") -> list[Question]:
+    """
+    Add many questions at once (the sheet import), each checked as question_create checks it, in a fixed number
+    of queries whatever their number; ValidationError (naming the entry's index) and nothing written if one is
+    wrong. Each entry holds question_create's keywords (images aside).
+    """
+    prepared = []
+    for index, values in enumerate(entries):
+        try:
+            text = question_text_clean(
+                values["kind"],
+                values["stem"],
+                values.get("options") or (),
+                values["answer"],
+                values.get("explanation", ""),
+            )
+            question = Question(
+                kind=values["kind"],
+                difficulty=values.get("difficulty", 3),
+                knowledge_point=stored_text(values.get("knowledge_point", "")),
+                active=values.get("active", True),
+                stem_key=normalise_stem(text["stem"]),
+                version=1,
+            )
+            # The difficulty's check constraint is its field's validators too: no query per row.
+            question.full_clean(exclude=["stem_key", "version"], validate_constraints=False)
+        except ValidationError as error:
+            raise ValidationError(
+                _("Question %(n)s: %(reason)s") % {"n": index + 1, "reason": " ".join(error.messages)}
+            ) from None
+        prepared.append((question, text, values))
+    if not prepared:
+        return []
+    author = _user_or_none(user)
+    questions = bulk_create_with_history(
+        [question for question, _text, _values in prepared],
+        Question,
+        default_user=author,
+        default_change_reason=reason or _("question bank: added"),
+    )
+    versions = []
+    links: dict[str, list] = {name: [] for name in RELATED_FIELDS}
+    for question, (_unsaved, text, values) in zip(questions, prepared, strict=True):
+        version = QuestionVersion(question=question, number=1, created_by=author, **text)
+        version.clean_fields(exclude=["question", "created_by"])
+        versions.append(version)
+        for name in RELATED_FIELDS:
+            through = getattr(Question, name).through
+            column = getattr(Question, name).field.m2m_reverse_field_name()
+            links[name] += [
+                through(question_id=question.pk, **{f"{column}_id": obj.pk}) for obj in values.get(name) or ()
+            ]
+    QuestionVersion.objects.bulk_create(versions)
+    for name, rows in links.items():
+        if rows:
+            getattr(Question, name).through.objects.bulk_create(rows, ignore_conflicts=True)
+    return questions
 
 
 def _user_or_none(user):

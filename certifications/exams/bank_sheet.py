@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy
 from certifications.exams.bank import (
     Kind,
     normalise_stem,
-    question_create,
     question_text_clean,
+    questions_create_many,
     stored_text,
 )
 from certifications.models import Question
@@ -392,13 +392,12 @@ def bank_import(source, *, user=None, filename: str = "") -> BankImport:
 @transaction.atomic
 def _bank_write(outcome: BankImport, *, user=None, filename: str = "") -> None:
     reason = f"import {filename}".strip()
-    for row in outcome.to_create:
-        try:
-            outcome.created.append(question_create(**row.values, user=user, reason=reason).pk)
-        except ValidationError as error:  # checked already; only a concurrent change gets here
-            raise BankImportError(
-                [_("Row %(number)s: %(reason)s") % {"number": row.number, "reason": " ".join(error.messages)}]
-            ) from None
+    rows = outcome.to_create
+    try:
+        created = questions_create_many([row.values for row in rows], user=user, reason=reason)
+    except ValidationError as error:  # checked already; only a concurrent change gets here
+        raise BankImportError(error.messages) from None
+    outcome.created = [question.pk for question in created]
 
 
 # --- writing ------------------------------------------------------------------------------------------------
