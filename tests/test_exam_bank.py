@@ -284,3 +284,14 @@ def test_images_are_kept_with_the_version_and_carried_to_a_new_one(settings, tmp
     assert list(second.images.values_list("slot", flat=True)) == [""]
     assert sorted(first.images.values_list("slot", flat=True)) == ["", "B"]
     assert QuestionImage.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_type_of_a_question_a_paper_showed_cannot_change():
+    question = _question()
+    _shown(question.versions.get())
+    with pytest.raises(ValidationError) as error:
+        question_update(question, kind=Kind.SINGLE, answer="A")
+    assert "cannot change" in error.value.message_dict["kind"][0]
+    question.refresh_from_db()
+    assert question.kind == Kind.MULTIPLE and question.versions.count() == 1

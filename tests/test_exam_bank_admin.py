@@ -220,3 +220,14 @@ def test_other_staff_cannot_import_or_export(client):
     client.force_login(f.UserFactory(username="assessor-b", role=roles.ASSESSOR, is_staff=True))
     for name in ("import", "export", "template", "changelist"):
         assert client.get(reverse(f"admin:certifications_question_{name}")).status_code == 403
+
+
+def test_the_type_of_a_shown_question_cannot_be_changed_on_its_page(hr):
+    question = _question()
+    _show(question.current)
+    data = open_form(hr, _url(question))
+    data.update(kind=Kind.MULTIPLE, answer="AB")
+    response = hr.post(_url(question), data)
+    assert response.status_code == 200
+    assert "cannot change" in response.context["adminform"].form.errors["kind"][0]
+    assert question.versions.count() == 1

@@ -26,8 +26,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from certifications.exams.bank import (
+    KIND_FIXED_MESSAGE,
     question_create,
     question_images_clean,
+    question_shown,
     question_text_clean,
     question_update,
     questions_set_active,
@@ -149,6 +151,9 @@ class QuestionForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind")
+        if kind and self.instance.pk and "kind" in self.changed_data and question_shown(self.instance):
+            self.add_error("kind", KIND_FIXED_MESSAGE)
+            return cleaned
         if not kind or self.has_error("stem") or self.has_error("answer"):
             return cleaned
         options = self.options()

@@ -20,6 +20,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from simple_history.utils import bulk_create_with_history
 
 from certifications.models import AttemptQuestion, Question, QuestionImage, QuestionVersion
@@ -40,6 +41,9 @@ FALSE_WORDS = {"f", "false", "错", "×", "✗", "✘", "x", "错误", "否", "n
 # What separates the letters of a multiple-choice answer (A、C、D; A,C,D; A C D; A/C/D).
 LETTER_SEPARATORS = set(" ,;、/.，；。|")
 MARKS_STEP = Decimal("0.1")
+KIND_FIXED_MESSAGE = _lazy(
+    "A paper has shown this question, so its type cannot change: retire it and add a new question."
+)
 STEM_MAX = 2000  # the stem's and the explanation's limit (QuestionVersion)
 ANSWER_MAX = QuestionVersion._meta.get_field("answer").max_length
 
@@ -377,6 +381,11 @@ def _images_save(version: QuestionVersion, images: Mapping, *, remove: Iterable[
         image.save()
 
 
+def question_shown(question: Question) -> bool:
+    """Return True when some paper has shown any version of this question."""
+    return question.pk is not None and AttemptQuestion.objects.filter(question_version__question=question).exists()
+
+
 def version_shown(version: QuestionVersion) -> bool:
     """Return True when some paper has shown this version: it can no longer be edited in place."""
     return AttemptQuestion.objects.filter(question_version=version).exists()
@@ -411,6 +420,9 @@ def question_update(
     text_changed = current is None or any(text[name] != base[name] for name in VERSION_FIELDS)
     images_changed = bool(new_images or remove_images)
 
+    if kind != question.kind and question_shown(question):
+        # A paper's question is marked and reviewed by its question's type: a shown one keeps it.
+        raise ValidationError({"kind": KIND_FIXED_MESSAGE})
     for name in QUESTION_FIELDS:
         if name in changes:
             value = changes[name]
