@@ -194,3 +194,11 @@ def test_facility_is_a_share_and_discrimination_lies_between_minus_one_and_one(s
             assert item.correct <= item.shown
             if item.discrimination is not None:
                 assert -1 <= item.discrimination <= 1
+
+
+@pytest.mark.django_db
+def test_the_session_admin_link_points_at_the_sessions_analysis():
+    from certifications.exams.admin_bank import analysis_link
+
+    session = f.ExamSessionFactory()
+    assert f'href="/exams/analysis/?session={session.pk}"' in analysis_link(session)

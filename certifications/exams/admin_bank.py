@@ -61,6 +61,12 @@ ERROR_FIELDS = {
 }
 
 
+def analysis_link(session) -> str:
+    """A link to the item analysis of one online exam session (for the session's admin page)."""
+    url = reverse("certifications:exam-analysis") + f"?session={session.pk}"
+    return format_html('<a href="{}">{}</a>', url, gettext("Item analysis of this session"))
+
+
 def image_url(image: QuestionImage) -> str:
     return reverse("certifications:question-image", args=[image.pk])
 
