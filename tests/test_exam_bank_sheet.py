@@ -133,6 +133,25 @@ def test_a_gbk_csv_without_a_type_column_is_read_and_the_type_told_by_the_answer
     ]
 
 
+def test_a_true_or_false_question_written_as_a_choice_between_right_and_wrong_is_read_as_such():
+    rows = [
+        ["题型", "题干", "选项A", "选项B", "答案"],
+        ["判断题", "井下可以使用灯泡取暖。", "正确", "错误", "B"],
+        ["判断题", "入井必须携带自救器。", "对", "错", "A"],
+    ]
+    outcome = bank_parse(xlsx_bytes(rows))
+    assert [(r.kind, r.values["answer"], r.values["options"]) for r in outcome.rows] == [
+        (Kind.TRUE_FALSE, "F", []),
+        (Kind.TRUE_FALSE, "T", []),
+    ]
+
+
+def test_fill_in_questions_keep_every_accepted_answer():
+    rows = [["题型", "题干", "正确答案"], ["填空", "矿井瓦斯的主要成分是____。", "甲烷|CH4"]]
+    outcome = bank_parse(xlsx_bytes(rows))
+    assert (outcome.rows[0].kind, outcome.rows[0].values["answer"]) == (Kind.FILL, "甲烷|CH4")
+
+
 WORD_HTML = """<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>
 <meta http-equiv=Content-Type content="text/html; charset=gb2312"></head><body>
 <p class=MsoTitle>机电专业题库</p>

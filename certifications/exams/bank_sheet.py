@@ -238,6 +238,19 @@ def _kind(text: str, answer: str, has_options: bool) -> str:
     return Kind.MULTIPLE if len(letters) > 1 else Kind.SINGLE
 
 
+def _true_false_as_options(options: list[str], answer: str) -> tuple[list[str], str]:
+    """
+    Some banks write 判断 as a choice between 选项A 对 and 选项B 错, answered A or B: read it as the answer it
+    names. Options that are not 对/错 stay, and the question is refused for having them.
+    """
+    if not all(text.strip().casefold() in TRUE_FALSE_ANSWERS for text in options):
+        return options, answer
+    letter = answer.strip().upper()
+    if len(letter) == 1 and letter in OPTION_KEYS[: len(options)]:
+        answer = options[OPTION_KEYS.index(letter)]
+    return [], answer
+
+
 def _difficulty(value) -> int:
     text = cell_text(value)
     if not text:
@@ -320,6 +333,8 @@ def bank_parse(source) -> BankImport:
         except ValueError as error:
             row.errors.append(f"{HEADERS['kind']}: {error}")
             row.kind = ""
+        if row.kind == Kind.TRUE_FALSE and options:
+            options, answer = _true_false_as_options(options, answer)
         if any(options) and not all(options):
             gaps = "、".join(HEADERS[f"option_{OPTION_KEYS[i]}"] for i, text in enumerate(options) if not text)
             row.errors.append(_("%(columns)s: empty, but a later option is filled in.") % {"columns": gaps})
