@@ -175,8 +175,8 @@ def test_a_sheet_word_saved_as_a_web_page_is_read_with_its_merged_cells():
 
 
 def test_html_rows_fill_rowspans_and_colspans_in_place():
-    html = b"<table><tr><td rowspan=2>a</td><td colspan=2>b</td></tr><tr><td>c</td><td>d</td></tr></table>"
-    assert html_table_rows(html).decode().splitlines() == ["a\tb\tb\t\t", "a\tc\td\t\t"]
+    html = b'<table><tr><td rowspan=2>a</td><td colspan=2>b</td></tr><tr><td>c</td><td>"d"</td></tr></table>'
+    assert html_table_rows(html).decode().splitlines() == ["a\tb\tb\t\t", 'a\tc\t"""d"""\t\t']
 
 
 def test_a_file_without_a_stem_column_is_refused_saying_what_it_needs():

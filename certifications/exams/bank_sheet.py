@@ -13,9 +13,7 @@ layout, every cell escaped against formulas (core.workbooks).
 
 from __future__ import annotations
 
-import csv
 import html.parser
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -205,15 +203,20 @@ def is_html(data: bytes) -> bool:
     return head.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")) and b"<table" in data.lower()
 
 
+def _tsv_field(value: str) -> str:
+    value = value.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return '"' + value.replace('"', '""') + '"' if '"' in value else value
+
+
 def html_table_rows(data: bytes) -> bytes:
-    """Return a Word- or WPS-exported sheet (an HTML table) as tab-separated text the sheet readers take."""
+    """
+    Return a Word- or WPS-exported sheet (an HTML table) as tab-separated text the sheet readers take (quoted
+    as a CSV reader expects: it is read back here, never offered as a download).
+    """
     reader = _TableReader()
     reader.feed(decode_text(data))
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-    for row in reader.rows:
-        writer.writerow([value.replace("\t", " ") for value in row] + [""] * 2)
-    return out.getvalue().encode("utf-8")
+    lines = ["\t".join(_tsv_field(value) for value in [*row, "", ""]) for row in reader.rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 # --- reading ------------------------------------------------------------------------------------------------
