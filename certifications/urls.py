@@ -2,6 +2,7 @@ from django.urls import path
 
 from certifications.clearance import api
 from certifications.clearance import views as views_compliance
+from certifications.exams import bank_views as views_bank
 from certifications.progress import views
 from certifications.spreadsheets import views as views_spreadsheets
 
@@ -16,6 +17,8 @@ urlpatterns = [
     path("compliance/roster/", views_compliance.roster_check_view, name="roster-check"),
     path("compliance/forecast.xlsx", views_compliance.forecast_download, name="forecast-xlsx"),
     path("api/clearance/", api.clearance, name="api-clearance"),
+    path("exams/analysis/", views_bank.exam_analysis, name="exam-analysis"),
+    path("exams/images/<int:pk>/", views_bank.question_image, name="question-image"),
     path("spreadsheets/results/import/", views_spreadsheets.results_import_view, name="results-import"),
     path("spreadsheets/results/template.xlsx", views_spreadsheets.results_template_download, name="results-template"),
     path("spreadsheets/sittings/<int:pk>/sheet.xlsx", views_spreadsheets.sitting_sheet_download, name="sitting-sheet"),

@@ -44,7 +44,8 @@ MAX_QUERIES = 30
 
 # ApiToken has its own create-once flow, owned by the clearance API; ReminderLog is written only by send_reminders;
 # RankEvaluation is the roll-up's own bookkeeping (what it last evaluated), written only by ranks_recompute.
-NOT_EDITED_HERE = {"ApiToken", "ReminderLog", "RankEvaluation"}
+# QuestionVersion and QuestionImage are written through the question's page only (the bank's door): read-only lists.
+NOT_EDITED_HERE = {"ApiToken", "ReminderLog", "RankEvaluation", "QuestionVersion", "QuestionImage"}
 MODELS = [
     model
     for app in ("training", "certifications")
@@ -111,8 +112,26 @@ def world(size: int) -> dict:
         ),
         cert.Sitting: sitting,
         cert.SittingCandidate: sitting.candidates.first(),
+        cert.Question: _bank_question(size),
     }
     return rows
+
+
+def _bank_question(size: int):
+    """A bank question with `size` versions, each shown on a paper before the next edit (issue 16)."""
+    from certifications.exams.bank import question_create, question_update
+    from tests.factories import ExamCandidateFactory
+
+    question = question_create(kind="single", stem="井下供电应做到哪一项？", options=["甲", "乙", "丙"], answer="A")
+    candidate = ExamCandidateFactory()
+    now = dt.datetime(2026, 9, 5, 9, tzinfo=dt.UTC)
+    for i in range(size):
+        attempt = cert.Attempt.objects.create(
+            candidate=candidate, number=i + 1, started_at=now, deadline=now + dt.timedelta(hours=1), full_marks=100
+        )
+        cert.AttemptQuestion.objects.create(attempt=attempt, question_version=question.current, order=1, marks=2)
+        question_update(question, stem=f"井下供电应做到哪一项？（第{i + 2}版）")
+    return question
 
 
 def admin_url(model, view: str, *args) -> str:

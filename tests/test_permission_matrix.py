@@ -120,6 +120,9 @@ ADMIN_NEVER = {
     "certifications.comprehensivereview": "d",
     "certifications.certificatereview": "d",
     "certifications.mentorship": "d",
+    # Written through the question's page only (the bank's door): read-only lists.
+    "certifications.questionversion": "acd",
+    "certifications.questionimage": "acd",
 }
 
 
@@ -143,6 +146,8 @@ ADMIN_KINDS = {
     # POST without a file: the form is refused with a message (200); the permission is checked first.
     "process_import": Kind("i", method="post"),
     "export": Kind("v"),
+    # The question bank's empty sheet (certifications/exams/admin_bank.py): for those who may import.
+    "template": Kind("i"),
 }
 
 # Objects whose visibility differs by role, beyond the model permission.
@@ -289,6 +294,15 @@ SITE: dict[str, dict[str, object]] = {
     "certifications:api-clearance HR token": token_decides(200),
     "certifications:api-clearance token of a user no longer allowed": token_decides(403),
 }
+# The question bank (issue 16): the item analysis is HR's; a question's image is served to HR and to candidates
+# whose paper showed it (tests/test_exam_bank_admin.py), to anybody else it does not exist.
+SITE["certifications:exam-analysis"] = {
+    "anonymous": LOGIN,
+    **{r: 403 for r in ROLES if r != "anonymous"},
+    "hr": 200,
+    "superuser": 200,
+}
+SITE["certifications:question-image"] = {**HR_ONLY_404}
 POST_ROWS = {"certifications:ledger-export", "certifications:ledger-export another unit"}
 
 
@@ -410,6 +424,9 @@ def _build_world() -> World:
             traceback="",
         ),
     }
+    objects["certifications.question"] = _bank_question()
+    objects["certifications.questionversion"] = objects["certifications.question"].current
+    objects["certifications.questionimage"] = objects["certifications.question"].current.images.get()
     candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
     objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
     # An export HR started (tasks run on the spot in the test settings).
@@ -424,6 +441,21 @@ def _build_world() -> World:
         if role != "anonymous":
             client.force_login(users[role])
     return World(m, users, objects, export.id, hr_token, stale_token, clients)
+
+
+def _bank_question():
+    from django.core.files.base import ContentFile
+
+    from certifications.exams.bank import question_create
+    from tests.test_exam_bank import PNG
+
+    return question_create(
+        kind="single",
+        stem="井下供电应做到哪一项？",
+        options=["甲", "乙"],
+        answer="A",
+        images={"": ContentFile(PNG, "q.png")},
+    )
 
 
 def compliance_rule():
@@ -628,6 +660,10 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
             "admin:view_on_site", args=[ContentType.objects.get_for_model(m.classmate).pk, m.classmate.pk]
         ),
         "admin:auth_user_password_change": reverse("admin:auth_user_password_change", args=[world.users["no role"].pk]),
+        "certifications:question-image": reverse(
+            "certifications:question-image",
+            args=[world.objects["certifications.question"].current.images.get().pk],
+        ),
     }
     if row == "certifications:ledger-export":
         return "post", reverse(row), {}, {}

@@ -153,7 +153,28 @@ def mine(today):
     )
     candidates_add(sitting=sitting, worker_ids=[m.trainee.pk, m.classmate.pk])
     m.training_class, m.result, m.certificate, m.sitting = training_class, theory.results.first(), certificate, sitting
+    m.question = exam_bank_question(trade, ladder[2])
     return m
+
+
+def exam_bank_question(trade, rank):
+    """A bank question with an image in its stem and one version a paper showed (issue 16)."""
+    from django.core.files.base import ContentFile
+
+    from certifications.exams.bank import question_create
+    from tests.test_exam_bank import PNG
+
+    return question_create(
+        kind=cert.Question.Kind.MULTIPLE,
+        stem="综采工作面供电系统中，下列哪些做法符合“三无”要求？",
+        options=["无鸡爪子", "无羊尾巴", "无明接头", "电缆悬挂整齐"],
+        answer="ABC",
+        explanation="“三无”指无鸡爪子、无羊尾巴、无明接头。",
+        knowledge_point="供电安全",
+        trades=[trade],
+        ranks=[rank],
+        images={"": ContentFile(PNG, "stem.png")},
+    )
 
 
 def log_in(page, live_server, username):
@@ -193,6 +214,10 @@ def admin_pages(m) -> list[str]:
         f"/admin/training/trainingclass/{m.training_class.pk}/change/",
         "/admin/certifications/sitting/",
         f"/admin/certifications/sitting/{m.sitting.pk}/change/",
+        "/admin/certifications/question/",
+        f"/admin/certifications/question/{m.question.pk}/change/",
+        "/admin/certifications/question/import/",
+        "/exams/analysis/",
     ]
 
 
