@@ -19,6 +19,7 @@ from certifications.clearance.admin import (  # also registers the ApiToken admi
     CertificateDueFilter,
     WorkerClearanceFilter,
 )
+from certifications.exams import admin_flow  # noqa: F401  (registers the paper template and exam session admins)
 from certifications.models import (
     Assessment,
     AssessmentResult,

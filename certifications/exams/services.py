@@ -29,6 +29,7 @@ from certifications.models import (
     ExamCandidate,
     ExamSession,
     Question,
+    SectionQuota,
 )
 from certifications.ranks.services import result_record
 
@@ -321,3 +322,15 @@ def session_prepare(session: ExamSession) -> ExamSession:
     if session.assessment_id and session.assessment.kind != "theory":
         raise ValidationError({"assessment": _("Choose a theory assessment.")})
     return session
+
+
+@transaction.atomic
+def section_mix_set(section, quotas) -> None:
+    """Replace a section's mixes with these (QuotaSpec: difficulty, knowledge point, count)."""
+    section.quotas.all().delete()
+    for quota in quotas:
+        row = SectionQuota(
+            section=section, difficulty=quota.difficulty, knowledge_point=quota.knowledge_point, count=quota.count
+        )
+        row.full_clean()
+        row.save()
