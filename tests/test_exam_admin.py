@@ -14,6 +14,7 @@ from django.utils import timezone
 from certifications.exams import services
 from certifications.exams.admin_flow import mix_format, mix_parse
 from certifications.exams.papers import QuotaSpec
+from certifications.exams.views import analysis_url
 from certifications.models import ExamCandidate, ExamSession, PaperSection, PaperTemplate, Sitting
 from certifications.sittings.services import candidates_add, sitting_save
 from tests import factories as f
@@ -141,7 +142,8 @@ def test_a_session_on_a_sitting_takes_its_theory_assessment_and_roster(hr_client
     assert session.candidates.count() == 2
     page = hr_client.get(reverse("admin:certifications_examsession_change", args=[session.pk])).content.decode()
     assert reverse("certifications:exam-print", args=[session.pk]) in page
-    assert f"session={session.pk}" in page  # the item analysis
+    analysis = analysis_url(session)
+    assert analysis is None or analysis.replace("&", "&amp;") in page  # the item analysis, once exams-bank's page is in
     assert f"{sitting.theory.pass_mark} of {sitting.theory.full_marks}" in page
 
 

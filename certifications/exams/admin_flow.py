@@ -351,10 +351,10 @@ class ExamSessionAdmin(InputGuardMixin, SimpleHistoryAdmin):
     def links(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        links = [
-            (reverse("certifications:exam-print", args=[obj.pk]), gettext("Printable paper and answer sheet")),
-            (analysis_url(obj), gettext("Item analysis")),
-        ]
+        links = [(reverse("certifications:exam-print", args=[obj.pk]), gettext("Printable paper and answer sheet"))]
+        analysis = analysis_url(obj)
+        if analysis:
+            links.append((analysis, gettext("Item analysis")))
         try:
             audit = reverse("admin:certifications_attempt_changelist") + f"?candidate__session__id__exact={obj.pk}"
             links.append((audit, gettext("Attempts and their audit")))

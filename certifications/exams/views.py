@@ -192,6 +192,8 @@ def exam_state(request, public_id):
 def exam_answer(request, public_id):
     """Save one answer as given: JSON {"order", "answer", "seq", "flagged"}; 409 after the deadline."""
     attempt = attempt_for_user_or_404(request.user, public_id)
+    if request.content_type != "application/json":
+        return JsonResponse({"error": _("Send order, answer, seq and flagged as JSON.")}, status=400)
     try:
         data = json.loads(request.body or b"{}")
         order, seq = int(data["order"]), int(data["seq"])
@@ -231,12 +233,12 @@ def _sheet_url(session: ExamSession) -> str:
     return reverse("certifications:sitting-sheet", kwargs={"pk": session.sitting_id})
 
 
-def analysis_url(session: ExamSession) -> str:
-    """The session's item analysis (exams-bank's page), by name when it is there."""
+def analysis_url(session: ExamSession) -> str | None:
+    """The session's item analysis (exams-bank's page, exam-analysis), or None while that page is not there."""
     try:
         return reverse("certifications:exam-analysis") + f"?session={session.pk}"
     except NoReverseMatch:
-        return f"/exams/analysis/?session={session.pk}"
+        return None
 
 
 @permission_required("certifications.view_examsession", raise_exception=True)
