@@ -115,7 +115,7 @@ class SectionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["mix"].initial = mix_format(self.instance.quotas.all())
+            self.fields["mix"].initial = mix_format(self.instance.quotas.all())  # prefetched by the inline
 
     def clean_mix(self):
         return mix_parse(self.cleaned_data.get("mix", ""))
@@ -152,6 +152,9 @@ class SectionInline(PartOfTemplateInline):
     fields = ("order", "kind", "count", "marks_each", "mix")
     extra = 1
     verbose_name_plural = _("sections (drawn papers)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("quotas")
 
 
 class FixedFormSet(forms.BaseInlineFormSet):

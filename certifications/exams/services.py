@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certifications.exams import bank
-from certifications.exams.papers import draw_paper
+from certifications.exams.papers import QuotaSpec, draw_paper
 from certifications.exams.sessions import resit_limit, results_used, scaled
 from certifications.models import (
     AssessmentResult,
@@ -28,6 +29,7 @@ from certifications.models import (
     AttemptQuestion,
     ExamCandidate,
     ExamSession,
+    PaperSection,
     Question,
     SectionQuota,
 )
@@ -301,7 +303,9 @@ def resit_grant(candidate: ExamCandidate, user: AbstractBaseUser | None) -> Exam
 
 
 @transaction.atomic
-def candidates_add(*, session: ExamSession, worker_ids, user: AbstractBaseUser | None = None, reason: str = "") -> int:
+def candidates_add(
+    *, session: ExamSession, worker_ids: Iterable[int], user: AbstractBaseUser | None = None, reason: str = ""
+) -> int:
     """Put workers on a session's roster (those already on it stay as they are); return how many were added."""
     on_roster = set(ExamCandidate.objects.filter(session=session).values_list("worker_id", flat=True))
     added = 0
@@ -325,7 +329,7 @@ def session_prepare(session: ExamSession) -> ExamSession:
 
 
 @transaction.atomic
-def section_mix_set(section, quotas) -> None:
+def section_mix_set(section: PaperSection, quotas: Iterable[QuotaSpec]) -> None:
     """Replace a section's mixes with these (QuotaSpec: difficulty, knowledge point, count)."""
     section.quotas.all().delete()
     for quota in quotas:
