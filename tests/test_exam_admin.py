@@ -194,3 +194,16 @@ def test_a_trainee_cannot_print_a_paper(client):
     exam = exam_setup()
     client.force_login(exam.user)
     assert client.get(reverse("certifications:exam-print", args=[exam.session.pk])).status_code == 403
+
+
+def test_hr_adds_a_candidate_by_hand_on_the_roster(hr_client):
+    exam = exam_setup()
+    other = f.WorkerFactory()
+    url = reverse("admin:certifications_examsession_change", args=[exam.session.pk])
+    data = resit_data(hr_client.get(url), exam.session, exam.candidate)
+    data.pop("_resit")
+    data |= {"candidates-TOTAL_FORMS": "2", "candidates-1-worker": str(other.pk)}
+    response = hr_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    added = ExamCandidate.objects.get(session=exam.session, worker=other)
+    assert added.attempts_allowed == 1 and added.history.latest().history_change_reason == "Added by hand"

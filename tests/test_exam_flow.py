@@ -229,6 +229,7 @@ def test_the_rules_page_starts_the_attempt(client, exam):
     attempt = Attempt.objects.get(candidate=exam.candidate)
     assert response.url == url("exam-attempt", attempt)
     assert 'id="exam-app"' in client.get(response.url).content.decode()
+    assert attempt.events.filter(kind=AttemptEvent.Kind.RESUME, detail="page").count() == 1
 
 
 def test_a_resit_is_granted_and_counts_then_refused_past_the_limit(exam, hr_user):

@@ -286,6 +286,12 @@ class ExamCandidateInline(EditableInline):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("attempts")
 
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if not request.user.has_perm("certifications.change_examcandidate"):
+            fields.remove("resit")  # invigilators read the roster; only HR grants re-sits
+        return fields
+
     @admin.display(description=_("unit"))
     def unit(self, obj):
         return obj.worker.unit.name if obj.worker_id else "—"

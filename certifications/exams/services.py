@@ -107,6 +107,11 @@ def attempt_start(
     return attempt
 
 
+def attempt_opened(attempt: Attempt, *, ip: str | None, user_agent: str, now: dt.datetime | None = None) -> None:
+    """Record that the candidate opened their open attempt's page again (a reload, another phone)."""
+    _event(attempt, Kind.RESUME, now=now or timezone.now(), detail="page", ip=ip, user_agent=user_agent)
+
+
 def answer_clean(kind: str, keys: list[str], answer: str) -> str:
     """Return an answer in the bank's form ("B", "ACD", "T"/"F", text); raise ValidationError for one not possible."""
     answer = (answer or "").strip()

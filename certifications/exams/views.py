@@ -164,6 +164,7 @@ def exam_attempt(request, public_id):
     attempt = services.attempt_close_if_late(attempt, now=now)
     if not attempt.open:
         return render(request, "certifications/exams/exam_result.html", _result_context(attempt, now))
+    services.attempt_opened(attempt, **_client(request), now=now)
     urls = {
         "state": reverse("certifications:exam-state", kwargs={"public_id": attempt.public_id}),
         "answer": reverse("certifications:exam-answer", kwargs={"public_id": attempt.public_id}),
