@@ -6,6 +6,7 @@ saved, its "check against the bank" field, and a session's roster, theory assess
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -207,3 +208,20 @@ def test_hr_adds_a_candidate_by_hand_on_the_roster(hr_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     added = ExamCandidate.objects.get(session=exam.session, worker=other)
     assert added.attempts_allowed == 1 and added.history.latest().history_change_reason == "Added by hand"
+
+
+def test_the_answer_keys_match_the_papers_drawn_with_the_same_number(hr_client):
+    exam = exam_setup()
+    url = reverse("certifications:exam-print", args=[exam.session.pk])
+    papers = hr_client.get(url + "?seed=7").content.decode()
+    assert "Answer key" not in papers
+    keys = hr_client.get(url + "?seed=7&key=1").content.decode()
+    assert "Answer key (for the marker)" in keys
+    # The same draw: the questions in the same order.
+    stems = re.findall(r'<p class="exam-stem">(第\d+题)', papers)
+    assert stems and stems == re.findall(r'<p class="exam-stem">(第\d+题)', keys)
+    # Every question's key is the label option B (the bank's answer) was printed under.
+    key_page_labels = re.findall(r'<ol class="exam-key__list">(.*?)</ol>', keys, re.S)[0]
+    printed = re.findall(r"<li>([A-F]) <span", key_page_labels)
+    shown = re.findall(r"<li>([A-F])\. 选项B</li>", keys)
+    assert printed == shown and len(printed) == 10

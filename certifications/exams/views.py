@@ -254,11 +254,18 @@ def exam_print(request, session_pk):
     except ValueError:
         return HttpResponseBadRequest(_("copies is a whole number."))
     copies = max(0, min(copies, PRINT_COPIES_MAX))
+    # The marker's answer keys are printed only when asked for, so the candidates' copies never carry them; the
+    # papers are drawn again from a seed in the address, so the keys match the papers printed with that seed.
+    with_key = request.GET.get("key") == "1"
+    try:
+        seed = int(request.GET.get("seed", "") or random.SystemRandom().randrange(1, 10**9))
+    except ValueError:
+        return HttpResponseBadRequest(_("seed is a whole number."))
     if copies:
         people = [None] * copies
     else:
         people = [c.worker for c in session_roster(session)] or [None]
-    rng = random.SystemRandom()
+    rng = random.Random(seed)
     papers = []
     try:
         for i, worker in enumerate(people, start=1):
@@ -266,12 +273,20 @@ def exam_print(request, session_pk):
             questions = []
             for order, (version, marks, option_order) in enumerate(drawn, start=1):
                 texts = {o["key"]: o.get("text", "") for o in version.options}
+                label = {key: OPTION_LABELS[j] for j, key in enumerate(option_order)}
+                if version.question.kind in ("single", "multiple"):
+                    key = "".join(sorted(label.get(k, k) for k in version.answer))
+                elif version.question.kind == "true_false":
+                    key = _("True (对)") if version.answer == "T" else _("False (错)")
+                else:
+                    key = " / ".join(a for a in version.answer.split("|") if a)
                 questions.append(
                     {
                         "order": order,
                         "kind": version.question.kind,
                         "stem": version.stem,
                         "marks": marks,
+                        "key": key,
                         "options": [
                             {"label": OPTION_LABELS[j], "text": texts.get(k, "")} for j, k in enumerate(option_order)
                         ],
@@ -287,5 +302,7 @@ def exam_print(request, session_pk):
         "sheet_url": _sheet_url(session),
         "copies": copies,
         "minutes": session.minutes,
+        "seed": seed,
+        "with_key": with_key,
     }
     return render(request, "certifications/exams/exam_print.html", context)

@@ -122,4 +122,13 @@ def test_a_trainee_takes_the_exam_on_a_phone_through_a_network_cut(browser, live
     hr_page.goto(f"{url}{reverse('certifications:award-approvals')}")
     expect(hr_page.locator("body")).to_contain_text(exam.worker.name)
     expect(hr_page.locator("body")).to_contain_text("Theory exam 100 ≥ 60 ✓")
+
+    # The printable paper for an offline sitting of the same session: one paper and answer sheet per candidate.
+    hr_page.goto(f"{url}{reverse('certifications:exam-print', args=[exam.session.pk])}")
+    hr_page.emulate_media(media="print")
+    expect(hr_page.locator("article.exam-paper")).to_have_count(1)
+    expect(hr_page.locator(".exam-sheet")).to_contain_text(exam.worker.employee_no)
+    expect(hr_page.locator(".site-header")).to_be_hidden()
+    expect(hr_page.locator(".exam-paper__questions > li")).to_have_count(10)
+    shot(hr_page, "online-exam-printable-paper")
     hr.close()
