@@ -114,6 +114,7 @@ def world(size: int) -> dict:
         cert.SittingCandidate: sitting.candidates.first(),
         cert.Question: _bank_question(size),
     }
+    rows.update(exam_world(size, trade, rank, worker.unit))
     return rows
 
 
@@ -132,6 +133,19 @@ def _bank_question(size: int):
         cert.AttemptQuestion.objects.create(attempt=attempt, question_version=question.current, order=1, marks=2)
         question_update(question, stem=f"井下供电应做到哪一项？（第{i + 2}版）")
     return question
+
+
+def exam_world(size: int, trade, rank, unit) -> dict:
+    """A paper template with `size` sections (each with a mix) and a session with `size` candidates."""
+    from tests.factories import ExamCandidateFactory, ExamSessionFactory, PaperSectionFactory, PaperTemplateFactory
+
+    template = PaperTemplateFactory(trade=trade, rank=rank)
+    session = ExamSessionFactory(template=template)
+    for i in range(size):
+        section = PaperSectionFactory(template=template, order=i + 1, count=2)
+        section.quotas.create(difficulty=3, count=1)
+        ExamCandidateFactory(session=session, worker=WorkerFactory(unit=unit))
+    return {cert.PaperTemplate: template, cert.ExamSession: session}
 
 
 def admin_url(model, view: str, *args) -> str:
