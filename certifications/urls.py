@@ -3,6 +3,7 @@ from django.urls import path
 from certifications.clearance import api
 from certifications.clearance import views as views_compliance
 from certifications.progress import views
+from certifications.simulators import views as views_simulators
 from certifications.spreadsheets import views as views_spreadsheets
 
 app_name = "certifications"
@@ -28,4 +29,7 @@ urlpatterns = [
         views_spreadsheets.ledger_export_download,
         name="ledger-export-download",
     ),
+    # Simulator results through xAPI 1.0.3 (docs/simulators.md): no trailing slash, as xAPI clients append paths.
+    path("xapi/about", views_simulators.about, name="xapi-about"),
+    path("xapi/statements", views_simulators.statements, name="xapi-statements"),
 ]

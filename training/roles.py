@@ -61,6 +61,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             for m in ("ruleset", "compliancerule", "apitoken")
         },
         "certifications.reminderlog": VIEW,
+        # Simulators (docs/simulators.md): HR keeps their credentials and mappings; statements are only read.
+        **{
+            f"certifications.{m}": ("add", "change", "delete", "view")
+            for m in ("simulatorcredential", "simulatoractor", "simulatoractivity")
+        },
+        "certifications.simulatorstatement": VIEW,
         # django-axes: HR sees failed logins and unlocks a locked-out login (deleting its access attempt).
         "axes.accessattempt": ("view", "delete"),
         "axes.accesslog": VIEW,
