@@ -87,9 +87,9 @@ def worker_simulator_evidence(worker: Worker) -> tuple[Decimal, list[SimulatorSe
             parts.append(_("passed") if s.success else _("failed"))
         if s.completion:
             parts.append(_("completed"))
-        verb = s.verb_id.rstrip("/").rsplit("/", 1)[-1]
-        sessions.append(
-            SimulatorSession(on=s.on, activity=str(activity), words=", ".join([verb, *parts]) if parts else verb)
-        )
+        if not parts:
+            parts.append(_("reported, with no time or score"))
+        label = activity.name or (activity.course.title if activity.course_id else activity.activity_iri)
+        sessions.append(SimulatorSession(on=s.on, activity=label, words="; ".join(parts)))
     hours = sum((practical_hours(v) for v in seconds_by_day.values()), Decimal(0))
     return hours, sessions

@@ -30,6 +30,7 @@ from certifications.clearance.tokens import TOKEN_BYTES, token_hash
 from certifications.models import Assessment, AssessmentResult, SimulatorActivity, SimulatorActor, SimulatorCredential
 from certifications.models import SimulatorStatement as Statement
 from certifications.ranks.services import result_correct, result_delete, result_record
+from certifications.ranks.wording import number
 from certifications.simulators.statements import Mapped, StatementError, comparable
 from training.models import Attendance, Course, Worker
 from training.services import attendance_delete, attendance_record, simulation_class_get
@@ -331,7 +332,7 @@ def _hours_sync(*, worker_id: int, course_id: int, on: dt.date, kind: str, user)
             worker=worker,
             theory_hours=Decimal(0),
             practical_hours=hours,
-            remarks=(_("VR/AR simulation, %(minutes)s min") % {"minutes": minutes})[:200],
+            remarks=(_("%(minutes)s min in the simulator") % {"minutes": number(minutes)})[:200],
             recorded_by=user,
             reason=REASON,
         )
