@@ -46,7 +46,7 @@ def mine():
     assessment = f.AssessmentFactory(
         code="PX1", name="采煤机实操考核", kind="practical", course=course, held_on=dt.date(2026, 9, 5)
     )
-    SimulatorActivity.objects.create(activity_iri=SHEARER, name="采煤机开机（VR）", course=course, assessment=assessment)
+    SimulatorActivity.objects.create(activity_iri=SHEARER, name="采煤机开机", course=course, assessment=assessment)
     statements_store(
         [
             statement_read(run(duration="PT45M", scaled=0.72, when="2026-09-05T09:00:00+08:00", success=True)),
