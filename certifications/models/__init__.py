@@ -20,6 +20,8 @@ from core.versions import version_field
 from training.models import MAX_HOURS, PersonnelCategory, Rank, SpecialOperation, Trade, TrainingPackage, Worker
 from training.softdelete import AllRowsManager, LiveManager, SoftDeletable, SoftDeleteQuerySet
 
+from .simulators import *  # noqa: F403 — one module per concern, re-exported here (its __all__)
+
 SCORE = {"max_digits": 5, "decimal_places": 1}
 HUNDRED = Decimal("100")
 # The ranges of numbers (issue 12): the same on SQLite and PostgreSQL, and what makes sense.
@@ -974,6 +976,3 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
-
-
-from .simulators import *  # noqa: E402,F403

@@ -15,8 +15,6 @@ from simple_history.models import HistoricalRecords
 from core.versions import version_field
 from training.models import Course, TrainingClass, Worker
 
-from . import Assessment, AssessmentResult
-
 __all__ = ["SimulatorActivity", "SimulatorActor", "SimulatorCredential", "SimulatorStatement"]
 
 IRI_LENGTH = 1000
@@ -139,7 +137,7 @@ class SimulatorActivity(models.Model):
         help_text=_("The type of the day's simulation class."),
     )
     assessment = models.ForeignKey(
-        Assessment,
+        "certifications.Assessment",
         verbose_name=_("practical assessment"),
         null=True,
         blank=True,
@@ -169,7 +167,7 @@ class SimulatorActivity(models.Model):
         errors = {}
         if self.course_id and self.course.delivery != Course.Delivery.SIMULATION:
             errors["course"] = _("Choose a course delivered as VR/AR simulation (the course's delivery).")
-        if self.assessment_id and self.assessment.kind != Assessment.Kind.PRACTICAL:
+        if self.assessment_id and self.assessment.kind != "practical":  # Assessment.Kind.PRACTICAL
             errors["assessment"] = _("Choose a practical assessment.")
         if errors:
             raise ValidationError(errors)
@@ -235,7 +233,7 @@ class SimulatorStatement(models.Model):
         related_name="simulator_statements",
     )
     result = models.ForeignKey(
-        AssessmentResult,
+        "certifications.AssessmentResult",
         verbose_name=_("practical result"),
         null=True,
         blank=True,

@@ -19,7 +19,9 @@ from training.models import Worker
 SHOWN = (Statement.Status.UNMAPPED, Statement.Status.APPLIED, Statement.Status.VOIDING, Statement.Status.OTHER)
 
 
-def statement_get(*, statement_id: uuid.UUID | None = None, voided_statement_id: uuid.UUID | None = None):
+def statement_get(
+    *, statement_id: uuid.UUID | None = None, voided_statement_id: uuid.UUID | None = None
+) -> Statement | None:
     """Return a statement by id (None if voided), or a voided one by voidedStatementId (None if not voided)."""
     if voided_statement_id is not None:
         return Statement.objects.filter(statement_id=voided_statement_id, status=Statement.Status.VOIDED).first()
