@@ -546,3 +546,30 @@ def test_an_activity_mapping_needs_a_simulation_course_and_a_practical_assessmen
     with pytest.raises(ValidationError) as error:
         mapping.full_clean()
     assert set(error.value.message_dict) == {"course", "assessment"}
+
+
+def test_the_statement_list_and_page_take_the_same_queries_for_3_or_30_statements(sim, mine, hr_client):
+    url = reverse("admin:certifications_simulatorstatement_changelist")
+    counts = []
+    for n in (3, 27):
+        sim.post([statement(name=f"E{i:03d}") for i in range(n)])
+        hr_client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert hr_client.get(url, {"status__exact": "unmapped"}).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    one = SimulatorStatement.objects.filter(status="applied").first()
+    page = hr_client.get(reverse("admin:certifications_simulatorstatement_change", args=[one.pk]))
+    assert page.status_code == 200 and SHEARER in page.content.decode()
+    assert hr_client.get(reverse("admin:certifications_simulatorstatement_add")).status_code == 403
+
+
+def test_only_hr_may_apply_mappings(sim, mine, client):
+    sim.post(statement(name="E404"))
+    officer = f.UserFactory(username="officer", is_staff=True, role="training_officer")
+    client.force_login(officer)
+    response = client.post(
+        reverse("admin:certifications_simulatorstatement_changelist"),
+        {"action": "apply_mappings", "_selected_action": [SimulatorStatement.objects.get().pk]},
+    )
+    assert response.status_code == 403

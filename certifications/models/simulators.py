@@ -12,12 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.ranges import between
 from core.versions import version_field
 from training.models import Course, TrainingClass, Worker
 
 __all__ = ["SimulatorActivity", "SimulatorActor", "SimulatorCredential", "SimulatorStatement"]
 
 IRI_LENGTH = 1000
+# A duration beyond ten years is a simulator's bug: refused on arrival rather than stored as hours.
+MAX_DURATION_SECONDS = 10 * 365 * 86400
 ACTOR_KEY_LENGTH = 600
 
 
@@ -188,6 +191,7 @@ class SimulatorStatement(models.Model):
         SimulatorCredential,
         verbose_name=_("sent with credential"),
         null=True,
+        blank=True,
         on_delete=models.SET_NULL,
         related_name="statements",
     )
@@ -201,10 +205,19 @@ class SimulatorStatement(models.Model):
     verb_id = models.CharField(_("verb"), max_length=IRI_LENGTH)
     activity_iri = models.CharField(_("activity IRI"), max_length=IRI_LENGTH, blank=True, db_index=True)
     target_statement_id = models.UUIDField(_("voids statement"), null=True, blank=True, db_index=True)
-    score_scaled = models.DecimalField(_("scaled score"), max_digits=12, decimal_places=10, null=True, blank=True)
+    score_scaled = models.DecimalField(
+        _("scaled score"), max_digits=12, decimal_places=10, null=True, blank=True, validators=between(-1, 1)
+    )
     success = models.BooleanField(_("success"), null=True, blank=True)
     completion = models.BooleanField(_("completion"), null=True, blank=True)
-    duration_seconds = models.DecimalField(_("duration (s)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    duration_seconds = models.DecimalField(
+        _("duration (s)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=between(0, MAX_DURATION_SECONDS),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, db_index=True)
     problem = models.CharField(_("why not applied"), max_length=300, blank=True)
     voided_by = models.UUIDField(_("voided by"), null=True, blank=True)
