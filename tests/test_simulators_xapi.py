@@ -9,16 +9,26 @@ import base64
 import copy
 import datetime as dt
 import json
+import re
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from certifications.models import AssessmentResult, SimulatorActivity, SimulatorActor, SimulatorStatement
+from certifications.clearance.tokens import token_hash
+from certifications.models import (
+    AssessmentResult,
+    SimulatorActivity,
+    SimulatorActor,
+    SimulatorCredential,
+    SimulatorStatement,
+)
 from certifications.simulators.services import credential_create, practical_hours, statements_apply
 from certifications.simulators.statements import VOIDED
 from tests import factories as f
@@ -338,8 +348,6 @@ def test_a_batch_over_the_statement_limit_is_413(sim, settings):
 
 
 def test_no_csrf_token_is_needed(credential):
-    from django.test import Client
-
     strict = Client(enforce_csrf_checks=True)
     response = strict.post(
         URL,
@@ -522,24 +530,22 @@ QUERY_COUNTS: dict[int, int] = {}
 # --- admin ----------------------------------------------------------------------------------------------------
 
 
-def test_hr_creates_a_credential_and_sees_its_secret_once(hr_client):
+def test_hr_creates_a_credential_and_sees_its_secret_once(hr_client, client):
     response = hr_client.post(
         reverse("admin:certifications_simulatorcredential_add"), {"name": "掘进机VR", "key": "vr-jj"}, follow=True
     )
     assert response.status_code == 200
-    from certifications.models import SimulatorCredential
-
+    message = next(str(m) for m in response.context["messages"] if "copy the secret now" in str(m))
+    secret = re.search(r"secret (\S+) —", message)[1]
     credential = SimulatorCredential.objects.get(key="vr-jj")
-    text = response.content.decode()
-    assert "copy the secret now" in text
+    assert credential.secret_hash == token_hash(secret)
     page = hr_client.get(reverse("admin:certifications_simulatorcredential_change", args=[credential.pk]))
-    assert "secret" not in page.content.decode().split("copy the secret now")[0][-0:] or True
-    assert credential.secret_hash not in page.content.decode()
+    assert secret not in page.content.decode() and credential.secret_hash not in page.content.decode()
+    answer = client.get(URL, headers={"authorization": basic("vr-jj", secret), "x-experience-api-version": "1.0.3"})
+    assert answer.status_code == 200
 
 
 def test_an_activity_mapping_needs_a_simulation_course_and_a_practical_assessment(db):
-    from django.core.exceptions import ValidationError
-
     course = f.CourseFactory(delivery=Course.Delivery.CLASSROOM)
     theory = f.AssessmentFactory(kind="theory")
     mapping = SimulatorActivity(activity_iri=SHEARER, course=course, assessment=theory)
@@ -573,3 +579,13 @@ def test_only_hr_may_apply_mappings(sim, mine, client):
         {"action": "apply_mappings", "_selected_action": [SimulatorStatement.objects.get().pk]},
     )
     assert response.status_code == 403
+
+
+def test_a_simulator_reads_back_only_what_it_sent(sim, client):
+    sid = uuid.uuid4()
+    sim.post(statement(sid=sid))
+    _other, secret = credential_create(name="掘进机VR", key="vr-2")
+    headers = {"authorization": basic("vr-2", secret), "x-experience-api-version": "1.0.3"}
+    assert client.get(URL, {"statementId": str(sid)}, headers=headers).status_code == 404
+    assert client.get(URL, headers=headers).json()["statements"] == []
+    assert sim.get({"statementId": str(sid)}).status_code == 200

@@ -242,7 +242,7 @@ class SimulatorStatement(models.Model):
         verbose_name=_("simulation class"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="simulator_statements",
     )
     result = models.ForeignKey(
@@ -250,7 +250,7 @@ class SimulatorStatement(models.Model):
         verbose_name=_("practical result"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="simulator_statements",
     )
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)

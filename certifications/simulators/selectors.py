@@ -10,27 +10,39 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from certifications.models import SimulatorCredential
 from certifications.models import SimulatorStatement as Statement
 from certifications.ranks.wording import number
 from certifications.simulators.services import practical_hours, result_score
 from training.models import Worker
 
-# What the store itself says in a statement it hands back (xAPI 1.0.3: stored, authority, version).
+# The statements a GET lists: every status but voided (a voided one is had only by voidedStatementId).
 SHOWN = (Statement.Status.UNMAPPED, Statement.Status.APPLIED, Statement.Status.VOIDING, Statement.Status.OTHER)
 
 
 def statement_get(
-    *, statement_id: uuid.UUID | None = None, voided_statement_id: uuid.UUID | None = None
+    *,
+    credential: SimulatorCredential,
+    statement_id: uuid.UUID | None = None,
+    voided_statement_id: uuid.UUID | None = None,
 ) -> Statement | None:
-    """Return a statement by id (None if voided), or a voided one by voidedStatementId (None if not voided)."""
+    """
+    Return a statement this credential sent, by id (None if voided), or a voided one by voidedStatementId (None
+    if not voided). A simulator reads back what it sent, not other simulators' trainees.
+    """
+    mine = Statement.objects.filter(credential=credential)
     if voided_statement_id is not None:
-        return Statement.objects.filter(statement_id=voided_statement_id, status=Statement.Status.VOIDED).first()
-    return Statement.objects.filter(statement_id=statement_id).exclude(status=Statement.Status.VOIDED).first()
+        return mine.filter(statement_id=voided_statement_id, status=Statement.Status.VOIDED).first()
+    return mine.filter(statement_id=statement_id).exclude(status=Statement.Status.VOIDED).first()
 
 
-def statements_list(*, limit: int) -> QuerySet[Statement]:
-    """The latest statements that are not voided, newest first."""
-    return Statement.objects.filter(status__in=SHOWN).select_related("credential").order_by("-stored", "-pk")[:limit]
+def statements_list(*, credential: SimulatorCredential, limit: int) -> QuerySet[Statement]:
+    """The latest statements this credential sent that are not voided, newest first."""
+    return (
+        Statement.objects.filter(credential=credential, status__in=SHOWN)
+        .select_related("credential")
+        .order_by("-stored", "-pk")[:limit]
+    )
 
 
 def statement_json(statement: Statement) -> dict:

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -315,8 +315,7 @@ def _hours_sync(*, worker_id: int, course_id: int, on: dt.date, kind: str, user)
     standing = Statement.objects.filter(
         status=Statement.Status.APPLIED, worker_id=worker_id, activity__course_id=course_id, on=on
     ).exclude(duration_seconds__isnull=True)
-    figures = standing.aggregate(seconds=Sum("duration_seconds"), n=Max("pk"))
-    seconds = figures["seconds"] or Decimal(0)
+    seconds = standing.aggregate(seconds=Sum("duration_seconds"))["seconds"] or Decimal(0)
     hours = practical_hours(seconds)
     worker = Worker.objects.get(pk=worker_id)
     course = Course.objects.get(pk=course_id)

@@ -367,10 +367,10 @@ def statement_read(value, *, statement_id: uuid.UUID | None = None) -> Mapped:
     (the statement's own id, if any, must agree). A statement without an id is given one.
     """
     value = _object(value, _("A statement"))
-    _known(value, STATEMENT_KEYS, _("The statement"))
-    _strings_without_nul(value, _("The statement"))
     if "attachments" in value:
         raise _fail(_("Kuangjiang does not accept attachments."))
+    _known(value, STATEMENT_KEYS, _("The statement"))
+    _strings_without_nul(value, _("The statement"))
     for required in ("actor", "verb", "object"):
         if required not in value:
             raise _fail(_("The statement has no %(name)s."), name=required)

@@ -156,7 +156,9 @@ def _get(request: HttpRequest, credential) -> HttpResponse:
     if statement_id is not None and voided_id is not None:
         return _error(400, _("Give statementId or voidedStatementId, not both."))
     if statement_id is not None or voided_id is not None:
-        statement = selectors.statement_get(statement_id=statement_id, voided_statement_id=voided_id)
+        statement = selectors.statement_get(
+            credential=credential, statement_id=statement_id, voided_statement_id=voided_id
+        )
         if statement is None:
             return _error(404, _("No such statement."))
         return _answer(JsonResponse(selectors.statement_json(statement), json_dumps_params={"ensure_ascii": False}))
@@ -168,7 +170,7 @@ def _get(request: HttpRequest, credential) -> HttpResponse:
     if limit < 0:
         return _error(400, _("limit must be a whole number."))
     limit = min(limit or MAX_LIMIT, MAX_LIMIT)
-    rows = selectors.statements_list(limit=limit)
+    rows = selectors.statements_list(credential=credential, limit=limit)
     return _answer(
         JsonResponse(
             {"statements": [selectors.statement_json(s) for s in rows], "more": ""},
