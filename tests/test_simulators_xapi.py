@@ -589,3 +589,29 @@ def test_a_simulator_reads_back_only_what_it_sent(sim, client):
     assert client.get(URL, {"statementId": str(sid)}, headers=headers).status_code == 404
     assert client.get(URL, headers=headers).json()["statements"] == []
     assert sim.get({"statementId": str(sid)}).status_code == 200
+
+
+def test_a_corrected_mapping_applied_again_moves_the_hours_and_the_result(sim, mine, hr_client):
+    lisi = f.WorkerFactory(employee_no="E002", name="李四")
+    wrong = SimulatorActor(home_page="https://vr.example-mine.cn", account_name="E001", worker=lisi)
+    wrong.full_clean()
+    wrong.save()
+    sim.post([statement(scaled=0.7), statement(scaled=0.9, when="2026-09-05T10:00:00+08:00")])
+    assert Attendance.objects.get().worker == lisi
+    assert AssessmentResult.objects.get().worker == lisi
+
+    wrong.worker = mine["worker"]
+    wrong.save()
+    response = hr_client.post(
+        reverse("admin:certifications_simulatorstatement_changelist"),
+        {
+            "action": "reapply_mappings",
+            "_selected_action": list(SimulatorStatement.objects.values_list("pk", flat=True)),
+        },
+        follow=True,
+    )
+    assert "2 statements applied; 0 still unmapped" in response.content.decode()
+    assert [(a.worker, a.practical_hours) for a in Attendance.objects.all()] == [(mine["worker"], Decimal("2.0"))]
+    assert [(r.worker, r.score) for r in AssessmentResult.objects.all()] == [(mine["worker"], Decimal("90.0"))]
+    assert AssessmentResult.all_objects.get(worker=lisi).deleted_at is not None
+    assert set(SimulatorStatement.objects.values_list("result__worker", flat=True)) == {mine["worker"].pk}

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from certifications.models import SimulatorActivity, SimulatorActor, SimulatorCredential, SimulatorStatement
-from certifications.simulators.services import credential_create, statements_apply
+from certifications.simulators.services import credential_create, statements_apply, statements_reapply
 from training.access import is_hr
 from training.admin import WORKER_SEARCH
 
@@ -112,7 +112,7 @@ class SimulatorStatementAdmin(admin.ModelAdmin):
     search_fields = ("=statement_id", "actor_key", "actor_name", "activity_iri", "verb_id")
     ordering = ("-stored", "-id")
     date_hierarchy = "stored"
-    actions = ("apply_mappings",)
+    actions = ("apply_mappings", "reapply_mappings")
     readonly_fields = (
         "statement_id",
         "credential",
@@ -160,6 +160,23 @@ class SimulatorStatementAdmin(admin.ModelAdmin):
     @admin.action(description=_("Apply mappings to the selected unmapped statements"), permissions=["apply"])
     def apply_mappings(self, request, queryset):
         report = statements_apply(list(queryset.values_list("pk", flat=True)), user=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(applied)d statement applied; %(left)d still unmapped.",
+                "%(applied)d statements applied; %(left)d still unmapped.",
+                report.applied,
+            )
+            % {"applied": report.applied, "left": report.still_unmapped},
+            messages.SUCCESS if report.applied else messages.WARNING,
+        )
+
+    @admin.action(
+        description=_("Apply the current mappings again to the selected statements (after a mapping was corrected)"),
+        permissions=["apply"],
+    )
+    def reapply_mappings(self, request, queryset):
+        report = statements_reapply(list(queryset.values_list("pk", flat=True)), user=request.user)
         self.message_user(
             request,
             ngettext(

@@ -278,6 +278,39 @@ def statements_apply(statement_ids: list[int] | None = None, *, user: AbstractBa
     return ApplyReport(applied=applied, still_unmapped=len(statements) - applied)
 
 
+@transaction.atomic
+def statements_reapply(statement_ids: list[int], *, user: AbstractBaseUser | None = None) -> ApplyReport:
+    """
+    Apply the current mappings again to these applied or unmapped statements (after HR corrected a mapping):
+    what they gave the worker and course they were mapped to is worked out again without them, then what they
+    give now.
+    """
+    statements = list(
+        Statement.objects.select_for_update()
+        .filter(pk__in=statement_ids, status__in=[Statement.Status.APPLIED, Statement.Status.UNMAPPED])
+        .select_related("activity")
+    )
+    before = _Groups()
+    for s in statements:
+        if s.status == Statement.Status.APPLIED:
+            before.add(s)
+        s.training_class = None
+    _resolve(statements, now=timezone.now())
+    Statement.objects.bulk_update(
+        statements, ["worker", "activity", "status", "problem", "applied_at", "training_class"], batch_size=500
+    )
+    # What they gave before is undone first, so a result they carried is corrected or deleted before another
+    # worker's is recorded.
+    before.sync(user=user)
+    after = _Groups()
+    for s in statements:
+        if s.status == Statement.Status.APPLIED:
+            after.add(s)
+    after.sync(user=user)
+    applied = sum(1 for s in statements if s.status == Statement.Status.APPLIED)
+    return ApplyReport(applied=applied, still_unmapped=len(statements) - applied)
+
+
 # --- effects ------------------------------------------------------------------------------------------------------
 
 
@@ -357,9 +390,13 @@ def _result_sync(*, worker_id: int, assessment_id: int, user) -> None:
         .order_by("-timestamp", "-stored", "-pk")
         .first()
     )
+    # The worker's result a simulator statement made, whichever statement still points at it (one that has
+    # just moved to another worker does, until that worker's result is worked out).
     current = (
         AssessmentResult.objects.filter(
-            pk__in=group.filter(result__isnull=False).values("result_id"), deleted_at__isnull=True
+            worker_id=worker_id,
+            assessment_id=assessment_id,
+            pk__in=Statement.objects.filter(result__isnull=False).values("result_id"),
         )
         .select_related("assessment")
         .order_by("-pk")
