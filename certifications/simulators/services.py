@@ -286,7 +286,7 @@ def statements_reapply(statement_ids: list[int], *, user: AbstractBaseUser | Non
     give now.
     """
     statements = list(
-        Statement.objects.select_for_update()
+        Statement.objects.select_for_update(of=("self",))
         .filter(pk__in=statement_ids, status__in=[Statement.Status.APPLIED, Statement.Status.UNMAPPED])
         .select_related("activity")
     )
