@@ -615,3 +615,24 @@ def test_a_corrected_mapping_applied_again_moves_the_hours_and_the_result(sim, m
     assert [(r.worker, r.score) for r in AssessmentResult.objects.all()] == [(mine["worker"], Decimal("90.0"))]
     assert AssessmentResult.all_objects.get(worker=lisi).deleted_at is not None
     assert set(SimulatorStatement.objects.values_list("result__worker", flat=True)) == {mine["worker"].pk}
+
+
+def test_hr_maps_a_mailbox_in_the_admin_and_is_told_when_a_mapping_is_both(hr_client, db):
+    worker = f.WorkerFactory(employee_no="E002")
+    url = reverse("admin:certifications_simulatoractor_add")
+    both = hr_client.post(
+        url,
+        {
+            "home_page": "https://vr.example-mine.cn",
+            "account_name": "E002",
+            "mbox": "mailto:li@example.cn",
+            "worker": worker.pk,
+        },
+    )
+    assert both.status_code == 200
+    assert "not both" in both.content.decode()
+    saved = hr_client.post(url, {"mbox": "mailto:Li@Example.cn", "worker": worker.pk})
+    assert saved.status_code == 302
+    assert SimulatorActor.objects.get().actor_key == "mbox:mailto:li@example.cn"
+    again = hr_client.post(url, {"mbox": "mailto:li@example.cn", "worker": worker.pk})
+    assert "already mapped" in again.content.decode()
