@@ -47,6 +47,7 @@ from certifications.ranks.admin_rollup import (
     evaluation_html,
     reject_awards,
 )
+from certifications.simulators import admin as simulators_admin  # noqa: F401  (registers the simulator admins)
 from certifications.sittings import selectors as sitting_selectors
 from certifications.sittings.services import (
     candidates_add,

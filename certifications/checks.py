@@ -15,6 +15,10 @@ LIMITS = {
     "SPREADSHEET_MAX_ROWS": 1,
     "RETENTION_YEARS": 3,
     "RETENTION_YEARS_SPECIAL_OPERATION": 6,
+    # Simulator results (docs/simulators.md): a request's size, a batch's statements, a class hour's minutes.
+    "XAPI_MAX_BYTES": 1,
+    "XAPI_MAX_BATCH": 1,
+    "CLASS_HOUR_MINUTES": 1,
 }
 # Every key the code reads; a misspelt one would be ignored and its default used without a word.
 KNOWN_KEYS = ("RANK_AWARD_MODE", "TECHNICAL_ERROR_PAGES", *LIMITS)

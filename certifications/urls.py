@@ -5,6 +5,7 @@ from certifications.clearance import views as views_compliance
 from certifications.exams import bank_views as views_bank
 from certifications.exams import views as views_exams
 from certifications.progress import views
+from certifications.simulators import views as views_simulators
 from certifications.spreadsheets import views as views_spreadsheets
 
 app_name = "certifications"
@@ -40,4 +41,7 @@ urlpatterns = [
     path("exams/a/<uuid:public_id>/state.json", views_exams.exam_state, name="exam-state"),
     path("exams/a/<uuid:public_id>/answer", views_exams.exam_answer, name="exam-answer"),
     path("exams/a/<uuid:public_id>/submit", views_exams.exam_submit, name="exam-submit"),
+    # Simulator results through xAPI 1.0.3 (docs/simulators.md): no trailing slash, as xAPI clients append paths.
+    path("xapi/about", views_simulators.about, name="xapi-about"),
+    path("xapi/statements", views_simulators.statements, name="xapi-statements"),
 ]

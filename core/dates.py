@@ -118,6 +118,30 @@ def parse_date(value) -> dt.date | None:
         raise DateError(_("“%(value)s” is not a real date.") % {"value": text}) from None
 
 
+_ISO_TIMESTAMP_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$", re.IGNORECASE
+)
+
+
+def parse_iso_timestamp(text: str) -> dt.datetime:
+    """
+    Return the aware datetime an ISO 8601 timestamp (2026-09-05T08:30:00+08:00, …Z) names, UTC when it names no
+    zone, as machines send them (xAPI statements). Raise DateError: code "format" for another shape, "range" for a
+    time outside SUPPORTED_YEARS or one that does not exist.
+    """
+    if not _ISO_TIMESTAMP_RE.match(text):
+        raise DateError(_("“%(value)s” is not an ISO 8601 timestamp.") % {"value": text[:64]}, code="format")
+    shown = text.upper().replace("Z", "+00:00")
+    if re.search(r"[+-]\d{2}$", shown):
+        shown += ":00"
+    try:
+        value = dt.datetime.fromisoformat(shown)
+    except ValueError:
+        raise DateError(_("“%(value)s” is not a real time.") % {"value": text[:64]}, code="range") from None
+    date_in_range(value.date(), shown=text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 def stored_date(text: str) -> dt.date:
     """
     Return the date of an ISO text the database itself produced (a date column

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from certifications import models as cert
+from certifications.simulators.services import credential_create
 from certifications.sittings.services import candidates_add, sitting_save
 from tests.factories import (
     AssessmentFactory,
@@ -45,7 +46,15 @@ MAX_QUERIES = 30
 # ApiToken has its own create-once flow, owned by the clearance API; ReminderLog is written only by send_reminders;
 # RankEvaluation is the roll-up's own bookkeeping (what it last evaluated), written only by ranks_recompute.
 # QuestionVersion and QuestionImage are written through the question's page only (the bank's door): read-only lists.
-NOT_EDITED_HERE = {"ApiToken", "ReminderLog", "RankEvaluation", "QuestionVersion", "QuestionImage"}
+# SimulatorStatement is written only by simulators, and read-only here (tests/test_simulators_xapi.py counts its list).
+NOT_EDITED_HERE = {
+    "ApiToken",
+    "ReminderLog",
+    "RankEvaluation",
+    "QuestionVersion",
+    "QuestionImage",
+    "SimulatorStatement",
+}
 MODELS = [
     model
     for app in ("training", "certifications")
@@ -113,6 +122,18 @@ def world(size: int) -> dict:
         cert.Sitting: sitting,
         cert.SittingCandidate: sitting.candidates.first(),
         cert.Question: _bank_question(size),
+        cert.SimulatorCredential: credential_create(name="综采VR", key=f"vr-{size}")[0],
+        cert.SimulatorActor: cert.SimulatorActor.objects.create(
+            home_page="https://vr.example.cn",
+            account_name=f"A{size}",
+            actor_key=f"account:https://vr.example.cn|A{size}",
+            worker=worker,
+        ),
+        cert.SimulatorActivity: cert.SimulatorActivity.objects.create(
+            activity_iri=f"https://vr.example.cn/activities/{size}",
+            course=CourseFactory(delivery=tr.Course.Delivery.SIMULATION),
+            assessment=AssessmentFactory(course=course, kind="practical"),
+        ),
     }
     rows.update(exam_world(size, trade, rank, worker.unit))
     return rows

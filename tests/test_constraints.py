@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -147,6 +148,20 @@ def sitting_kwargs():
 
 def candidate_kwargs():
     return {"sitting": cert.Sitting.objects.create(**sitting_kwargs()), "worker": WorkerFactory()}
+
+
+def statement_kwargs():
+    now = dt.datetime(2026, 9, 5, 1, 0, tzinfo=dt.UTC)
+    return {
+        "statement_id": uuid.uuid4(),
+        "received": {"verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}},
+        "stored": now,
+        "timestamp": now,
+        "on": D(2026, 9, 5),
+        "actor_key": "mbox:mailto:a@example.cn",
+        "verb_id": "http://adlnet.gov/expapi/verbs/completed",
+        "status": "unmapped",
+    }
 
 
 def worker_trade_kwargs():
@@ -344,6 +359,23 @@ CASES: dict[str, Case] = {
         },
         lambda good: {"question_version": QuestionFactory().versions.get()},
         collides=True,
+    ),
+    # Simulators (xAPI).
+    "simulator_actor_account_or_mbox": Case(
+        cert.SimulatorActor,
+        lambda: {"mbox": "mailto:a@example.cn", "actor_key": "mbox:mailto:a@example.cn", "worker": WorkerFactory()},
+        {"home_page": "https://vr.example.cn"},
+    ),
+    "simulator_activity_maps_something": Case(
+        cert.SimulatorActivity,
+        lambda: {"activity_iri": "https://vr.example.cn/a", "course": CourseFactory(delivery="simulation")},
+        {"course": None},
+    ),
+    "simulator_statement_scaled_in_range": Case(
+        cert.SimulatorStatement, statement_kwargs, {"score_scaled": Decimal("1.5")}
+    ),
+    "simulator_statement_duration_not_negative": Case(
+        cert.SimulatorStatement, statement_kwargs, {"duration_seconds": Decimal("-1")}
     ),
     # Field-level uniqueness HR relies on.
     "worker_employee_no_unique": Case(tr.Worker, worker_kwargs, {"name": "李娜", "name_pinyin": "lina"}, collides=True),

@@ -7,7 +7,10 @@ the import was confirmed as valid. `make test` runs a few examples, `make fuzz` 
 
 from __future__ import annotations
 
+import base64
+import copy
 import datetime as dt
+import json
 
 import pytest
 from django.contrib import admin
@@ -16,6 +19,8 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from certifications.models import SimulatorStatement
+from certifications.simulators.services import credential_create
 from tests import factories as f
 from tests.test_fuzz_imports import admin_imports, row_counts, scaled
 
@@ -88,6 +93,11 @@ PAGES = [
     ("certifications:roster-check", (), "on"),
     ("admin:training_worker_changelist", (), "q"),
     ("admin:certifications_assessmentresult_changelist", (), "assessment__held_on__year"),
+    ("admin:certifications_simulatorstatement_changelist", (), "q"),
+    ("admin:certifications_simulatorstatement_changelist", (), "status__exact"),
+    ("admin:certifications_simulatoractor_changelist", (), "q"),
+    ("admin:certifications_simulatoractivity_changelist", (), "q"),
+    ("certifications:xapi-about", (), "x"),
 ]
 
 
@@ -113,5 +123,75 @@ def test_the_api_answers_a_bad_date_with_a_json_error(mine, client, value):
         {"employee_no": "E001", "on": value},
         headers={"authorization": f"Bearer {raw}"},
     )
+    assert response.status_code in (200, 400, 404)
+    assert b"Traceback" not in response.content
+
+
+# The xAPI endpoints (docs/simulators.md): a nasty value in any field of a statement a simulator sends, or in a
+# query parameter, is a 4xx with a reason, never a 500; nothing is stored unless the statement was valid.
+XAPI_STATEMENT = {
+    "id": "3f1c2a5e-8b7d-4c6e-9a01-2b3c4d5e6f70",
+    "actor": {"objectType": "Agent", "name": "张三", "account": {"homePage": "https://vr.example.cn", "name": "E001"}},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"zh-CN": "完成"}},
+    "object": {"objectType": "Activity", "id": "https://vr.example.cn/activities/shearer"},
+    "result": {"score": {"scaled": 0.86, "raw": 86, "min": 0, "max": 100}, "success": True, "duration": "PT12M30S"},
+    "context": {"registration": "e168d6a3-46b2-4233-82e7-66b73a179727", "extensions": {"https://vr.example.cn/x": 1}},
+    "timestamp": "2026-09-05T09:12:30+08:00",
+}
+XAPI_PATHS = [
+    ("id",),
+    ("actor", "name"),
+    ("actor", "account", "homePage"),
+    ("actor", "account", "name"),
+    ("verb", "id"),
+    ("verb", "display", "zh-CN"),
+    ("object", "id"),
+    ("object", "objectType"),
+    ("result", "score", "scaled"),
+    ("result", "score", "raw"),
+    ("result", "duration"),
+    ("result", "success"),
+    ("context", "registration"),
+    ("timestamp",),
+]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@pytest.fixture
+def simulator(mine, client):
+    _credential, secret = credential_create(name="VR", key="vr-fuzz")
+    return {
+        "authorization": "Basic " + base64.b64encode(f"vr-fuzz:{secret}".encode()).decode(),
+        "x-experience-api-version": "1.0.3",
+    }
+
+
+@scaled(0.5)
+@given(path=st.sampled_from(XAPI_PATHS), value=nasty_value() | json_values, method=st.sampled_from(["post", "put"]))
+def test_the_xapi_endpoint_answers_a_nasty_statement_without_a_server_error(client, simulator, path, value, method):
+    body = copy.deepcopy(XAPI_STATEMENT)
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    before = SimulatorStatement.objects.count()
+    url = reverse("certifications:xapi-statements")
+    if method == "put":
+        url += f"?statementId={XAPI_STATEMENT['id']}"
+    response = getattr(client, method)(url, json.dumps(body), content_type="application/json", headers=simulator)
+    assert response.status_code in (200, 204, 400, 409, 413), response.content
+    assert b"Traceback" not in response.content
+    if response.status_code >= 400:
+        assert SimulatorStatement.objects.count() == before
+
+
+@scaled(0.5)
+@given(parameter=st.sampled_from(["statementId", "voidedStatementId", "limit"]), value=nasty_value())
+def test_the_xapi_endpoint_answers_a_nasty_parameter_without_a_server_error(client, simulator, parameter, value):
+    response = client.get(reverse("certifications:xapi-statements"), {parameter: value}, headers=simulator)
     assert response.status_code in (200, 400, 404)
     assert b"Traceback" not in response.content

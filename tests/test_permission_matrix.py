@@ -22,6 +22,7 @@ nothing a later cell depends on).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import re
@@ -38,12 +39,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from certifications.clearance.tokens import api_token_create
-from certifications.models import ApiToken, ReminderLog, Sitting
+from certifications.models import ApiToken, ReminderLog, SimulatorActivity, SimulatorActor, SimulatorStatement, Sitting
+from certifications.simulators.services import credential_create, statements_store
+from certifications.simulators.statements import statement_read
 from certifications.sittings.services import candidates_add, sitting_save
 from certifications.spreadsheets.tasks import ledger_export_task
 from tests import factories as f
 from tests.site_fixtures import build_mine
 from training import roles
+from training.models import Course
 
 ROLES = ("anonymous", "trainee", "leader", "assessor", "officer", "hr", "superuser", "no role")
 STAFF = {"assessor", "officer", "hr", "superuser"}
@@ -100,6 +104,11 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "certifications.attempt": {"assessor": "v", "hr": "v"},
     "certifications.attemptquestion": {"hr": "v"},
     "certifications.attemptevent": {"assessor": "v", "hr": "v"},
+    # HR keeps the simulators' credentials and mappings (docs/simulators.md); statements arrive from simulators only.
+    "certifications.simulatorcredential": {"hr": "vacd"},
+    "certifications.simulatoractor": {"hr": "vacd"},
+    "certifications.simulatoractivity": {"hr": "vacd"},
+    "certifications.simulatorstatement": {"hr": "v"},
     # django-axes: HR reads login attempts and unlocks (deletes an attempt); the logs are read-only.
     "axes.accessattempt": {"hr": "vd"},
     "axes.accesslog": {"hr": "v"},
@@ -111,6 +120,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
 # What the admin itself never allows, whatever the permissions.
 ADMIN_NEVER = {
     "certifications.reminderlog": "ac",
+    # Statements are immutable, as xAPI has them: a simulator voids one, nobody edits it.
+    "certifications.simulatorstatement": "acd",
     "django_tasks_database.dbtaskresult": "acd",
     # django-axes writes its records itself: nobody adds one in the admin.
     "axes.accessattempt": "a",
@@ -314,6 +325,11 @@ SITE: dict[str, dict[str, object]] = {
     "certifications:api-clearance wrong token": token_decides(401),
     "certifications:api-clearance HR token": token_decides(200),
     "certifications:api-clearance token of a user no longer allowed": token_decides(403),
+    # Simulators (docs/simulators.md): the credential alone decides; /xapi/about is open to anyone.
+    "certifications:xapi-about": token_decides(200),
+    "certifications:xapi-statements no credential": token_decides(401),
+    "certifications:xapi-statements wrong secret": token_decides(401),
+    "certifications:xapi-statements simulator credential": token_decides(200),
 }
 # The question bank (issue 16): the item analysis is HR's; a question's image is served to HR and to candidates
 # whose paper showed it (tests/test_exam_bank_admin.py), to anybody else it does not exist.
@@ -341,6 +357,7 @@ class World:
     hr_token: str
     stale_token: str
     clients: dict  # role → a logged-in test client, its session made once for the module
+    simulator_secret: str = ""  # the secret of the simulator credential "vr-matrix" (xAPI, HTTP Basic)
 
 
 @pytest.fixture(scope="module")
@@ -378,6 +395,7 @@ def _build_world() -> World:
     certificate = f.CertificateFactory(worker=m.trainee)
     from django_tasks_db.models import DBTaskResult, get_date_max
 
+    simulator, simulator_secret = credential_create(name="综采VR", key="vr-matrix")
     objects = {
         "training.unit": m.crew,
         "training.specialoperation": certificate.special_operation,
@@ -412,6 +430,14 @@ def _build_world() -> World:
             Sitting(name="综采维修电工中级工鉴定", trade=trade, rank=rank, theory_on=dt.date(2026, 9, 5))
         ),
         "certifications.sittingcandidate": None,  # below: the sitting's first candidate
+        "certifications.simulatorcredential": simulator,
+        "certifications.simulatoractor": SimulatorActor.objects.create(
+            mbox="mailto:sim@example.cn", actor_key="mbox:mailto:sim@example.cn", worker=m.classmate
+        ),
+        "certifications.simulatoractivity": SimulatorActivity.objects.create(
+            activity_iri="https://vr.example.cn/a", course=f.CourseFactory(delivery=Course.Delivery.SIMULATION)
+        ),
+        "certifications.simulatorstatement": None,  # below: one a simulator sent
         "certifications.reminderlog": ReminderLog.objects.create(
             sent_on=dt.date(2026, 3, 1),
             recipient="leader@example.com",
@@ -453,6 +479,19 @@ def _build_world() -> World:
     candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
     objects.update(_exam_objects(m, trade, rank))
     objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
+    statements_store(
+        [
+            statement_read(
+                {
+                    "actor": {"mbox": "mailto:sim@example.cn"},
+                    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+                    "object": {"id": "https://vr.example.cn/a"},
+                }
+            )
+        ],
+        credential=objects["certifications.simulatorcredential"],
+    )
+    objects["certifications.simulatorstatement"] = SimulatorStatement.objects.get()
     # An export HR started (tasks run on the spot in the test settings).
     export = ledger_export_task.enqueue(user_id=users["hr"].pk, unit_code=None, year=None)
     _token, hr_token = api_token_create(user=users["hr"], name="调度系统")
@@ -464,7 +503,7 @@ def _build_world() -> World:
     for role, client in clients.items():
         if role != "anonymous":
             client.force_login(users[role])
-    return World(m, users, objects, export.id, hr_token, stale_token, clients)
+    return World(m, users, objects, export.id, hr_token, stale_token, clients, simulator_secret)
 
 
 def _bank_question():
@@ -731,6 +770,14 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
             "token of a user no longer allowed": world.stale_token,
         }[row.split(" ", 1)[1]]
         return "get", api, api_query, ({"Authorization": f"Token {token}"} if token else {})
+    if row.startswith("certifications:xapi-statements"):
+        secret = {"no credential": None, "wrong secret": "wrong", "simulator credential": world.simulator_secret}[
+            row.split(" ", 1)[1]
+        ]
+        headers = {"X-Experience-API-Version": "1.0.3"}
+        if secret:
+            headers["Authorization"] = "Basic " + base64.b64encode(f"vr-matrix:{secret}".encode()).decode()
+        return "get", reverse("certifications:xapi-statements"), {}, headers
     return "get", rows.get(row) or reverse(row), {}, {}
 
 

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from certifications import models as cert
+from certifications.simulators.services import credential_create
 from core.bulk import rows_insert
 from core.versions import VERSION, VersionCheckedForm, is_versioned
 from core.writes import door_of
@@ -153,7 +154,28 @@ EDITED = {
         "Rule A",
         "Rule B",
     ),
+    cert.SimulatorCredential: (lambda: _credential(), "name", "VR A", "VR B"),
+    cert.SimulatorActor: (
+        lambda: cert.SimulatorActor.objects.create(
+            mbox="mailto:a@example.cn", actor_key="mbox:mailto:a@example.cn", worker=f.WorkerFactory()
+        ),
+        "mbox",
+        "mailto:b@example.cn",
+        "mailto:c@example.cn",
+    ),
+    cert.SimulatorActivity: (
+        lambda: cert.SimulatorActivity.objects.create(
+            activity_iri="https://vr.example.cn/a", course=f.CourseFactory(delivery=tr.Course.Delivery.SIMULATION)
+        ),
+        "name",
+        "Shearer A",
+        "Shearer B",
+    ),
 }
+
+
+def _credential():
+    return credential_create(name="VR", key="vr-versions")[0]
 
 
 def _saved(model):
@@ -181,7 +203,9 @@ def test_every_model_hr_edits_has_a_version_and_every_versioned_admin_is_tested(
         and not model._meta.label_lower.startswith("certifications.reminderlog")
         and model._meta.label_lower != "certifications.apitoken"
         # Read-only lists: written through the question's page (the bank's door) only.
-        and model._meta.label_lower not in {"certifications.questionversion", "certifications.questionimage"}
+        # Written by simulators only (xAPI statements are immutable; a correction is a voiding statement).
+        and model._meta.label_lower
+        not in {"certifications.questionversion", "certifications.questionimage", "certifications.simulatorstatement"}
     }
     assert {m for m in editable if not is_versioned(m)} == set()
     assert set(EDITED) == {m for m in apps.get_models() if is_versioned(m) and not m.__name__.startswith("Historical")}

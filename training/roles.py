@@ -69,6 +69,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             for m in ("questionversion", "questionimage", "papertemplate", "examsession", "examcandidate")
         },
         **{f"certifications.{m}": VIEW for m in ("attempt", "attemptquestion", "attemptevent")},
+        # Simulators (docs/simulators.md): HR keeps their credentials and mappings; statements are only read.
+        **{
+            f"certifications.{m}": ("add", "change", "delete", "view")
+            for m in ("simulatorcredential", "simulatoractor", "simulatoractivity")
+        },
+        "certifications.simulatorstatement": VIEW,
         # django-axes: HR sees failed logins and unlocks a locked-out login (deleting its access attempt).
         "axes.accessattempt": ("view", "delete"),
         "axes.accesslog": VIEW,

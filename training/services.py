@@ -5,13 +5,15 @@ records, corrects, deletes or restores a worker's hours in a class comes here.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.writes import Door
-from training.models import Attendance, TrainingClass, Worker
+from training.models import MAX_CAPACITY, Attendance, Course, TrainingClass, Worker
 from training.retention import record_restore, record_soft_delete
 
 ATTENDANCE = Door(
@@ -53,3 +55,23 @@ def attendance_save(attendance: Attendance, *, user: AbstractBaseUser | None, re
 def attendance_delete(attendance: Attendance, *, user: AbstractBaseUser | None, reason: str) -> None:
     """Mark an attendance row deleted; awards resting on it are flagged for HR review."""
     ATTENDANCE.delete(attendance, user=user, reason=reason)
+
+
+def simulation_class_get(*, course: Course, on: dt.date, kind: str) -> TrainingClass:
+    """Return the one "VR/AR simulation" class of a course on a day, creating it the first time a simulator reports."""
+    code = f"VR-{on:%Y%m%d}-{course.pk}"
+    training_class = TrainingClass.objects.filter(code=code).first()
+    if training_class is None:
+        training_class = TrainingClass(
+            code=code,
+            name=f"{course.title} · {_('VR/AR simulation')} {on.isoformat()}"[-200:],
+            course=course,
+            kind=kind,
+            start=on,
+            end=on,
+            venue=str(_("VR/AR simulator")),
+            capacity=MAX_CAPACITY,
+        )
+        training_class.full_clean()
+        training_class.save()
+    return training_class

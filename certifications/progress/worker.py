@@ -27,6 +27,7 @@ from certifications.progress.common import (
 from certifications.ranks import rules
 from certifications.ranks.inputs import worker_explanations_get
 from certifications.ranks.wording import number
+from certifications.simulators.selectors import SimulatorSession, worker_simulator_evidence
 from certifications.spreadsheets.ledger import mine_name
 from training.models import Attendance, Worker, WorkerTrade
 
@@ -90,6 +91,9 @@ class WorkerProgress:
     attendances: list[Attendance] = field(default_factory=list)
     mentorships: list[Mentorship] = field(default_factory=list)
     mine_name: str = ""
+    # Evidence from VR/AR simulators (xAPI): their practical hours, and each run in words.
+    simulator_hours: Decimal = ZERO
+    simulator_sessions: list[SimulatorSession] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # room for other pages' additions (e.g. clearance)
 
     @property
@@ -179,6 +183,7 @@ def worker_progress_get(*, worker: Worker, on: dt.date | None = None, explanatio
     )
 
     timeline = _timeline(attendances, results, records, honours, certificates)
+    simulator_hours, simulator_sessions = worker_simulator_evidence(worker)
     return WorkerProgress(
         worker=worker,
         on=on,
@@ -194,6 +199,8 @@ def worker_progress_get(*, worker: Worker, on: dt.date | None = None, explanatio
         attendances=attendances,
         mentorships=mentorships,
         mine_name=mine_name(),
+        simulator_hours=simulator_hours,
+        simulator_sessions=simulator_sessions,
     )
 
 

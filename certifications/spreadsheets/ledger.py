@@ -28,7 +28,7 @@ from certifications.models import Assessment, Certificate, RankRecord
 from core.dates import SUPPORTED_YEARS
 from core.workbooks import Workbook, column_widths, download_filename, print_setup, text_width
 from training import access
-from training.models import Attendance, PersonnelCategory, Rank, Trade, TrainingClass, Unit, Worker, WorkerTrade
+from training.models import Attendance, Course, PersonnelCategory, Rank, Trade, TrainingClass, Unit, Worker, WorkerTrade
 
 DATE_FORMAT = "yyyy-mm-dd"
 HOURS_FORMAT = "0.0"
@@ -413,6 +413,7 @@ class LedgerWriter:
                 "certificate_valid",
                 "certificate_review",
                 "remarks",
+                "training_class__course__delivery",
             )
             .iterator(chunk_size=2000)
         )
@@ -461,6 +462,7 @@ class LedgerWriter:
             "operation": str(_("Special-operation exam")),
         }
         names, parent_of = self.unit_names, self.parent_of
+        simulation = str(Course.Delivery.SIMULATION.label)
         attendance = _Stream(self._department_attendance(department))
         results = _Stream(self._department_results(department))
         n = 0
@@ -487,9 +489,25 @@ class LedgerWriter:
             owner = names.get(parent_of[unit_id], "") if unit_kind == Unit.Kind.CREW else names[unit_id]
             person = [owner, crew, name, number, category.get(cat, cat), underground if trade else surface, trade, rank]
             lines = []
-            for i, (_w, _c, training, kind, start, end, th, ph, cert_no, issued, valid, review, remarks) in enumerate(
-                classes
-            ):
+            for i, (
+                _w,
+                _c,
+                training,
+                kind,
+                start,
+                end,
+                th,
+                ph,
+                cert_no,
+                issued,
+                valid,
+                review,
+                remarks,
+                delivery,
+            ) in enumerate(classes):
+                if delivery == Course.Delivery.SIMULATION:
+                    # Hours from VR/AR simulators count as practical hours; the remarks say how they were had.
+                    remarks = " · ".join(filter(None, [simulation, remarks]))
                 lines.append(
                     (
                         start,

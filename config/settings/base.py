@@ -247,6 +247,11 @@ KUANGJIANG = {
     "RETENTION_YEARS_SPECIAL_OPERATION": int(os.environ.get("RETENTION_YEARS_SPECIAL_OPERATION", "6")),
     # Under DEBUG, Django's own 404/500 pages (URL patterns, traceback) instead of the site's translated ones.
     "TECHNICAL_ERROR_PAGES": env_bool("KUANGJIANG_TECHNICAL_ERRORS", False),
+    # Simulator results through xAPI (docs/simulators.md): the largest request and batch a simulator may send,
+    # and the minutes of one class hour (学时), which turn time in the simulator into practical hours.
+    "XAPI_MAX_BYTES": int(os.environ.get("XAPI_MAX_BYTES", str(1024 * 1024))),
+    "XAPI_MAX_BATCH": int(os.environ.get("XAPI_MAX_BATCH", "1000")),
+    "CLASS_HOUR_MINUTES": int(os.environ.get("CLASS_HOUR_MINUTES", "45")),
 }
 
 LOGGING = {
