@@ -1,7 +1,5 @@
 """The HR admin for assessments, ranks, certificates, honours, mentoring and compliance rules."""
 
-import contextvars
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -77,6 +75,8 @@ from training.admin_mixins import (
     RetainedAdminMixin,
     SoftDeleteAdminMixin,
     SoftDeleteInlineMixin,
+    ViewerMixin,
+    viewer,
 )
 from training.models import TrainingClass, TrainingPackage, Unit, Worker
 
@@ -600,24 +600,6 @@ class RuleSetAdmin(InputGuardMixin, ReasonForChangeAdminMixin, SimpleHistoryAdmi
     )
 
 
-# The user whose change form is being rendered (ViewerMixin.change_view).
-_viewer: contextvars.ContextVar = contextvars.ContextVar("kuangjiang_change_form_viewer", default=None)
-
-
-class ViewerMixin:
-    """
-    Keep the user of a change form at hand while it renders: evidence links depend on what they may open,
-    and a read-only field's method is given no request.
-    """
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        token = _viewer.set(request.user)
-        try:
-            return super().change_view(request, object_id, form_url, extra_context)
-        finally:
-            _viewer.reset(token)
-
-
 @admin.register(RankRecord)
 class RankRecordAdmin(
     ViewerMixin,
@@ -664,7 +646,7 @@ class RankRecordAdmin(
         """The award's requirements in the words of the worker and approval pages, its evidence as links."""
         if obj is None or obj.pk is None or not (obj.evidence or {}).get("requirements"):
             return "—"
-        award = approvals.award_words([obj], user=_viewer.get())[0]
+        award = approvals.award_words([obj], user=viewer())[0]
         items = format_html_join(
             "",
             "<li>{}{}</li>",
@@ -942,7 +924,7 @@ class WorkerAdmin(ViewerMixin, training_admin.WorkerAdmin):
     @admin.display(description=_("evaluation"))
     def evaluation(self, obj):
         def words(keys):
-            links = approvals.evidence_links(keys, user=_viewer.get()).links
+            links = approvals.evidence_links(keys, user=viewer()).links
             return {key: link.text for key, link in links.items()}
 
         return evaluation_html(obj, evidence_words=words)

@@ -6,6 +6,8 @@ rows, restore) for records under legal retention. The model admins in
 training/admin.py and certifications/admin.py mix these in.
 """
 
+import contextvars
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -356,3 +358,26 @@ class DoorDeleteAdminMixin:
 
     def delete_queryset(self, request, queryset):
         door_of(self.model).delete_many(list(queryset), user=request.user, reason=gettext("Removed in the admin"))
+
+
+# The user whose change form is being rendered (ViewerMixin.change_view).
+_viewer: contextvars.ContextVar = contextvars.ContextVar("kuangjiang_change_form_viewer", default=None)
+
+
+def viewer():
+    """The user whose change form is rendering (under ViewerMixin), or None."""
+    return _viewer.get()
+
+
+class ViewerMixin:
+    """
+    Keep the user of a change form at hand while it renders: evidence links depend on what they may open,
+    and a read-only field's method is given no request.
+    """
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        token = _viewer.set(request.user)
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        finally:
+            _viewer.reset(token)

@@ -34,7 +34,7 @@ from certifications.models import (
 from core.history import with_reason
 from training.access import unit_subtree_ids
 from training.admin import WORKER_SEARCH, EditableInline
-from training.admin_mixins import InputGuardMixin
+from training.admin_mixins import InputGuardMixin, ViewerMixin, viewer
 from training.models import Unit, Worker
 
 MIX_ITEM = re.compile(r"^(?P<what>.*?)\s*[×xX*]\s*(?P<count>\d+)$")
@@ -320,7 +320,7 @@ class ExamCandidateInline(EditableInline):
 
 
 @admin.register(ExamSession)
-class ExamSessionAdmin(InputGuardMixin, SimpleHistoryAdmin):
+class ExamSessionAdmin(ViewerMixin, InputGuardMixin, SimpleHistoryAdmin):
     form = ExamSessionForm
     list_display = ("name", "assessment", "sitting", "opens_at", "closes_at", "roster_size", "links")
     list_select_related = ("assessment", "sitting", "template")
@@ -362,7 +362,8 @@ class ExamSessionAdmin(InputGuardMixin, SimpleHistoryAdmin):
             return "—"
         links = [(reverse("certifications:exam-print", args=[obj.pk]), gettext("Printable paper and answer sheet"))]
         analysis = analysis_url(obj)
-        if analysis:
+        user = viewer()
+        if analysis and user is not None and user.has_perm("certifications.view_question"):
             links.append((analysis, gettext("Item analysis")))
         try:
             audit = reverse("admin:certifications_attempt_changelist") + f"?candidate__session__id__exact={obj.pk}"
