@@ -111,6 +111,17 @@ def _candidate():
     return cert.SittingCandidate.objects.create(sitting=_sitting(), worker=f.WorkerFactory())
 
 
+def _paper():
+    """A paper template the bank can satisfy: one single-choice question for its trade × rank."""
+    trade, rank = f.TradeFactory(), f.RankFactory()
+    template = f.PaperTemplateFactory(trade=trade, rank=rank)
+    f.PaperSectionFactory(template=template, count=1)
+    question = f.QuestionFactory()
+    question.trades.add(trade)
+    question.ranks.add(rank)
+    return template
+
+
 # model → (a saved row, the field both people change, the first's value, the second's value)
 EDITED = {
     tr.Unit: (f.UnitFactory, "name", "Shaft A", "Shaft B"),
@@ -148,6 +159,9 @@ EDITED = {
         "Point A",
         "Point B",
     ),
+    cert.PaperTemplate: (_paper, "name", "Paper A", "Paper B"),
+    cert.ExamSession: (lambda: f.ExamSessionFactory(template=_paper()), "name", "Session A", "Session B"),
+    cert.ExamCandidate: (f.ExamCandidateFactory, "remarks", "first", "second"),
     cert.ComplianceRule: (
         lambda: cert.ComplianceRule.objects.create(name="Rule", effective_from=dt.date(2024, 1, 1)),
         "name",

@@ -319,6 +319,29 @@ class ExamCandidateInline(EditableInline):
         )
 
 
+@admin.register(ExamCandidate)
+class ExamCandidateAdmin(InputGuardMixin, SimpleHistoryAdmin):
+    """Every roster line of the online exams: which sessions a worker is down for. Usually edited on the session."""
+
+    list_display = ("session", "worker", "employee_no", "unit", "attempts_allowed")
+    list_select_related = ("session", "worker__unit")
+    list_filter = ("session__opens_at", "session__template", "worker__unit")
+    search_fields = (*WORKER_SEARCH, "session__name")
+    ordering = ("-session__opens_at", "worker__employee_no")
+    autocomplete_fields = ("session", "worker")
+    fields = ("session", "worker", "attempts_allowed", "remarks")
+    # Re-sits are granted on the session's page (resit_grant checks the rule set's limit), not typed here.
+    readonly_fields = ("attempts_allowed",)
+
+    @admin.display(description=_("employee number"), ordering="worker__employee_no")
+    def employee_no(self, obj):
+        return obj.worker.employee_no
+
+    @admin.display(description=_("unit"), ordering="worker__unit__name")
+    def unit(self, obj):
+        return obj.worker.unit.name
+
+
 @admin.register(ExamSession)
 class ExamSessionAdmin(ViewerMixin, InputGuardMixin, SimpleHistoryAdmin):
     form = ExamSessionForm

@@ -386,6 +386,7 @@ class ExamCandidate(models.Model):
         validators=between(1, 21),
         help_text=_("Raised by one for each re-sit HR grants."),
     )
+    remarks = models.CharField(_("remarks"), max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:
