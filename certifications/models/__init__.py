@@ -974,3 +974,6 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+from .practical import *  # noqa: E402,F403
