@@ -10,6 +10,7 @@ from decimal import Decimal
 from certifications.models import ScoringItem, ScoringScheme, Sitting
 from certifications.sittings.services import candidates_add, sitting_save
 from tests import factories as f
+from training.models import Rank, Trade
 
 PRACTICAL_DAY = dt.date(2026, 9, 5)
 
@@ -27,8 +28,8 @@ class Practical:
 
 
 def practical_build(*, candidates: int = 2) -> Practical:
-    trade = f.TradeFactory(name="综采维修电工")
-    rank = f.RankFactory(name="中级工")
+    trade = Trade.objects.filter(name="综采维修电工").first() or f.TradeFactory(name="综采维修电工")
+    rank = Rank.objects.filter(name="中级工").first() or f.RankFactory(name="中级工")
     assessor = f.UserFactory(username="assessor-1", role="assessor", is_staff=True)
     second = f.UserFactory(username="assessor-2", role="assessor", is_staff=True)
     outsider = f.UserFactory(username="assessor-3", role="assessor", is_staff=True)

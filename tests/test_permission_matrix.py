@@ -89,6 +89,13 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "certifications.reminderlog": {"hr": "v"},
     # HR manages the clearance API's tokens (README: the clearance API); the token is shown once, on creation.
     "certifications.apitoken": {"hr": "vacd"},
+    # Practical scoring: HR keeps the schemes (and imports them); sheets are the tablets' evidence, read-only;
+    # HR resolves a moderation case on its own page (the "c"). Assessors score on the tablet, not here.
+    "certifications.scoringscheme": {"hr": "vacdi"},
+    "certifications.scoringitem": {"hr": "vacd"},
+    "certifications.scoringsheet": {"hr": "v"},
+    "certifications.scorededuction": {"hr": "v"},
+    "certifications.scoringmoderation": {"hr": "vc"},
     # django-axes: HR reads login attempts and unlocks (deletes an attempt); the logs are read-only.
     "axes.accessattempt": {"hr": "vd"},
     "axes.accesslog": {"hr": "v"},
@@ -109,6 +116,10 @@ ADMIN_NEVER = {
     "certifications.comprehensivereview": "d",
     "certifications.certificatereview": "d",
     "certifications.mentorship": "d",
+    # Written by the tablets' sync only; a moderation case is resolved on its own page, never edited or deleted.
+    "certifications.scoringsheet": "acd",
+    "certifications.scorededuction": "acd",
+    "certifications.scoringmoderation": "ad",
 }
 
 
@@ -132,6 +143,9 @@ ADMIN_KINDS = {
     # POST without a file: the form is refused with a message (200); the permission is checked first.
     "process_import": Kind("i", method="post"),
     "export": Kind("v"),
+    # The scoring scheme's Excel template, and HR's choice of the sheet that stands in a moderation case.
+    "template": Kind("i"),
+    "resolve": Kind("c", object_level=True),
 }
 
 # Objects whose visibility differs by role, beyond the model permission.
@@ -278,6 +292,20 @@ SITE: dict[str, dict[str, object]] = {
     "certifications:api-clearance HR token": token_decides(200),
     "certifications:api-clearance token of a user no longer allowed": token_decides(403),
 }
+# The assessor's tablet: open to every login (it lists only the sittings they examine; the sync refuses the rest,
+# tests/test_practical_sync.py). A sheet's photo and signature: to whoever may see the candidate, and its assessor.
+ANY_LOGIN = {"anonymous": LOGIN, **{r: 200 for r in ROLES if r != "anonymous"}}
+SHEET_EVIDENCE = {**HR_ONLY_404, "leader": 200, "assessor": 200}
+SITE.update(
+    {
+        "certifications:practical-tablet": ANY_LOGIN,
+        "certifications:practical-data": ANY_LOGIN,
+        "certifications:practical-sw": ANY_LOGIN,
+        "certifications:practical-sync": {**ANY_LOGIN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        "certifications:practical-photo": SHEET_EVIDENCE,
+        "certifications:practical-signature": SHEET_EVIDENCE,
+    }
+)
 POST_ROWS = {"certifications:ledger-export", "certifications:ledger-export another unit"}
 
 
@@ -298,7 +326,12 @@ class World:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     private = tmp_path_factory.mktemp("private")
-    with django_db_blocker.unblock(), override_settings(PRIVATE_UPLOAD_ROOT=private), transaction.atomic():
+    media = tmp_path_factory.mktemp("media")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PRIVATE_UPLOAD_ROOT=private, MEDIA_ROOT=media),
+        transaction.atomic(),
+    ):
         yield _build_world()
         transaction.set_rollback(True)
 
@@ -399,6 +432,7 @@ def _build_world() -> World:
             traceback="",
         ),
     }
+    objects.update(_practical_objects(m, users))
     candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
     objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
     # An export HR started (tasks run on the spot in the test settings).
@@ -413,6 +447,38 @@ def _build_world() -> World:
         if role != "anonymous":
             client.force_login(users[role])
     return World(m, users, objects, export.id, hr_token, stale_token, clients)
+
+
+def _practical_objects(m, users) -> dict:
+    """A practical sitting the assessor examines, with the classmate scored by them (with a photo) and by another."""
+    from certifications.models import ScoringItem, ScoringModeration, ScoringScheme, ScoringSheet
+    from certifications.practical.services import sheet_input_parse, sheet_sync
+    from tests.practical_setup import practical_build, sheet_payload
+
+    p = practical_build(candidates=0)
+    p.sitting.examiners.add(users["assessor"])
+    candidates_add(sitting=p.sitting, worker_ids=[m.classmate.pk])
+    png = "data:image/png;base64,iVBORw0KGgo="
+    for user in (users["assessor"], p.second_assessor):
+        payload = sheet_payload(p, m.classmate, marks=[(p.items[0], 1, 0)], assessor_signature=png)
+        payload["marks"][0]["photo"] = png
+        sheet_sync(data=sheet_input_parse(payload, user=user), user=user)
+    sheet = ScoringSheet.objects.get(assessor=users["assessor"])
+    return {
+        "certifications.scoringscheme": p.scheme,
+        # An item of a scheme no sheet used yet (a used scheme's items are frozen).
+        "certifications.scoringitem": ScoringItem.objects.create(
+            scheme=ScoringScheme.objects.create(
+                name="新版", assessment=p.sitting.practical, effective_from=p.scheme.effective_from
+            ),
+            name="工具使用",
+            points=10,
+            per_mistake=1,
+        ),
+        "certifications.scoringsheet": sheet,
+        "certifications.scorededuction": sheet.deductions.get(),
+        "certifications.scoringmoderation": ScoringModeration.objects.get(),
+    }
 
 
 def compliance_rule():
@@ -617,6 +683,12 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
             "admin:view_on_site", args=[ContentType.objects.get_for_model(m.classmate).pk, m.classmate.pk]
         ),
         "admin:auth_user_password_change": reverse("admin:auth_user_password_change", args=[world.users["no role"].pk]),
+        "certifications:practical-photo": reverse(
+            "certifications:practical-photo", args=[world.objects["certifications.scorededuction"].pk]
+        ),
+        "certifications:practical-signature": reverse(
+            "certifications:practical-signature", args=[world.objects["certifications.scoringsheet"].uuid, "assessor"]
+        ),
     }
     if row == "certifications:ledger-export":
         return "post", reverse(row), {}, {}

@@ -142,5 +142,5 @@ def sheets_queryset() -> QuerySet[ScoringSheet]:
 
 
 def worker_sheets_get(*, worker) -> list[ScoringSheet]:
-    """A worker's scoring sheets, newest first, as evidence on their page (four queries)."""
+    """A worker's scoring sheets, newest first, as evidence on their page (two queries)."""
     return list(sheets_queryset().filter(worker=worker).order_by("-created_at", "-id"))

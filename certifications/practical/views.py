@@ -7,8 +7,10 @@ and signature of a sheet for those who may see the candidate.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
+from django.contrib.staticfiles import finders
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -33,20 +35,82 @@ SHELL_STATIC = (
 )
 
 
+def tablet_strings() -> dict[str, str]:
+    """The words practical.js shows, in the page's language (the script itself has none)."""
+    return {
+        "online": _("Online"),
+        "offline": _("Offline: sheets are kept on this tablet and sent when the network is back."),
+        "pending": _("%(n)s sheet(s) waiting to be sent"),
+        "allSent": _("Every sheet on this tablet is sent."),
+        "syncing": _("Sending…"),
+        "synced": _("Sent: %(n)s sheet(s)."),
+        "syncFailed": _("Could not reach the server; the sheets stay on this tablet."),
+        "noData": _("This tablet has no sittings yet: open this page once with the network."),
+        "pickSitting": _("Choose a sitting"),
+        "pickCandidate": _("Choose a candidate"),
+        "unknownCode": _("No candidate with this code in your sittings."),
+        "noScheme": _("This sitting has no scoring scheme: ask HR to add one."),
+        "mistake": _("Mistake"),
+        "undo": _("Undo"),
+        "mistakes": _("mistakes"),
+        "minutesOver": _("Minutes over"),
+        "note": _("Note"),
+        "photo": _("Photo"),
+        "photoKept": _("photo attached"),
+        "points": _("%(n)s points"),
+        "perMistake": _("−%(n)s per mistake"),
+        "perMinute": _("−%(n)s per minute over"),
+        "off": _("−%(n)s"),
+        "total": _("Total %(total)s of %(full)s · score %(score)s of %(marks)s"),
+        "totalShort": _("Total %(total)s of %(full)s"),
+        "passed": _("Passed"),
+        "failed": _("Failed"),
+        "failedCritical": _("Failed: critical item %(item)s"),
+        "timerStart": _("Start timer"),
+        "timerStop": _("Stop timer"),
+        "timeLimit": _("limit %(n)s min"),
+        "saved": _("Sheet saved on this tablet."),
+        "needConfirm": _("The candidate confirms (name typed or signed) before the sheet is saved."),
+        "statePending": _("waiting to be sent"),
+        "stateSynced": _("sent"),
+        "stateConflict": _("conflict"),
+        "edit": _("Edit"),
+        "conflictTitle": _("Changed on the server meanwhile"),
+        "conflictText": _(
+            "The server's copy of this sheet changed since this tablet last had it. Nothing was overwritten: "
+            "choose which copy stands."
+        ),
+        "serverCopy": _("Server's copy"),
+        "tabletCopy": _("This tablet's copy"),
+        "keepServer": _("Keep the server's copy"),
+        "sendMine": _("Send this tablet's copy over it"),
+        "refused": _("Refused by the server: %(reason)s"),
+        "recorded": _("recorded as the result"),
+        "moderation": _("second sheet: HR moderates"),
+        "clear": _("Clear"),
+        "none": _("none"),
+    }
+
+
 @require_GET
 def tablet(request):
     """The scoring page: the sittings this user examines; everything else happens in practical.js."""
     sittings = list(selectors.examined_sittings(request.user))
+    urls = {
+        "data": reverse("certifications:practical-data"),
+        "sync": reverse("certifications:practical-sync"),
+        "worker": reverse("certifications:worker-detail", args=["EMPLOYEE_NO"]),
+        "sw": reverse("certifications:practical-sw"),
+        "scope": reverse("certifications:practical-tablet"),
+    }
+    preset = {"sitting": request.GET.get("sitting", ""), "worker": request.GET.get("worker", "")}
+    # JSON in data- attributes (escaped by the template): the page carries no script element of its own.
     context = {
         "sittings": sittings,
-        "urls": {
-            "data": reverse("certifications:practical-data"),
-            "sync": reverse("certifications:practical-sync"),
-            "worker": reverse("certifications:worker-detail", args=["EMPLOYEE_NO"]),
-            "sw": reverse("certifications:practical-sw"),
-            "scope": reverse("certifications:practical-tablet"),
-        },
-        "preset": {"sitting": request.GET.get("sitting", ""), "worker": request.GET.get("worker", "")},
+        "urls_json": json.dumps(urls),
+        "strings_json": json.dumps(tablet_strings(), ensure_ascii=False),
+        "preset_json": json.dumps(preset),
+        "user_key": request.user.pk,
     }
     return render(request, "certifications/practical/tablet.html", context)
 
@@ -100,11 +164,26 @@ def service_worker(request):
     response = render(
         request,
         "certifications/practical/sw.js",
-        {"shell_json": json.dumps(shell), "data_url": json.dumps(reverse("certifications:practical-data"))},
+        {
+            "shell_json": json.dumps(shell),
+            "data_url": json.dumps(reverse("certifications:practical-data")),
+            "cache_name": json.dumps(f"kuangjiang-tablet-{_shell_fingerprint()}"),
+        },
         content_type="application/javascript",
     )
     response["Cache-Control"] = "no-cache"
     return response
+
+
+def _shell_fingerprint() -> str:
+    """A digest of the shell's files: a new version of the page's script or styles renews the tablet's cache."""
+    digest = hashlib.sha256()
+    for name in SHELL_STATIC:
+        found = finders.find(name)
+        if found:
+            with open(found, "rb") as handle:
+                digest.update(handle.read())
+    return digest.hexdigest()[:12]
 
 
 def _visible_sheets(user):
