@@ -428,7 +428,7 @@
     var scheme = schemeById(sheet.scheme);
     var names = {};
     (scheme ? scheme.items : []).forEach(function (i) { names[i.id] = i.name; });
-    var lines = [fmt(T.totalShort, {total: copy.total, full: copy.full || copy.full_points})];
+    var lines = [fmt(T.totalShort, {total: show(tenths(copy.total)), full: show(tenths(copy.full || copy.full_points))})];
     var critical = copy.critical_item ? (names[copy.critical_item] || copy.critical_item) : "";
     lines.push(critical ? fmt(T.failedCritical, {item: critical}) : (copy.passed ? T.passed : T.failed));
     var marks = Array.isArray(copy.marks) ? copy.marks : Object.keys(copy.marks || {}).map(function (id) {
@@ -457,7 +457,7 @@
         var server = sheet.server && sheet.state === "synced" ? " · " + (sheet.server.status === "moderation" ? T.moderation : T.recorded) : "";
         var item = el("li", {className: "sheet-row sheet-row--" + sheet.state, "data-sheet": sheet.uuid, "data-worker": sheet.worker}, [
           el("strong", {text: candidate.name + " · " + sheet.worker}),
-          el("span", {text: " " + sheet.total + " / " + sheet.full + " · " + verdict + " · "}),
+          el("span", {text: " " + show(tenths(sheet.total)) + " / " + show(tenths(sheet.full)) + " · " + verdict + " · "}),
           el("span", {className: "sheet-state", text: state + server})
         ]);
         var edit = el("button", {type: "button", className: "button", text: T.edit});
