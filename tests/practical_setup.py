@@ -66,7 +66,7 @@ def practical_build(*, candidates: int = 2) -> Practical:
         ScoringItem.objects.create(scheme=scheme, order=4, name="带电作业", critical=True),
         ScoringItem.objects.create(scheme=scheme, order=5, name="未验电", critical=True),
     ]
-    workers = [f.WorkerFactory(name=f"李{'一二三四五六'[i]}") for i in range(candidates)]
+    workers = [f.WorkerFactory(name=f"李{'一二三四五六'[i] if i < 6 else i}") for i in range(candidates)]
     candidates_add(sitting=sitting, worker_ids=[w.pk for w in workers])
     return Practical(sitting, scheme, items, critical, assessor, second, outsider, workers)
 

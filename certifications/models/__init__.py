@@ -976,4 +976,4 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
-from .practical import *  # noqa: E402,F403
+from .practical import *  # noqa: F403 — practical scoring sheets, one module of the package (its __all__)

@@ -18,10 +18,11 @@ from core.ranges import between
 from core.versions import version_field
 from training.models import Rank, Trade, Worker
 
-from . import MARKS, SCORE, Assessment, AssessmentResult, Sitting
-
 __all__ = ["ScoreDeduction", "ScoringItem", "ScoringModeration", "ScoringScheme", "ScoringSheet"]
 
+# As certifications.models' SCORE and MARKS (not imported from there: the package imports this module).
+SCORE = {"max_digits": 5, "decimal_places": 1}
+MARKS = between(0, 1000)
 POINTS = between(0, 1000)
 MINUTES = between(0, 1440)
 MISTAKES = between(0, 999)
@@ -37,13 +38,13 @@ class ScoringScheme(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     assessment = models.ForeignKey(
-        Assessment,
+        "certifications.Assessment",
         verbose_name=_("practical assessment"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="scoring_schemes",
-        limit_choices_to={"kind": Assessment.Kind.PRACTICAL},
+        limit_choices_to={"kind": "practical"},
         help_text=_("Empty: the scheme of the trade and rank, for every sitting from its effective date."),
     )
     trade = models.ForeignKey(
@@ -144,10 +145,16 @@ class ScoringSheet(models.Model):
 
     uuid = models.UUIDField(_("sheet id"), unique=True, editable=False)
     sitting = models.ForeignKey(
-        Sitting, verbose_name=_("appraisal sitting"), on_delete=models.PROTECT, related_name="scoring_sheets"
+        "certifications.Sitting",
+        verbose_name=_("appraisal sitting"),
+        on_delete=models.PROTECT,
+        related_name="scoring_sheets",
     )
     assessment = models.ForeignKey(
-        Assessment, verbose_name=_("practical assessment"), on_delete=models.PROTECT, related_name="scoring_sheets"
+        "certifications.Assessment",
+        verbose_name=_("practical assessment"),
+        on_delete=models.PROTECT,
+        related_name="scoring_sheets",
     )
     worker = models.ForeignKey(
         Worker, verbose_name=_("candidate"), on_delete=models.PROTECT, related_name="scoring_sheets"
@@ -188,7 +195,7 @@ class ScoringSheet(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RECORDED)
     result = models.ForeignKey(
-        AssessmentResult,
+        "certifications.AssessmentResult",
         verbose_name=_("result"),
         null=True,
         blank=True,

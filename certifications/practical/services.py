@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from certifications.models import (
     ScoreDeduction,
@@ -36,6 +37,7 @@ from certifications.practical import rules
 from certifications.practical.selectors import sitting_scheme_get
 from certifications.ranks.services import result_correct, result_record
 from core.history import with_reason
+from core.versions import bump
 
 # A photo of a mistake, after the tablet has shrunk it; a drawn signature. Larger is refused, naming the field.
 PHOTO_MAX_BYTES = 1024 * 1024
@@ -306,11 +308,14 @@ def _fill(sheet: ScoringSheet, data: SheetInput, outcome: rules.Outcome, fingerp
     sheet.updated_at = timezone.now()
 
 
-def _deductions_write(sheet: ScoringSheet, data: SheetInput, outcome: rules.Outcome) -> None:
+def _deductions_write(sheet: ScoringSheet, data: SheetInput, outcome: rules.Outcome, *, user, reason: str) -> None:
+    """Write the sheet's lines in bulk, with their history: a fixed number of queries whatever the items."""
     old = {d.item_id: d for d in sheet.deductions.all()} if sheet.pk else {}
-    keep = set()
+    new, changed, keep = [], [], set()
+    fields = ["mistakes", "minutes_over", "note", "points", "photo"]
     for mark in data.marks:
-        deduction = old.get(mark.item_id) or ScoreDeduction(sheet=sheet, item_id=mark.item_id)
+        deduction = old.get(mark.item_id) or ScoreDeduction(sheet=sheet, item_id=mark.item_id, version=1)
+        before = [getattr(deduction, name) for name in fields]
         deduction.mistakes, deduction.minutes_over, deduction.note = mark.mistakes, mark.minutes_over, mark.note
         deduction.points = outcome.deductions.get(mark.item_id, rules.ZERO)
         if mark.photo is not None:
@@ -321,10 +326,20 @@ def _deductions_write(sheet: ScoringSheet, data: SheetInput, outcome: rules.Outc
         elif deduction.photo:
             deduction.photo = ""
         deduction.full_clean(exclude=["sheet", "item"])
-        deduction.save()
         keep.add(mark.item_id)
+        if deduction.pk is None:
+            new.append(deduction)
+        elif [getattr(deduction, name) for name in fields] != before:
+            changed.append(deduction)
+    if new:
+        bulk_create_with_history(new, ScoreDeduction, default_user=user, default_change_reason=reason)
+    if changed:
+        bulk_update_with_history(
+            changed, ScoreDeduction, bump(changed, fields), default_user=user, default_change_reason=reason
+        )
     for item_id, deduction in old.items():
         if item_id not in keep:
+            with_reason(deduction, reason, user=user)
             deduction.delete()
 
 
@@ -383,7 +398,7 @@ def sheet_sync(*, data: SheetInput, user: AbstractBaseUser) -> SyncOutcome:
         _fill(sheet, data, outcome, fingerprint)
         with_reason(sheet, _("scoring sheet corrected on the tablet"), user=user)
         sheet.save()
-        _deductions_write(sheet, data, outcome)
+        _deductions_write(sheet, data, outcome, user=user, reason=_("scoring sheet corrected on the tablet"))
         if sheet.status == ScoringSheet.Status.RECORDED and sheet.result_id:
             _correct(sheet, user=user, reason=_("scoring sheet corrected on the tablet"))
         return SyncOutcome("updated", sheet)
@@ -413,7 +428,7 @@ def sheet_sync(*, data: SheetInput, user: AbstractBaseUser) -> SyncOutcome:
     sheet.full_clean(exclude=["content_hash"])
     with_reason(sheet, _("scoring sheet"), user=user)
     sheet.save()
-    _deductions_write(sheet, data, outcome)
+    _deductions_write(sheet, data, outcome, user=user, reason=_("scoring sheet"))
     if standing is not None:
         case = ScoringModeration(recorded=standing, second=sheet)
         with_reason(case, _("a second assessor's sheet"), user=user)
