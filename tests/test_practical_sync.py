@@ -206,3 +206,34 @@ def test_the_tablet_data_is_read_in_a_fixed_number_of_queries(client, p, django_
 def test_the_service_parses_and_syncs_without_a_request(p):
     data = sheet_input_parse(sheet_payload(p, p.workers[0], sheet_id=uuid.uuid4()), user=p.assessor)
     assert sheet_sync(data=data, user=p.assessor).status == "created"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"uuid": "x", "sitting": 1e400}',
+        b'{"sitting": 99999999999999999999999999}',
+        b'{"sitting": true}',
+        b"[" * 5000,
+    ],
+)
+def test_a_malformed_body_is_refused_without_a_server_error(client, p, body):
+    client.force_login(p.assessor)
+    response = client.post(reverse(SYNC), body, content_type="application/json")
+    assert response.status_code in (400, 404)
+
+
+def test_odd_values_in_a_sheet_are_refused_by_field(client, p):
+    payload = sheet_payload(p, p.workers[0])
+    for change in (
+        {"sitting": p.sitting.pk, "started_at": "2026-13-45T25:00:00"},
+        {"marks": [{"item": 10**30}]},
+        {"marks": [{"item": p.items[0].pk, "mistakes": "9" * 50}]},
+        {"base_version": 10**30},
+        {"candidate_name": "张\u0000三"},
+    ):
+        response = post(client, p.assessor, {**payload, **change})
+        assert response.status_code == 400, (change, response.content)
+    assert not ScoringSheet.objects.exists()

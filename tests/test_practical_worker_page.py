@@ -52,3 +52,22 @@ def test_a_worker_sees_their_code_and_a_link_for_the_assessors_tablet(client):
     page = client.get(reverse("certifications:me")).content.decode()
     assert "<strong>E777</strong>" in page
     assert reverse("certifications:practical-tablet") + "?worker=E777" in page
+
+
+def test_the_tablet_lists_only_the_sittings_the_user_examines(client):
+    p = practical_build()
+    client.force_login(p.assessor)
+    page = client.get(reverse("certifications:practical-tablet")).content.decode()
+    assert 'id="tablet"' in page and "You examine no practical sitting" not in page
+    client.force_login(p.outsider)
+    assert "You examine no practical sitting" in client.get(reverse("certifications:practical-tablet")).content.decode()
+
+
+def test_the_service_worker_is_served_under_the_pages_scope_with_the_shell(client):
+    p = practical_build()
+    client.force_login(p.assessor)
+    response = client.get(reverse("certifications:practical-sw"))
+    assert response["Content-Type"].startswith("application/javascript")
+    body = response.content.decode()
+    assert '"/practical/"' in body and "kuangjiang/practical.js" in body
+    assert reverse("certifications:practical-sw").startswith(reverse("certifications:practical-tablet"))

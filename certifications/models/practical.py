@@ -8,6 +8,7 @@ scheme it was scored against; a new version of a scheme is a new scheme.
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,6 +27,8 @@ MARKS = between(0, 1000)
 POINTS = between(0, 1000)
 MINUTES = between(0, 1440)
 MISTAKES = between(0, 999)
+# A drawn signature, as a PNG data URL: a finger's strokes on a small pad stay well under this.
+SIGNATURE_MAX_CHARS = 200_000
 
 
 class ScoringScheme(models.Model):
@@ -187,10 +190,16 @@ class ScoringSheet(models.Model):
     passed = models.BooleanField(_("passed"))
     candidate_name = models.CharField(_("candidate's confirmation (name typed)"), max_length=100, blank=True)
     candidate_signature = models.TextField(
-        _("candidate's signature"), blank=True, help_text=_("A drawn signature (data URL).")
+        validators=[MaxLengthValidator(SIGNATURE_MAX_CHARS)],
+        verbose_name=_("candidate's signature"),
+        blank=True,
+        help_text=_("A drawn signature (data URL)."),
     )
     assessor_signature = models.TextField(
-        _("assessor's signature"), blank=True, help_text=_("A drawn signature (data URL).")
+        validators=[MaxLengthValidator(SIGNATURE_MAX_CHARS)],
+        verbose_name=_("assessor's signature"),
+        blank=True,
+        help_text=_("A drawn signature (data URL)."),
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RECORDED)
@@ -243,7 +252,14 @@ class ScoreDeduction(models.Model):
     minutes_over = models.PositiveSmallIntegerField(_("minutes over"), default=0, validators=MINUTES)
     points = models.DecimalField(_("points off"), validators=POINTS, **SCORE)
     note = models.CharField(_("note"), max_length=500, blank=True)
-    photo = models.FileField(_("photo"), upload_to="practical/photos/%Y/%m/", max_length=200, blank=True)
+    # The validator bounds the name in the history too (simple-history keeps a file as its name, in a text column).
+    photo = models.FileField(
+        _("photo"),
+        upload_to="practical/photos/%Y/%m/",
+        max_length=200,
+        blank=True,
+        validators=[MaxLengthValidator(200)],
+    )
     history = HistoricalRecords()
 
     class Meta:

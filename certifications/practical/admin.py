@@ -368,6 +368,7 @@ class ScoringModerationAdmin(ReadOnlyEvidenceMixin, InputGuardMixin, SimpleHisto
         "second__sitting",
         "second__assessor",
         "recorded__assessor",
+        "chosen__assessor",
     )
     search_fields = ("second__worker__name", "second__worker__employee_no", "second__sitting__code")
     ordering = ("status", "-created_at")

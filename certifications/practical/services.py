@@ -33,6 +33,7 @@ from certifications.models import (
     Sitting,
     SittingCandidate,
 )
+from certifications.models.practical import SIGNATURE_MAX_CHARS
 from certifications.practical import rules
 from certifications.practical.selectors import sitting_scheme_get
 from certifications.ranks.services import result_correct, result_record
@@ -41,7 +42,6 @@ from core.versions import bump
 
 # A photo of a mistake, after the tablet has shrunk it; a drawn signature. Larger is refused, naming the field.
 PHOTO_MAX_BYTES = 1024 * 1024
-SIGNATURE_MAX_CHARS = 200_000
 PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
@@ -121,7 +121,10 @@ def _moment(payload: dict, name: str) -> dt.datetime | None:
     value = payload.get(name)
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) and len(value) <= 40 else None
+    except ValueError:  # well formed, but no such day or hour
+        parsed = None
     if parsed is None:
         raise ValidationError({name: _("Not a date and time.")})
     if timezone.is_naive(parsed):
@@ -132,7 +135,7 @@ def _moment(payload: dict, name: str) -> dt.datetime | None:
 def _whole(value, name: str, high: int) -> int:
     if value in (None, ""):
         return 0
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    if isinstance(value, bool) or not isinstance(value, int | str) or len(str(value)) > 8:
         raise ValidationError({name: _("Expected a whole number.")})
     try:
         number = int(value)
@@ -179,6 +182,17 @@ def _photo(value, name: str) -> tuple[bytes | None, str]:
     return raw, head
 
 
+def _id(value) -> int | None:
+    """A row id as sent, or None: a whole number a database column holds (not a bool, a float, or 10**30)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if 0 < number < 2**63 else None
+
+
 def sheet_input_parse(payload, *, user: AbstractBaseUser) -> SheetInput:
     """
     Check a sheet the tablet sent. Raise Http404 for a sitting this user does not examine or a candidate not
@@ -190,10 +204,9 @@ def sheet_input_parse(payload, *, user: AbstractBaseUser) -> SheetInput:
         sheet_id = uuid_lib.UUID(str(payload.get("uuid", "")))
     except ValueError:
         raise ValidationError({"uuid": _("Expected the sheet's id (a UUID).")}) from None
-    try:
-        sitting_id = int(payload.get("sitting"))
-    except (TypeError, ValueError):
-        raise Http404("No such sitting.") from None
+    sitting_id = _id(payload.get("sitting"))
+    if sitting_id is None:
+        raise Http404("No such sitting.")
     sitting = (
         Sitting.objects.filter(pk=sitting_id, examiners=user, practical__isnull=False)
         .select_related("practical")
@@ -209,7 +222,7 @@ def sheet_input_parse(payload, *, user: AbstractBaseUser) -> SheetInput:
     if candidate is None:
         raise Http404("No such candidate.")
     base = payload.get("base_version")
-    if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int) or not 0 <= base < 2**63):
         raise ValidationError({"base_version": _("Expected a whole number.")})
     marks_in = payload.get("marks") or []
     if not isinstance(marks_in, list) or len(marks_in) > 500:
@@ -218,10 +231,9 @@ def sheet_input_parse(payload, *, user: AbstractBaseUser) -> SheetInput:
     for index, mark in enumerate(marks_in, 1):
         if not isinstance(mark, dict):
             raise ValidationError({"marks": _("Expected a list of marks.")})
-        try:
-            item_id = int(mark.get("item"))
-        except (TypeError, ValueError):
-            raise ValidationError({f"marks.{index}.item": _("Expected an item.")}) from None
+        item_id = _id(mark.get("item"))
+        if item_id is None:
+            raise ValidationError({f"marks.{index}.item": _("Expected an item.")})
         photo, photo_type = _photo(mark.get("photo"), f"marks.{index}.photo")
         marks.append(
             MarkInput(
@@ -237,10 +249,9 @@ def sheet_input_parse(payload, *, user: AbstractBaseUser) -> SheetInput:
     if critical in (None, ""):
         critical = None
     else:
-        try:
-            critical = int(critical)
-        except (TypeError, ValueError):
-            raise ValidationError({"critical_item": _("Expected an item.")}) from None
+        critical = _id(critical)
+        if critical is None:
+            raise ValidationError({"critical_item": _("Expected an item.")})
     return SheetInput(
         uuid=sheet_id,
         sitting=sitting,

@@ -134,10 +134,15 @@ def tablet_sync(request):
     does not examine or a sheet that is not theirs, 413 for a body too large.
     """
     try:
-        payload = json.loads(request.body or b"null")
+        body = request.body
     except RequestDataTooBig:
         return _error(413, _("The sheet is too large to send: take smaller photos."))
-    except (ValueError, UnicodeDecodeError):
+    try:
+        payload = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _error(400, _("Expected a scoring sheet (JSON)."))
+    if "\\u0000" in json.dumps(payload):
+        # A NUL character, which no text column holds (PostgreSQL refuses it): as core.middleware refuses it.
         return _error(400, _("Expected a scoring sheet (JSON)."))
     try:
         data = services.sheet_input_parse(payload, user=request.user)
