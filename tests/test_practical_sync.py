@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from certifications.models import AssessmentResult, ScoringItem, ScoringModeration, ScoringSheet
 from certifications.practical.services import sheet_input_parse, sheet_sync
@@ -237,3 +239,23 @@ def test_odd_values_in_a_sheet_are_refused_by_field(client, p):
         response = post(client, p.assessor, {**payload, **change})
         assert response.status_code == 400, (change, response.content)
     assert not ScoringSheet.objects.exists()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=8,
+)
+FIELDS = ["uuid", "sitting", "worker", "base_version", "started_at", "critical_item", "marks", "candidate_signature"]
+
+
+@given(field=st.sampled_from(FIELDS), value=json_values, mark_field=st.sampled_from(["item", "mistakes", "photo"]))
+def test_any_json_in_any_field_is_answered_without_a_server_error(client, p, field, value, mark_field):
+    client.force_login(p.assessor)
+    payload = sheet_payload(p, p.workers[0], marks=[(p.items[0], 1, 0)])
+    payload[field] = value
+    if field == "marks" and not isinstance(value, list):
+        # One mark with the odd value in one of its fields.
+        payload["marks"] = [{"item": p.items[0].pk, mark_field: value}]
+    response = client.post(reverse(SYNC), json.dumps(payload), content_type="application/json")
+    assert response.status_code in (200, 201, 400, 404, 409), response.content
