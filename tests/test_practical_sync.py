@@ -259,3 +259,14 @@ def test_any_json_in_any_field_is_answered_without_a_server_error(client, p, fie
         payload["marks"] = [{"item": p.items[0].pk, mark_field: value}]
     response = client.post(reverse(SYNC), json.dumps(payload), content_type="application/json")
     assert response.status_code in (200, 201, 400, 404, 409), response.content
+
+
+def test_an_edit_without_the_photo_keeps_the_photo(client, p, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    payload = sheet_payload(p, p.workers[0])
+    payload["marks"] = [{"item": p.items[0].pk, "mistakes": 1, "photo": "data:image/png;base64,iVBORw0KGgo="}]
+    version = post(client, p.assessor, payload).json()["sheet"]["version"]
+    edited = {**payload, "base_version": version, "marks": [{"item": p.items[0].pk, "mistakes": 2}]}
+    assert post(client, p.assessor, edited).json()["status"] == "updated"
+    deduction = ScoringSheet.objects.get().deductions.get()
+    assert deduction.mistakes == 2 and deduction.photo

@@ -329,13 +329,13 @@ def _deductions_write(sheet: ScoringSheet, data: SheetInput, outcome: rules.Outc
         before = [getattr(deduction, name) for name in fields]
         deduction.mistakes, deduction.minutes_over, deduction.note = mark.mistakes, mark.minutes_over, mark.note
         deduction.points = outcome.deductions.get(mark.item_id, rules.ZERO)
+        # A photo sent replaces the line's photo; none sent keeps it (a tablet that took the server's copy of a
+        # conflict has the line without its photo): evidence is never dropped by a sync.
         if mark.photo is not None:
             digest = hashlib.sha256(mark.photo).hexdigest()[:16]
             if not deduction.photo or digest not in deduction.photo.name:
                 name = f"{sheet.uuid}-{mark.item_id}-{digest}.{PHOTO_TYPES[mark.photo_type]}"
                 deduction.photo.save(name, ContentFile(mark.photo), save=False)
-        elif deduction.photo:
-            deduction.photo = ""
         deduction.full_clean(exclude=["sheet", "item"])
         keep.add(mark.item_id)
         if deduction.pk is None:
