@@ -37,6 +37,7 @@ from certifications.models import (
     SittingCandidate,
     passed_q,
 )
+from certifications.practical import admin as _practical_admin  # noqa: F401  (registers the scoring admins)
 from certifications.progress import approvals
 from certifications.ranks.admin_rollup import (
     RuleSetInline,

@@ -4,6 +4,7 @@ from certifications.clearance import api
 from certifications.clearance import views as views_compliance
 from certifications.exams import bank_views as views_bank
 from certifications.exams import views as views_exams
+from certifications.practical import views as views_practical
 from certifications.progress import views
 from certifications.simulators import views as views_simulators
 from certifications.spreadsheets import views as views_spreadsheets
@@ -27,6 +28,17 @@ urlpatterns = [
     path("spreadsheets/ledger/export/", views_spreadsheets.ledger_export_start, name="ledger-export"),
     path(
         "spreadsheets/ledger/<str:result_id>/", views_spreadsheets.ledger_export_progress, name="ledger-export-progress"
+    ),
+    # The assessor's tablet (certifications/practical/): the page, its offline data, sync and service worker.
+    path("practical/", views_practical.tablet, name="practical-tablet"),
+    path("practical/data.json", views_practical.tablet_data, name="practical-data"),
+    path("practical/sync/", views_practical.tablet_sync, name="practical-sync"),
+    path("practical/sw.js", views_practical.service_worker, name="practical-sw"),
+    path("practical/photos/<int:pk>/", views_practical.sheet_photo, name="practical-photo"),
+    path(
+        "practical/sheets/<uuid:uuid>/<str:who>-signature.png",
+        views_practical.sheet_signature,
+        name="practical-signature",
     ),
     path(
         "spreadsheets/ledger/<str:result_id>/download/",

@@ -323,6 +323,18 @@ PROVINCE_BODY = "陕西省应急管理厅"
 SKILL_BODY = "陕西煤业化工集团职业技能等级认定中心"
 
 
+# The practical scoring demo (build_practical): a scheme as mines write it, and the sitting it is used at.
+DEMO_SCHEME = "综采维修电工（中级工）实操评分表"
+DEMO_PRACTICAL_SITTING = "KP-DEMO-SC"
+DEMO_SCHEME_ITEMS = [
+    ("停送电操作程序", "按停电、验电、放电、挂牌的顺序操作", 40, "每错一处扣5分", 5, 0, False),
+    ("验电放电", "用同电压等级的验电笔验电并放电", 30, "每错一处扣10分", 10, 0, False),
+    ("工具使用", "正确选用和使用工具", 30, "每错一处扣2分；每超时1分钟扣1分", 2, 1, False),
+    ("带电作业", "", 0, "出现即不合格", 0, 0, True),
+    ("未验电", "", 0, "出现即不合格", 0, 0, True),
+]
+
+
 def demo_load(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> dict[str, int]:
     """Build or refresh the demo mine; return the number of rows of each model afterwards."""
     builder = _MineBuilder(seed=seed, today=today or dt.date.today())
@@ -444,6 +456,7 @@ class _MineBuilder:
         self.build_assessments()
         self.build_honours_and_mentoring()
         self.build_users()
+        self.build_practical()
 
     # Reference data ----------------------------------------------------------------------------------
 
@@ -1477,6 +1490,60 @@ class _MineBuilder:
                 if examined
             ],
         )
+
+    def build_practical(self) -> None:
+        """
+        A practical sitting a week ahead with the demo assessor as examiner, six 综采维修电工 on its roster and the
+        trade's 中级工 scoring scheme (实操评分表), so the assessor's tablet has something to score. Made once:
+        a second run finds them and changes nothing.
+        """
+        from certifications.sittings.services import candidates_add, sitting_save
+
+        assessor = User.objects.get(username="assessor")
+        trade, rank = self.trades["ZWDG"], self.ranks["L4"]
+        scheme = cert.ScoringScheme.objects.filter(name=DEMO_SCHEME, trade_id=trade, rank_id=rank).first()
+        if scheme is None:
+            scheme = cert.ScoringScheme.objects.create(
+                name=DEMO_SCHEME,
+                trade_id=trade,
+                rank_id=rank,
+                effective_from=dt.date(2024, 1, 1),
+                time_limit_minutes=30,
+            )
+            for order, (name, content, points, criteria, per_mistake, per_minute, critical) in enumerate(
+                DEMO_SCHEME_ITEMS, 1
+            ):
+                cert.ScoringItem.objects.create(
+                    scheme=scheme,
+                    order=order,
+                    name=name,
+                    content=content,
+                    points=points,
+                    criteria=criteria,
+                    per_mistake=per_mistake,
+                    per_minute_over=per_minute,
+                    critical=critical,
+                )
+        sitting = cert.Sitting.objects.filter(code=DEMO_PRACTICAL_SITTING).first()
+        if sitting is None:
+            sitting = sitting_save(
+                cert.Sitting(
+                    code=DEMO_PRACTICAL_SITTING,
+                    name="综采维修电工中级工实操考核",
+                    trade_id=trade,
+                    rank_id=rank,
+                    practical_on=self.today + days(7),
+                    venue="实操培训基地",
+                ),
+                examiners=[assessor],
+                reason="demo mine",
+            )
+            candidates = (
+                tr.WorkerTrade.objects.filter(trade_id=trade, worker__status=tr.Worker.Status.ACTIVE)
+                .order_by("worker__employee_no")
+                .values_list("worker_id", flat=True)[:6]
+            )
+            candidates_add(sitting=sitting, worker_ids=list(candidates))
 
     @property
     def worker_of_certificate(self) -> dict[str, int]:

@@ -136,6 +136,7 @@ def world(size: int) -> dict:
             course=CourseFactory(delivery=tr.Course.Delivery.SIMULATION),
             assessment=AssessmentFactory(course=course, kind="practical"),
         ),
+        **_practical_rows(size),
     }
     rows.update(exam_world(size, trade, rank, worker.unit))
     return rows
@@ -171,16 +172,45 @@ def exam_world(size: int, trade, rank, unit) -> dict:
     return {cert.PaperTemplate: template, cert.ExamSession: session, cert.ExamCandidate: session.candidates.first()}
 
 
+def _practical_rows(size: int) -> dict:
+    """A scheme with `size` more items, and two assessors' sheets with a deduction on each item."""
+    from certifications.practical.services import sheet_input_parse, sheet_sync
+    from tests.practical_setup import practical_build, sheet_payload
+
+    p = practical_build()
+    for i in range(size):
+        cert.ScoringItem.objects.create(scheme=p.scheme, order=10 + i, name=f"项目{i}", points=1, per_mistake=1)
+    items = list(p.scheme.items.filter(critical=False))
+    for user in (p.assessor, p.second_assessor):
+        payload = sheet_payload(p, p.workers[0], marks=[(item, 1, 0) for item in items])
+        sheet_sync(data=sheet_input_parse(payload, user=user), user=user)
+    sheet = cert.ScoringSheet.objects.filter(sitting=p.sitting).order_by("pk").first()
+    return {
+        cert.ScoringScheme: p.scheme,
+        cert.ScoringItem: items[0],
+        cert.ScoringSheet: sheet,
+        cert.ScoreDeduction: sheet.deductions.first(),
+        cert.ScoringModeration: cert.ScoringModeration.objects.get(second__sitting=p.sitting),
+    }
+
+
 def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
+# Read-only evidence: no add page.
+NO_ADD = {"ScoringSheet", "ScoreDeduction", "ScoringModeration"}
+
+
 def pages(model, obj) -> dict[str, str]:
-    return {
+    found = {
         "changelist": admin_url(model, "changelist"),
         "add": admin_url(model, "add"),
         "change": admin_url(model, "change", obj.pk),
     }
+    if model.__name__ in NO_ADD:
+        del found["add"]
+    return found
 
 
 def count_queries(client, url: str, assert_max_queries) -> int:

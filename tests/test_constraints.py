@@ -197,7 +197,58 @@ def attempt_kwargs():
     }
 
 
+def scheme_kwargs():
+    return {"name": "实操评分表", "trade": TradeFactory(), "rank": RankFactory(), "effective_from": D(2026, 1, 1)}
+
+
+def item_kwargs():
+    scheme = cert.ScoringScheme.objects.create(**scheme_kwargs())
+    return {"scheme": scheme, "name": "验电放电", "points": Decimal("30"), "per_mistake": Decimal("10")}
+
+
+def sheet_kwargs():
+    from tests.practical_setup import practical_build
+
+    p = practical_build(candidates=1)
+    return {
+        "uuid": "5f0c6a53-1b52-4f7e-9a55-0d0b5c1f2a11",
+        "sitting": p.sitting,
+        "assessment": p.sitting.practical,
+        "worker": p.workers[0],
+        "assessor": p.assessor,
+        "scheme": p.scheme,
+        "full_points": Decimal("100"),
+        "total": Decimal("90"),
+        "score": Decimal("90"),
+        "passed": True,
+        "content_hash": "0" * 64,
+    }
+
+
+def deduction_kwargs():
+    sheet = cert.ScoringSheet.objects.create(**sheet_kwargs())
+    return {"sheet": sheet, "item": sheet.scheme.items.first(), "points": Decimal("5"), "mistakes": 1}
+
+
+def moderation_kwargs():
+    first = cert.ScoringSheet.objects.create(**sheet_kwargs())
+    second = cert.ScoringSheet.objects.create(
+        **{**sheet_kwargs(), "uuid": "5f0c6a53-1b52-4f7e-9a55-0d0b5c1f2a12", "status": "moderation"}
+    )
+    return {"recorded": first, "second": second}
+
+
 CASES: dict[str, Case] = {
+    # Practical scoring sheets (certifications/models/practical.py).
+    "scoring_scheme_has_subject": Case(cert.ScoringScheme, scheme_kwargs, {"trade": None}),
+    "scoring_item_points_not_negative": Case(cert.ScoringItem, item_kwargs, {"per_mistake": Decimal("-1")}),
+    "scoring_item_has_points": Case(cert.ScoringItem, item_kwargs, {"points": Decimal("0")}),
+    "scoring_sheet_total_within_full": Case(cert.ScoringSheet, sheet_kwargs, {"total": Decimal("120")}),
+    "scoring_sheet_critical_fails": Case(
+        cert.ScoringSheet, sheet_kwargs, lambda good: {"critical_item": good["scheme"].items.get(name="未验电")}
+    ),
+    "score_deduction_once_per_item": Case(cert.ScoreDeduction, deduction_kwargs, {}, collides=True),
+    "scoring_moderation_resolved_chooses": Case(cert.ScoringModeration, moderation_kwargs, {"status": "resolved"}),
     # training
     "unit_only_mine_is_root": Case(
         tr.Unit,

@@ -109,6 +109,13 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "certifications.simulatoractor": {"hr": "vacd"},
     "certifications.simulatoractivity": {"hr": "vacd"},
     "certifications.simulatorstatement": {"hr": "v"},
+    # Practical scoring: HR keeps the schemes (and imports them); sheets are the tablets' evidence, read-only;
+    # HR resolves a moderation case on its own page (the "c"). Assessors score on the tablet, not here.
+    "certifications.scoringscheme": {"hr": "vacdi"},
+    "certifications.scoringitem": {"hr": "vacd"},
+    "certifications.scoringsheet": {"hr": "v"},
+    "certifications.scorededuction": {"hr": "v"},
+    "certifications.scoringmoderation": {"hr": "vc"},
     # django-axes: HR reads login attempts and unlocks (deletes an attempt); the logs are read-only.
     "axes.accessattempt": {"hr": "vd"},
     "axes.accesslog": {"hr": "v"},
@@ -134,6 +141,10 @@ ADMIN_NEVER = {
     # Written through the question's page only (the bank's door): read-only lists.
     "certifications.questionversion": "acd",
     "certifications.questionimage": "acd",
+    # Written by the tablets' sync only; a moderation case is resolved on its own page, never edited or deleted.
+    "certifications.scoringsheet": "acd",
+    "certifications.scorededuction": "acd",
+    "certifications.scoringmoderation": "ad",
 }
 
 
@@ -159,6 +170,9 @@ ADMIN_KINDS = {
     "export": Kind("v"),
     # The question bank's empty sheet (certifications/exams/admin_bank.py): for those who may import.
     "template": Kind("i"),
+    # (The scoring scheme's Excel template is a "template" too.) HR's choice of the sheet that stands in a moderation
+    # case:
+    "resolve": Kind("c", object_level=True),
 }
 
 # Objects whose visibility differs by role, beyond the model permission.
@@ -340,6 +354,20 @@ SITE["certifications:exam-analysis"] = {
     "superuser": 200,
 }
 SITE["certifications:question-image"] = {**HR_ONLY_404}
+# The assessor's tablet: open to every login (it lists only the sittings they examine; the sync refuses the rest,
+# tests/test_practical_sync.py). A sheet's photo and signature: to whoever may see the candidate, and its assessor.
+ANY_LOGIN = {"anonymous": LOGIN, **{r: 200 for r in ROLES if r != "anonymous"}}
+SHEET_EVIDENCE = {**HR_ONLY_404, "leader": 200, "assessor": 200}
+SITE.update(
+    {
+        "certifications:practical-tablet": ANY_LOGIN,
+        "certifications:practical-data": ANY_LOGIN,
+        "certifications:practical-sw": ANY_LOGIN,
+        "certifications:practical-sync": {**ANY_LOGIN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        "certifications:practical-photo": SHEET_EVIDENCE,
+        "certifications:practical-signature": SHEET_EVIDENCE,
+    }
+)
 POST_ROWS = {"certifications:ledger-export", "certifications:ledger-export another unit"}
 EXAM_ROWS = {"exam-rules": "session", "exam-print": "session", "exam-attempt": "attempt", "exam-state": "attempt"}
 EXAM_POST_ROWS = {"exam-answer", "exam-submit"}
@@ -363,7 +391,12 @@ class World:
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     private = tmp_path_factory.mktemp("private")
-    with django_db_blocker.unblock(), override_settings(PRIVATE_UPLOAD_ROOT=private), transaction.atomic():
+    media = tmp_path_factory.mktemp("media")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PRIVATE_UPLOAD_ROOT=private, MEDIA_ROOT=media),
+        transaction.atomic(),
+    ):
         yield _build_world()
         transaction.set_rollback(True)
 
@@ -476,6 +509,7 @@ def _build_world() -> World:
     objects["certifications.question"] = _bank_question()
     objects["certifications.questionversion"] = objects["certifications.question"].current
     objects["certifications.questionimage"] = objects["certifications.question"].current.images.get()
+    objects.update(_practical_objects(m, users))
     candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
     objects.update(_exam_objects(m, trade, rank))
     objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
@@ -541,6 +575,38 @@ def _exam_objects(m, trade, rank) -> dict:
         "certifications.examsession": session,
         "certifications.examcandidate": candidate,
         "certifications.attempt": attempt,
+    }
+
+
+def _practical_objects(m, users) -> dict:
+    """A practical sitting the assessor examines, with the classmate scored by them (with a photo) and by another."""
+    from certifications.models import ScoringItem, ScoringModeration, ScoringScheme, ScoringSheet
+    from certifications.practical.services import sheet_input_parse, sheet_sync
+    from tests.practical_setup import practical_build, sheet_payload
+
+    p = practical_build(candidates=0)
+    p.sitting.examiners.add(users["assessor"])
+    candidates_add(sitting=p.sitting, worker_ids=[m.classmate.pk])
+    png = "data:image/png;base64,iVBORw0KGgo="
+    for user in (users["assessor"], p.second_assessor):
+        payload = sheet_payload(p, m.classmate, marks=[(p.items[0], 1, 0)], assessor_signature=png)
+        payload["marks"][0]["photo"] = png
+        sheet_sync(data=sheet_input_parse(payload, user=user), user=user)
+    sheet = ScoringSheet.objects.get(assessor=users["assessor"])
+    return {
+        "certifications.scoringscheme": p.scheme,
+        # An item of a scheme no sheet used yet (a used scheme's items are frozen).
+        "certifications.scoringitem": ScoringItem.objects.create(
+            scheme=ScoringScheme.objects.create(
+                name="新版", assessment=p.sitting.practical, effective_from=p.scheme.effective_from
+            ),
+            name="工具使用",
+            points=10,
+            per_mistake=1,
+        ),
+        "certifications.scoringsheet": sheet,
+        "certifications.scorededuction": sheet.deductions.get(),
+        "certifications.scoringmoderation": ScoringModeration.objects.get(),
     }
 
 
@@ -749,6 +815,12 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
         "certifications:question-image": reverse(
             "certifications:question-image",
             args=[world.objects["certifications.question"].current.images.get().pk],
+        ),
+        "certifications:practical-photo": reverse(
+            "certifications:practical-photo", args=[world.objects["certifications.scorededuction"].pk]
+        ),
+        "certifications:practical-signature": reverse(
+            "certifications:practical-signature", args=[world.objects["certifications.scoringsheet"].uuid, "assessor"]
         ),
     }
     if row == "certifications:ledger-export":

@@ -71,6 +71,7 @@ def site_pages(client, mine) -> dict[str, object]:
         "dashboard": reverse("certifications:dashboard"),
         "roster check": reverse("certifications:roster-check"),
         "results import": reverse("certifications:results-import"),
+        "scoring tablet": reverse("certifications:practical-tablet"),
     }.items():
         responses[name] = client.get(url)
     responses["ledger progress"] = client.post(reverse("certifications:ledger-export"), {"unit": "ZC1"}, follow=True)

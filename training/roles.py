@@ -75,6 +75,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             for m in ("simulatorcredential", "simulatoractor", "simulatoractivity")
         },
         "certifications.simulatorstatement": VIEW,
+        # Practical scoring sheets: HR keeps the schemes; sheets are evidence from the tablet, read-only; HR
+        # settles the moderation cases a second assessor's sheet opens.
+        "certifications.scoringscheme": ALL,
+        "certifications.scoringitem": ("add", "change", "delete", "view"),
+        **{f"certifications.{m}": VIEW for m in ("scoringsheet", "scorededuction")},
+        "certifications.scoringmoderation": ("change", "view"),
         # django-axes: HR sees failed logins and unlocks a locked-out login (deleting its access attempt).
         "axes.accessattempt": ("view", "delete"),
         "axes.accesslog": VIEW,

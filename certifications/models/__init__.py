@@ -21,6 +21,7 @@ from training.models import MAX_HOURS, PersonnelCategory, Rank, SpecialOperation
 from training.softdelete import AllRowsManager, LiveManager, SoftDeletable, SoftDeleteQuerySet
 
 from .exams import *  # noqa: F403 — one module per concern, its models exported by its __all__
+from .practical import *  # noqa: F403 — one module per concern, its models exported by its __all__
 from .simulators import *  # noqa: F403 — one module per concern, re-exported here (its __all__)
 
 SCORE = {"max_digits": 5, "decimal_places": 1}

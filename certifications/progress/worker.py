@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from certifications.clearance import rules as clearance_rules
 from certifications.clearance.facts import compliance_rules
 from certifications.models import AssessmentResult, Honour, Mentorship, RankRecord
+from certifications.practical.selectors import worker_sheets_get
 from certifications.progress.charts import ScorePoint, percent_of, score_chart
 from certifications.progress.common import (
     ZERO,
@@ -94,6 +95,8 @@ class WorkerProgress:
     # Evidence from VR/AR simulators (xAPI): their practical hours, and each run in words.
     simulator_hours: Decimal = ZERO
     simulator_sessions: list[SimulatorSession] = field(default_factory=list)
+    # Practical scoring sheets (实操评分表) from the assessors' tablets: evidence behind the practical results.
+    scoring_sheets: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # room for other pages' additions (e.g. clearance)
 
     @property
@@ -201,6 +204,7 @@ def worker_progress_get(*, worker: Worker, on: dt.date | None = None, explanatio
         mine_name=mine_name(),
         simulator_hours=simulator_hours,
         simulator_sessions=simulator_sessions,
+        scoring_sheets=worker_sheets_get(worker=worker),
     )
 
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from certifications.ranks.wording import requirement_text
-from training import access
+from training import access, roles
 
 register = template.Library()
 
@@ -27,6 +27,8 @@ def site_nav(context):
                 items.append((worker.unit.get_absolute_url(), _("My unit")))
             items.append((reverse("certifications:me"), _("My record")))
             items.append((reverse("certifications:exam-list"), _("My exams")))
+        if user.is_staff and not user.is_superuser and roles.ASSESSOR in access._group_names(user):  # cached by is_hr
+            items.append((reverse("certifications:practical-tablet"), _("Practical scoring")))
         if user.is_staff:
             items.append((reverse("admin:index"), _("Admin")))
         request._kuangjiang_nav = items
