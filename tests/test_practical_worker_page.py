@@ -1,8 +1,10 @@
 """Scoring sheets as evidence on the worker page, and the candidate's code for the assessor's tablet."""
 
 import json
+import re
 
 import pytest
+import segno
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -52,6 +54,23 @@ def test_a_worker_sees_their_code_and_a_link_for_the_assessors_tablet(client):
     page = client.get(reverse("certifications:me")).content.decode()
     assert "<strong>E777</strong>" in page
     assert reverse("certifications:practical-tablet") + "?worker=E777" in page
+
+
+def test_the_worker_page_carries_a_qr_of_the_tablet_link_drawn_on_the_server(client):
+    user = f.UserFactory(username="trainee-q", role="trainee")
+    f.WorkerFactory(user=user, employee_no="E778")
+    client.force_login(user)
+    page = client.get(reverse("certifications:me")).content.decode()
+    url = "http://testserver" + reverse("certifications:practical-tablet") + "?worker=E778"
+    # The same matrix segno draws for the tablet's URL: the code encodes exactly that link.
+    expected = segno.make(url, error="m")
+    other = segno.make(url.replace("E778", "E779"), error="m")
+    figure = page[page.index('class="no-print practical-qr"') :]
+    figure = figure[: figure.index("</figure>")]
+    path = re.search(r'<path[^>]* d="([^"]+)"', figure).group(1)
+    assert path == re.search(r' d="([^"]+)"', expected.svg_inline(scale=4, border=2)).group(1)
+    assert path != re.search(r' d="([^"]+)"', other.svg_inline(scale=4, border=2)).group(1)
+    assert "<script" not in figure
 
 
 def test_the_tablet_lists_only_the_sittings_the_user_examines(client):

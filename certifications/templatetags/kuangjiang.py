@@ -1,7 +1,9 @@
 """Template helpers for the progress pages: the site navigation and the requirement wording."""
 
+import segno
 from django import template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from certifications.ranks.wording import requirement_text
@@ -49,3 +51,15 @@ def absolute(value):
         return abs(value)
     except TypeError:
         return value
+
+
+@register.simple_tag(takes_context=True)
+def qr_svg(context, path: str, title: str = "") -> str:
+    """
+    A QR code of this site's `path` as inline SVG, drawn on the server (segno): the assessor's tablet scans the
+    candidate's code from their phone. No image service, no script.
+    """
+    request = context.get("request")
+    url = request.build_absolute_uri(path) if request is not None else path
+    svg = segno.make(url, error="m").svg_inline(scale=4, border=2, title=title or None)
+    return mark_safe(svg)  # segno escapes the title; the rest is its own markup
