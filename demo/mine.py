@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from certifications import models as cert
@@ -335,6 +336,58 @@ DEMO_SCHEME_ITEMS = [
 ]
 
 
+# The online theory exam demo (build_exams): a small bank for 综采维修电工 中级工, a paper drawn from it by
+# rules (单选 10 × 5, 多选 5 × 6, 判断 10 × 2 = 100) and a session open for two weeks with the demo trainee on it.
+DEMO_EXAM_SITTING = "KP-DEMO-JK"
+DEMO_EXAM_SESSION = "综采维修电工中级工理论机考（示范）"
+DEMO_SINGLE = [
+    ("井下供电的“三无”是指无鸡爪子、无羊尾巴和（　）。", ["无明接头", "无接地", "无漏电", "无过载"], "A", "供电安全"),
+    ("煤矿井下电气设备检修时，必须先（　）。", ["停电", "验电", "放电", "挂牌"], "A", "供电安全"),
+    ("矿用隔爆型电气设备的标志是（　）。", ["Ex d I", "Ex e II", "Ex i II", "Ex p I"], "A", "机电设备"),
+    ("井下接地网上任一保护接地点的接地电阻值不得超过（　）。", ["2 Ω", "4 Ω", "10 Ω", "1 Ω"], "A", "供电安全"),
+    ("采煤机截割电机的冷却方式一般为（　）。", ["水冷", "风冷", "油冷", "自然冷却"], "A", "机电设备"),
+    ("井下低压电网的漏电保护装置应（　）检查一次。", ["每天", "每周", "每月", "每季度"], "A", "安全规程"),
+    ("使用中的防爆电气设备的防爆性能检查，应（　）一次。", ["每月", "每季", "每半年", "每年"], "A", "安全规程"),
+    ("液压支架的初撑力不足时，首先应检查（　）。", ["泵站压力", "立柱长度", "顶板岩性", "推移千斤顶"], "A", "机电设备"),
+    ("高压电缆的泄漏和耐压试验应（　）进行一次。", ["每年", "每月", "每季", "每两年"], "A", "供电安全"),
+    ("矿井瓦斯浓度达到（　）时，必须停止用电钻打眼。", ["1.0%", "0.5%", "1.5%", "2.0%"], "A", "一通三防"),
+    (
+        "刮板输送机紧链时，操作人员必须（　）。",
+        ["站在安全处", "站在链旁", "用手扶链", "站机头上"],
+        "A",
+        "机电设备",
+    ),
+    ("井下电气设备的接地线应使用（　）。", ["镀锌铁线或铜线", "铝线", "绝缘导线", "钢丝绳"], "A", "供电安全"),
+]
+DEMO_MULTIPLE = [
+    ("停电检修时必须做到（　）。", ["停电", "验电", "放电", "挂停电牌"], "ABCD", "供电安全"),
+    ("井下“三大保护”是指（　）。", ["过流保护", "漏电保护", "保护接地", "欠压保护"], "ABC", "供电安全"),
+    ("隔爆外壳失爆的情形有（　）。", ["隔爆面锈蚀", "螺栓缺失", "外壳严重变形", "外壳刷漆"], "ABC", "机电设备"),
+    (
+        "采煤机司机开机前应检查（　）。",
+        ["截齿齐全", "喷雾正常", "电缆完好", "顶板来压"],
+        "ABC",
+        "机电设备",
+    ),
+    ("“一通三防”中的三防是指（　）。", ["防瓦斯", "防煤尘", "防灭火", "防水"], "ABC", "一通三防"),
+    ("下列属于电气火灾原因的有（　）。", ["短路", "过负荷", "接触电阻过大", "接地良好"], "ABC", "安全规程"),
+]
+DEMO_TRUE_FALSE = [
+    ("井下可以带电检修电气设备。", "F", "安全规程"),
+    ("井下电气设备的金属外壳必须接地。", "T", "供电安全"),
+    ("瓦斯浓度超过规定时，可以继续送电作业。", "F", "一通三防"),
+    ("防爆电气设备的隔爆面可以涂油漆防锈。", "F", "机电设备"),
+    ("检修完毕送电前，必须确认所有人员已撤离。", "T", "安全规程"),
+    ("矿用橡套电缆可以随意剥开接线。", "F", "供电安全"),
+    ("采煤机停机后必须打开隔离开关并闭锁。", "T", "机电设备"),
+    ("井下使用的电缆必须是阻燃电缆。", "T", "供电安全"),
+    ("漏电保护装置可以长期甩掉不用。", "F", "供电安全"),
+    ("井下严禁使用灯泡取暖。", "T", "安全规程"),
+    ("一台开关可以同时控制两台以上的设备而无须标识。", "F", "机电设备"),
+    ("井下电气作业必须由持证电工进行。", "T", "安全规程"),
+]
+
+
 def demo_load(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> dict[str, int]:
     """Build or refresh the demo mine; return the number of rows of each model afterwards."""
     builder = _MineBuilder(seed=seed, today=today or dt.date.today())
@@ -457,6 +510,7 @@ class _MineBuilder:
         self.build_honours_and_mentoring()
         self.build_users()
         self.build_practical()
+        self.build_exams()
 
     # Reference data ----------------------------------------------------------------------------------
 
@@ -1544,6 +1598,70 @@ class _MineBuilder:
                 .values_list("worker_id", flat=True)[:6]
             )
             candidates_add(sitting=sitting, worker_ids=list(candidates))
+
+    def build_exams(self) -> None:
+        """
+        The online theory exam (机考): a small bank for 综采维修电工 中级工, a paper template drawn from it by rules,
+        a theory sitting today and an exam session open for two weeks with the demo trainee and five 综采维修电工 on
+        its roster, so the trainee's "My exams" has one to take. Made once: a second run finds them.
+        """
+        from certifications.exams.bank import questions_create_many
+        from certifications.exams.services import candidates_add as exam_candidates_add
+        from certifications.sittings.services import candidates_add, sitting_save
+
+        if cert.ExamSession.objects.filter(name=DEMO_EXAM_SESSION).exists():
+            return
+        trade, rank = tr.Trade.objects.get(pk=self.trades["ZWDG"]), tr.Rank.objects.get(pk=self.ranks["L4"])
+        entries = [
+            {"kind": "single", "stem": stem, "options": options, "answer": answer, "knowledge_point": point}
+            for stem, options, answer, point in DEMO_SINGLE
+        ]
+        entries += [
+            {"kind": "multiple", "stem": stem, "options": options, "answer": answer, "knowledge_point": point}
+            for stem, options, answer, point in DEMO_MULTIPLE
+        ]
+        entries += [
+            {"kind": "true_false", "stem": stem, "answer": answer, "knowledge_point": point}
+            for stem, answer, point in DEMO_TRUE_FALSE
+        ]
+        for entry in entries:
+            entry.update(trades=[trade], ranks=[rank], explanation="见《煤矿安全规程》及岗位作业规程。")
+        questions_create_many(entries, reason="demo mine")
+        template = cert.PaperTemplate.objects.create(
+            name="综采维修电工中级工理论试卷", trade=trade, rank=rank, duration_minutes=60
+        )
+        for order, (kind, count, marks) in enumerate((("single", 10, 5), ("multiple", 5, 6), ("true_false", 10, 2)), 1):
+            cert.PaperSection.objects.create(template=template, order=order, kind=kind, count=count, marks_each=marks)
+        sitting = sitting_save(
+            cert.Sitting(
+                code=DEMO_EXAM_SITTING,
+                name="综采维修电工中级工理论考试（机考）",
+                trade=trade,
+                rank=rank,
+                theory_on=self.today,
+                venue="培训中心机房",
+            ),
+            examiners=[User.objects.get(username="assessor")],
+            reason="demo mine",
+        )
+        trainee = tr.Worker.objects.get(user__username="trainee")
+        others = list(
+            tr.WorkerTrade.objects.filter(trade=trade, worker__status=tr.Worker.Status.ACTIVE)
+            .exclude(worker=trainee)
+            .order_by("worker__employee_no")
+            .values_list("worker_id", flat=True)[:5]
+        )
+        candidates_add(sitting=sitting, worker_ids=[trainee.pk, *others])
+        opens = timezone.make_aware(dt.datetime.combine(self.today, dt.time(0, 0)))
+        session = cert.ExamSession.objects.create(
+            name=DEMO_EXAM_SESSION,
+            template=template,
+            assessment_id=sitting.theory_id,
+            sitting=sitting,
+            opens_at=opens,
+            closes_at=opens + days(14),
+        )
+        exam_candidates_add(session=session, worker_ids=[trainee.pk, *others], reason="demo mine")
 
     @property
     def worker_of_certificate(self) -> dict[str, int]:

@@ -123,6 +123,18 @@ def test_ranks_honours_mentoring_and_compliance_rules_are_there(demo_db):
     assert cert.ComplianceRule.objects.get(category="safety_manager").initial_hours == 48
 
 
+def test_the_demo_trainee_has_an_online_exam_open_whose_paper_the_bank_can_draw(demo_db):
+    from certifications.exams.papers import template_shortfalls
+
+    session = cert.ExamSession.objects.get(candidates__worker__user__username="trainee")
+    now = dt.datetime.now(dt.UTC)
+    assert session.opens_at <= now < session.closes_at
+    assert session.assessment == session.sitting.theory
+    assert template_shortfalls(session.template) == []
+    assert sum(s.count * s.marks_each for s in session.template.sections.all()) == 100
+    assert session.candidates.count() == 6
+
+
 def test_the_demo_logins_have_their_roles(demo_db):
     expected = {
         "hr": roles.HR,
