@@ -378,6 +378,10 @@ class ViewerMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         token = _viewer.set(request.user)
         try:
-            return super().change_view(request, object_id, form_url, extra_context)
+            response = super().change_view(request, object_id, form_url, extra_context)
+            # A TemplateResponse renders after the view returns: render it here, while the viewer is known.
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            return response
         finally:
             _viewer.reset(token)

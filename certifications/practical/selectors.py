@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from certifications.models import ScoreDeduction, ScoringItem, ScoringScheme, ScoringSheet, Sitting, SittingCandidate
+from training.models import Worker
 
 
 def scheme_in_force(schemes: list[ScoringScheme], sitting: Sitting) -> ScoringScheme | None:
@@ -52,7 +54,7 @@ def sitting_scheme_get(sitting: Sitting) -> ScoringScheme | None:
     return scheme_in_force(_schemes_for([sitting]), sitting)
 
 
-def examined_sittings(user) -> QuerySet[Sitting]:
+def examined_sittings(user: AbstractBaseUser) -> QuerySet[Sitting]:
     """The sittings with a practical assessment that this user examines."""
     return (
         Sitting.objects.filter(examiners=user, practical__isnull=False)
@@ -61,7 +63,7 @@ def examined_sittings(user) -> QuerySet[Sitting]:
     )
 
 
-def tablet_data_get(*, user) -> dict:
+def tablet_data_get(*, user: AbstractBaseUser) -> dict:
     """
     Return what the tablet keeps offline for this assessor: their sittings, each with its roster and scheme,
     and the sheets they have sent (id and server version). Five queries, whatever the numbers.
@@ -141,6 +143,6 @@ def sheets_queryset() -> QuerySet[ScoringSheet]:
     )
 
 
-def worker_sheets_get(*, worker) -> list[ScoringSheet]:
+def worker_sheets_get(*, worker: Worker) -> list[ScoringSheet]:
     """A worker's scoring sheets, newest first, as evidence on their page (two queries)."""
     return list(sheets_queryset().filter(worker=worker).order_by("-created_at", "-id"))

@@ -21,7 +21,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -37,6 +36,7 @@ from certifications.models.practical import SIGNATURE_MAX_CHARS
 from certifications.practical import rules
 from certifications.practical.selectors import sitting_scheme_get
 from certifications.ranks.services import result_correct, result_record
+from core.dates import DateError, parse_iso_timestamp
 from core.history import with_reason
 from core.versions import bump
 
@@ -121,15 +121,13 @@ def _moment(payload: dict, name: str) -> dt.datetime | None:
     value = payload.get(name)
     if value in (None, ""):
         return None
-    try:
-        parsed = parse_datetime(value) if isinstance(value, str) and len(value) <= 40 else None
-    except ValueError:  # well formed, but no such day or hour
-        parsed = None
-    if parsed is None:
+    if not isinstance(value, str) or len(value) > 40:
         raise ValidationError({name: _("Not a date and time.")})
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
+    try:
+        # The tablet sends ISO 8601 with its zone (Date.toISOString); core.dates reads it as the xAPI's are read.
+        return parse_iso_timestamp(value)
+    except DateError:  # another shape, or no such day or hour
+        raise ValidationError({name: _("Not a date and time.")}) from None
 
 
 def _whole(value, name: str, high: int) -> int:
@@ -193,7 +191,7 @@ def _id(value) -> int | None:
     return number if 0 < number < 2**63 else None
 
 
-def sheet_input_parse(payload, *, user: AbstractBaseUser) -> SheetInput:
+def sheet_input_parse(payload: object, *, user: AbstractBaseUser) -> SheetInput:
     """
     Check a sheet the tablet sent. Raise Http404 for a sitting this user does not examine or a candidate not
     on its roster (existence does not leak); ValidationError naming the field for anything else wrong.
