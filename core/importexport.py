@@ -219,6 +219,18 @@ def sheet_row(rows: list[int] | None, number):
     return rows[number - 1] if rows and isinstance(number, int) and 0 < number <= len(rows) else number
 
 
+def row_errors(rows) -> list[str]:
+    """
+    "Row 7: reason" for every reason of every row (each with .number, the sheet's own row number, and .errors):
+    the one wording of a preview's errors, whatever the sheet (results, question bank).
+    """
+    return [
+        gettext("Row %(number)s: %(reason)s") % {"number": row.number, "reason": reason}
+        for row in rows
+        for reason in row.errors
+    ]
+
+
 class SheetResult(Result):
     """
     django-import-export's result, numbered and labelled as the user's sheet: row numbers are the sheet's own

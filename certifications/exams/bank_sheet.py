@@ -31,6 +31,7 @@ from certifications.exams.bank import (
 )
 from certifications.models import Question
 from certifications.models.exams import OPTION_KEYS
+from core.importexport import row_errors
 from core.spreadsheets import SpreadsheetError, cell_text, decode_text, find_table, read_bytes, unescape_formula
 from core.workbooks import Workbook
 from training.models import Rank
@@ -123,11 +124,7 @@ class BankImport:
 
     @property
     def errors(self) -> list[str]:
-        return [
-            _("Row %(number)s: %(reason)s") % {"number": row.number, "reason": reason}
-            for row in self.rows
-            for reason in row.errors
-        ]
+        return row_errors(self.rows)
 
     @property
     def to_create(self) -> list[BankRow]:

@@ -33,6 +33,7 @@ from certifications.ranks.services import (
     results_create_many,
 )
 from core.dates import parse_date
+from core.importexport import row_errors
 from core.ranges import field_problems
 from core.spreadsheets import (
     ABSENT,
@@ -172,11 +173,7 @@ class ResultsImport:
 
     @property
     def errors(self) -> list[str]:
-        return [
-            _("Row %(number)s: %(reason)s") % {"number": row.number, "reason": reason}
-            for row in self.rows
-            for reason in row.errors
-        ]
+        return row_errors(self.rows)
 
     @property
     def worker_ids(self) -> list[int]:
