@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
@@ -295,6 +296,27 @@ def test_bad_credentials_get_401_with_www_authenticate(client, credential, autho
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Basic realm=")
     assert not SimulatorStatement.objects.exists()
+
+
+def test_wrong_credentials_are_limited_per_address_as_api_tokens_are_then_429_even_for_the_right_one(
+    client, credential
+):
+    def post(authorization, ip="10.0.0.7"):
+        return client.post(
+            URL,
+            json.dumps(statement()),
+            content_type="application/json",
+            headers={"authorization": authorization, "x-experience-api-version": "1.0.3"},
+            REMOTE_ADDR=ip,
+        )
+
+    for _ in range(settings.API_TOKEN_FAILURE_LIMIT):
+        assert post(basic("vr-1", "guess")).status_code == 401
+    refused = post(basic("vr-1", credential[1]))
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many wrong simulator credentials" in refused.json()["error"]
+    assert post(basic("vr-1", credential[1]), ip="10.0.0.8").status_code == 200  # another address is not limited
+    assert SimulatorStatement.objects.count() == 1
 
 
 def test_a_revoked_credential_gets_401(sim, credential):

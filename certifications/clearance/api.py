@@ -11,11 +11,8 @@ settings.API_TOKEN_FAILURE_WINDOW seconds gets 429, whatever token it sends, unt
 
 import datetime as dt
 import math
-import time
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import caches
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,8 +22,8 @@ from django.views.decorators.http import require_GET
 
 from certifications.clearance import facts as compliance
 from certifications.clearance.tokens import api_token_authenticate, may_use_api
-from core.client_ip import client_ip
 from core.dates import DateError, parse_date
+from core.failures import failure_count, failures_block
 from training.access import visible_workers
 from training.selectors import trade_names_get
 
@@ -40,17 +37,9 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
     return response
 
 
-def _failure_key(request) -> tuple[str, int]:
-    """Return the cache key counting this address's wrong tokens in the current window, and seconds left in it."""
-    window = settings.API_TOKEN_FAILURE_WINDOW
-    now = time.time()
-    bucket = int(now // window)
-    return f"kuangjiang:api-token-failures:{client_ip(request)}:{bucket}", math.ceil((bucket + 1) * window - now)
-
-
 def _too_many_failures(request) -> JsonResponse | None:
-    key, seconds_left = _failure_key(request)
-    if caches[settings.API_TOKEN_FAILURE_CACHE].get(key, 0) < settings.API_TOKEN_FAILURE_LIMIT:
+    seconds_left = failures_block(request)
+    if seconds_left is None:
         return None
     minutes = math.ceil(seconds_left / 60)
     response = _error(
@@ -64,14 +53,6 @@ def _too_many_failures(request) -> JsonResponse | None:
     )
     response["Retry-After"] = str(seconds_left)
     return response
-
-
-def _count_failure(request) -> None:
-    # get-then-set rather than incr: the database cache's incr would reset the expiry. Two wrong tokens at the
-    # same instant may be counted as one, which lets an attacker a guess or two more, not a flood.
-    key, seconds_left = _failure_key(request)
-    cache = caches[settings.API_TOKEN_FAILURE_CACHE]
-    cache.set(key, cache.get(key, 0) + 1, seconds_left)
 
 
 def _raw_token(request) -> str:
@@ -115,7 +96,7 @@ def clearance(request):
         return refused
     token = api_token_authenticate(_raw_token(request))
     if token is None:
-        _count_failure(request)
+        failure_count(request)
         return _error(401, _("Send a valid API token: Authorization: Token <token>."))
     user = token.user
     if not may_use_api(user):

@@ -6,18 +6,21 @@ HTTP Basic credential is the authentication; sessions and CSRF play no part.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from certifications.simulators import selectors
 from certifications.simulators.services import Conflict, credential_authenticate, statements_store
 from certifications.simulators.statements import VERSION, StatementError, statement_read
+from core.failures import failure_count, failures_block
 
 VERSION_HEADER = "X-Experience-API-Version"
 DEFAULT_LIMIT = 100
@@ -101,8 +104,24 @@ def statements(request: HttpRequest) -> HttpResponse:
     """POST, PUT and GET /xapi/statements, as xAPI 1.0.3 describes them."""
     if request.method not in ("GET", "HEAD", "POST", "PUT"):
         return _error(405, _("Use GET, PUT or POST."))
+    blocked = failures_block(request)
+    if blocked is not None:
+        minutes = math.ceil(blocked / 60)
+        response = _error(
+            429,
+            ngettext(
+                "Too many wrong simulator credentials from this address. Try again in %(minutes)d minute.",
+                "Too many wrong simulator credentials from this address. Try again in %(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+        )
+        response["Retry-After"] = str(blocked)
+        return response
     credential = credential_authenticate(request.headers.get("Authorization", ""))
     if credential is None:
+        if request.headers.get("Authorization"):
+            failure_count(request)  # a wrong secret, not a first request without one
         return _error(401, _("Send the simulator's credential: HTTP Basic, its key and secret."))
     refused = _version_refusal(request)
     if refused is not None:
