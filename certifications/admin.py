@@ -19,6 +19,7 @@ from certifications.clearance.admin import (  # also registers the ApiToken admi
     CertificateDueFilter,
     WorkerClearanceFilter,
 )
+from certifications.exams import admin_attempts  # noqa: F401 — registers the attempt audit's admin
 from certifications.models import (
     Assessment,
     AssessmentResult,

@@ -2,6 +2,7 @@ from django.urls import path
 
 from certifications.clearance import api
 from certifications.clearance import views as views_compliance
+from certifications.exams import audit_views as views_exam_audit
 from certifications.progress import views
 from certifications.spreadsheets import views as views_spreadsheets
 
@@ -28,4 +29,5 @@ urlpatterns = [
         views_spreadsheets.ledger_export_download,
         name="ledger-export-download",
     ),
+    path("exams/sessions/<int:pk>/report/", views_exam_audit.session_report_view, name="exam-session-report"),
 ]

@@ -120,6 +120,8 @@ ADMIN_NEVER = {
     "certifications.comprehensivereview": "d",
     "certifications.certificatereview": "d",
     "certifications.mentorship": "d",
+    # The attempt audit: the candidates' and the server's records, read-only for everyone.
+    "certifications.attempt": "acd",
 }
 
 
@@ -163,6 +165,8 @@ ASSESSOR_NOT_EXAMINED = {
 # an assessment's history page answers "does not exist" before it checks the permission.
 OVERRIDES = {
     ("officer", "certifications.assessment", "history"): NOT_FOUND_REDIRECT,
+    # Likewise attempts: an officer examines no session.
+    ("officer", "certifications.attempt", "history"): NOT_FOUND_REDIRECT,
 }
 
 # The admin's own URLs (not tied to one model) and the custom ones: role → expectation.
@@ -284,6 +288,8 @@ SITE: dict[str, dict[str, object]] = {
         **{r: 404 for r in ROLES if r != "anonymous"},
         "hr": 200,
     },
+    # The per-session exam report: HR, and the assessors who examine the session's assessment (the world's does).
+    "certifications:exam-session-report": {**HR_ONLY_404, "assessor": 200},
     "certifications:api-clearance no token": token_decides(401),
     "certifications:api-clearance wrong token": token_decides(401),
     "certifications:api-clearance HR token": token_decides(200),
@@ -411,6 +417,7 @@ def _build_world() -> World:
         ),
     }
     candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
+    objects["certifications.attempt"] = exam_attempt(examined, m.classmate)
     objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
     # An export HR started (tasks run on the spot in the test settings).
     export = ledger_export_task.enqueue(user_id=users["hr"].pk, unit_code=None, year=None)
@@ -424,6 +431,22 @@ def _build_world() -> World:
         if role != "anonymous":
             client.force_login(users[role])
     return World(m, users, objects, export.id, hr_token, stale_token, clients)
+
+
+def exam_attempt(assessment, worker):
+    """An attempt of the classmate's at an online exam session recorded against `assessment`."""
+    from django.utils import timezone
+
+    from certifications.models import Attempt
+
+    session = f.ExamSessionFactory(assessment=assessment)
+    started = timezone.now()
+    return Attempt.objects.create(
+        candidate=f.ExamCandidateFactory(session=session, worker=worker),
+        started_at=started,
+        deadline=started + dt.timedelta(minutes=60),
+        full_marks=100,
+    )
 
 
 def compliance_rule():
@@ -610,6 +633,10 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
         "certifications:worker-detail outsider": m.outsider.get_absolute_url(),
         "certifications:unit-detail own": m.dept.get_absolute_url(),
         "certifications:unit-detail other": m.other_dept.get_absolute_url(),
+        "certifications:exam-session-report": reverse(
+            "certifications:exam-session-report",
+            args=[world.objects["certifications.attempt"].candidate.session_id],
+        ),
         "certifications:sitting-sheet": reverse(
             "certifications:sitting-sheet", args=[world.objects["certifications.sitting"].pk]
         ),
