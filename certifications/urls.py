@@ -3,6 +3,7 @@ from django.urls import path
 from certifications.clearance import api
 from certifications.clearance import views as views_compliance
 from certifications.exams import audit_views as views_exam_audit
+from certifications.exams import views as views_exams
 from certifications.progress import views
 from certifications.spreadsheets import views as views_spreadsheets
 
@@ -30,4 +31,12 @@ urlpatterns = [
         name="ledger-export-download",
     ),
     path("exams/sessions/<int:pk>/report/", views_exam_audit.session_report_view, name="exam-session-report"),
+    # Online theory exams (issue 16): the candidate's exam app and its JSON API, HR's printable paper.
+    path("exams/", views_exams.exam_list, name="exam-list"),
+    path("exams/<int:session_pk>/", views_exams.exam_rules, name="exam-rules"),
+    path("exams/<int:session_pk>/print/", views_exams.exam_print, name="exam-print"),
+    path("exams/a/<uuid:public_id>/", views_exams.exam_attempt, name="exam-attempt"),
+    path("exams/a/<uuid:public_id>/state.json", views_exams.exam_state, name="exam-state"),
+    path("exams/a/<uuid:public_id>/answer", views_exams.exam_answer, name="exam-answer"),
+    path("exams/a/<uuid:public_id>/submit", views_exams.exam_submit, name="exam-submit"),
 ]

@@ -26,6 +26,7 @@ def site_nav(context):
             if worker.is_team_leader and access.led_unit(user) is not None:
                 items.append((worker.unit.get_absolute_url(), _("My unit")))
             items.append((reverse("certifications:me"), _("My record")))
+            items.append((reverse("certifications:exam-list"), _("My exams")))
         if user.is_staff:
             items.append((reverse("admin:index"), _("Admin")))
         request._kuangjiang_nav = items
