@@ -107,7 +107,9 @@ class AttemptAdmin(InputGuardMixin, admin.ModelAdmin):
                 .prefetch_related(
                     Prefetch(
                         "questions",
-                        queryset=AttemptQuestion.objects.select_related("question_version__question").order_by("order"),
+                        queryset=AttemptQuestion.objects.select_related("question_version__question")
+                        .prefetch_related("question_version__images")
+                        .order_by("order"),
                     ),
                     Prefetch("events", queryset=AttemptEvent.objects.order_by("at", "id")),
                 )

@@ -12,10 +12,10 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from certifications.exams.sessions import shown_options
 from certifications.models import Attempt, AttemptQuestion, ExamCandidate, ExamSession
 from training.access import is_hr
 
-OPTION_LABELS = "ABCDEF"
 # The score distribution's bands, as a share of the paper's full marks: 0–9 %, 10–19 %, … 90–100 %.
 BANDS = 10
 
@@ -183,15 +183,16 @@ def paper_as_shown(attempt: Attempt) -> list[ShownQuestion]:
     lines = (
         attempt.questions.all()
         if "questions" in getattr(attempt, "_prefetched_objects_cache", {})
-        else attempt.questions.select_related("question_version__question").order_by("order")
+        else attempt.questions.select_related("question_version__question")
+        .prefetch_related("question_version__images")
+        .order_by("order")
     )
     shown = []
     for line in lines:
         version = line.question_version
         kind = version.question.kind
-        text_of = {o["key"]: o["text"] for o in version.options}
-        order = line.option_order or [o["key"] for o in version.options]
-        label_of = {key: OPTION_LABELS[i] for i, key in enumerate(order) if i < len(OPTION_LABELS)}
+        seen = shown_options(line)  # as the exam app showed them: the one place that maps keys to labels
+        label_of = {o["key"]: o["label"] for o in seen}
         if kind == "true_false":
             given, correct = _true_false(line.answer), _true_false(version.answer)
         elif kind == "fill":
@@ -200,9 +201,8 @@ def paper_as_shown(attempt: Attempt) -> list[ShownQuestion]:
             given = "、".join(sorted(label_of.get(k, k) for k in line.answer))
             correct = "、".join(sorted(label_of.get(k, k) for k in version.answer))
         options = [
-            ShownOption(label_of[key], key, text_of.get(key, ""), key in line.answer, key in version.answer)
-            for key in order
-            if key in label_of
+            ShownOption(o["label"], o["key"], o["text"], o["key"] in line.answer, o["key"] in version.answer)
+            for o in seen
         ]
         shown.append(ShownQuestion(line, options, given, correct))
     return shown
