@@ -191,7 +191,7 @@ class AttemptAdmin(InputGuardMixin, admin.ModelAdmin):
         return format_html(
             '<table class="exam-audit"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
             "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
-            _("number"),
+            _("question number"),
             _("question (version shown)"),
             _("answer given"),
             _("correct answer"),
