@@ -290,3 +290,18 @@ def test_the_attempt_list_takes_the_same_queries_whatever_its_length(size, hr_cl
     with django_assert_max_num_queries(12):
         response = hr_client.get(reverse("admin:certifications_attempt_changelist"))
     assert response.context["cl"].result_count == size + 1
+
+
+@pytest.mark.parametrize("questions", [3, 30])
+def test_the_audit_page_takes_the_same_queries_whatever_the_paper(questions, hr_client, django_assert_max_num_queries):
+    attempt = attempt_of(f.ExamCandidateFactory(), score="10", ended="submitted")
+    for order in range(1, questions + 1):
+        version = QuestionVersion.objects.get(question=f.QuestionFactory())
+        AttemptQuestion.objects.create(
+            attempt=attempt, question_version=version, order=order, marks=Decimal("2"), answer="B", answer_seq=1
+        )
+        AttemptEvent.objects.create(attempt=attempt, kind="save", order=order, detail="B")
+    with django_assert_max_num_queries(16):
+        response = hr_client.get(reverse("admin:certifications_attempt_change", args=[attempt.pk]))
+    assert response.status_code == 200
+    assert response.content.decode().count("<tr><td>") == 2 * questions
