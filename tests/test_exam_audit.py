@@ -305,3 +305,11 @@ def test_the_audit_page_takes_the_same_queries_whatever_the_paper(questions, hr_
         response = hr_client.get(reverse("admin:certifications_attempt_change", args=[attempt.pk]))
     assert response.status_code == 200
     assert response.content.decode().count("<tr><td>") == 2 * questions
+
+
+def test_the_session_filter_names_only_the_sessions_an_assessor_examines(people):
+    hidden = f.ExamSessionFactory(name="别人的机考")
+    attempt_of(f.ExamCandidateFactory(session=hidden))
+    url = reverse("admin:certifications_attempt_changelist")
+    assert "别人的机考" not in client_of(people["examiner"]).get(url).content.decode()
+    assert "别人的机考" in client_of(people["hr"]).get(url).content.decode()

@@ -66,7 +66,8 @@ class AttemptAdmin(InputGuardMixin, admin.ModelAdmin):
 
     list_display = ("session", "candidate_name", "employee_no", "number", "started_at", "ended_how", "score", "passed")
     list_select_related = ("candidate__session", "candidate__worker", "result__assessment", "result__worker")
-    list_filter = ("candidate__session", EndedFilter, PassedFilter)
+    # Only the sessions this user may audit (an assessor: those they examine), not every session's name.
+    list_filter = (("candidate__session", admin.RelatedOnlyFieldListFilter), EndedFilter, PassedFilter)
     search_fields = tuple(f"candidate__{field}" for field in WORKER_SEARCH)
     ordering = ("-started_at", "id")
     date_hierarchy = "started_at"
@@ -189,8 +190,9 @@ class AttemptAdmin(InputGuardMixin, admin.ModelAdmin):
         if not rows:
             return _("No question was drawn.")
         return format_html(
-            '<table class="exam-audit"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
-            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            '<div class="table-scroll"><table class="exam-audit"><thead><tr>'
+            "<th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table></div>",
             _("question number"),
             _("question (version shown)"),
             _("answer given"),
@@ -223,8 +225,9 @@ class AttemptAdmin(InputGuardMixin, admin.ModelAdmin):
             ),
         )
         return format_html(
-            '<table class="exam-audit"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>'
-            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            '<div class="table-scroll"><table class="exam-audit"><thead><tr>'
+            "<th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table></div>",
             _("time"),
             _("event"),
             _("question"),
