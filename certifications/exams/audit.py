@@ -55,7 +55,7 @@ class Band:
 
 
 @dataclass(frozen=True)
-class RosterLine:
+class ExamRosterLine:
     candidate: ExamCandidate
     attempt: Attempt | None  # the latest attempt, if any
     attempts: int
@@ -71,26 +71,26 @@ class RosterLine:
 @dataclass
 class SessionReport:
     session: ExamSession
-    lines: list[RosterLine] = field(default_factory=list)
+    lines: list[ExamRosterLine] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
 
     @property
     def roster(self) -> int:
         return len(self.lines)
 
-    def _where(self, state: str) -> list[RosterLine]:
+    def _where(self, state: str) -> list[ExamRosterLine]:
         return [line for line in self.lines if line.state == state]
 
     @property
-    def not_started(self) -> list[RosterLine]:
+    def not_started(self) -> list[ExamRosterLine]:
         return self._where("not_started")
 
     @property
-    def in_progress(self) -> list[RosterLine]:
+    def in_progress(self) -> list[ExamRosterLine]:
         return self._where("in_progress")
 
     @property
-    def ended(self) -> list[RosterLine]:
+    def ended(self) -> list[ExamRosterLine]:
         return self._where("ended")
 
     @property
@@ -149,7 +149,7 @@ def session_report(session: ExamSession) -> SessionReport:
         latest = attempts[-1] if attempts else None
         result = latest.result if latest is not None else None
         passed = None if result is None or latest.open else result.passed
-        lines.append(RosterLine(candidate, latest, len(attempts), passed))
+        lines.append(ExamRosterLine(candidate, latest, len(attempts), passed))
     report = SessionReport(session, lines)
     report.bands = score_bands(
         [(line.attempt.score, line.attempt.full_marks) for line in report.ended if line.attempt.score is not None]
