@@ -19,7 +19,10 @@ from certifications.clearance.admin import (  # also registers the ApiToken admi
     CertificateDueFilter,
     WorkerClearanceFilter,
 )
-from certifications.exams import admin_attempts  # noqa: F401 — registers the attempt audit's admin
+from certifications.exams import (
+    admin_attempts,  # noqa: F401 — registers the attempt audit's admin
+    admin_flow,  # noqa: F401  (registers the paper template and exam session admins)
+)
 from certifications.models import (
     Assessment,
     AssessmentResult,

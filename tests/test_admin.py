@@ -114,7 +114,21 @@ def world(size: int) -> dict:
         cert.Sitting: sitting,
         cert.SittingCandidate: sitting.candidates.first(),
     }
+    rows.update(exam_world(size, trade, rank, worker.unit))
     return rows
+
+
+def exam_world(size: int, trade, rank, unit) -> dict:
+    """A paper template with `size` sections (each with a mix) and a session with `size` candidates."""
+    from tests.factories import ExamCandidateFactory, ExamSessionFactory, PaperSectionFactory, PaperTemplateFactory
+
+    template = PaperTemplateFactory(trade=trade, rank=rank)
+    session = ExamSessionFactory(template=template)
+    for i in range(size):
+        section = PaperSectionFactory(template=template, order=i + 1, count=2)
+        section.quotas.create(difficulty=3, count=1)
+        ExamCandidateFactory(session=session, worker=WorkerFactory(unit=unit))
+    return {cert.PaperTemplate: template, cert.ExamSession: session}
 
 
 def admin_url(model, view: str, *args) -> str:

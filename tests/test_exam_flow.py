@@ -229,6 +229,7 @@ def test_the_rules_page_starts_the_attempt(client, exam):
     attempt = Attempt.objects.get(candidate=exam.candidate)
     assert response.url == url("exam-attempt", attempt)
     assert 'id="exam-app"' in client.get(response.url).content.decode()
+    assert attempt.events.filter(kind=AttemptEvent.Kind.RESUME, detail="page").count() == 1
 
 
 def test_a_resit_is_granted_and_counts_then_refused_past_the_limit(exam, hr_user):
@@ -278,12 +279,15 @@ def test_editing_a_shown_question_later_keeps_the_attempts_version_and_score(exa
     assert attempt.score == Decimal("100")
 
 
-@pytest.mark.parametrize("order", [1, 50])
-def test_a_save_costs_the_same_queries_for_question_1_and_question_50(django_assert_max_num_queries, order):
+def test_a_save_costs_the_same_queries_for_question_1_and_question_50(django_assert_max_num_queries):
     exam = exam_setup(questions=60, count=50)
     attempt = start(exam)
-    with django_assert_max_num_queries(6):
-        services.answer_save(attempt, order, "B", 1, False, **CLIENT)
+    counts = []
+    for order in (1, 50):
+        with django_assert_max_num_queries(6) as queries:
+            services.answer_save(attempt, order, "B", 1, False, **CLIENT)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_the_api_save_is_a_fixed_number_of_queries(client, django_assert_max_num_queries):

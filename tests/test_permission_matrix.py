@@ -290,12 +290,35 @@ SITE: dict[str, dict[str, object]] = {
     },
     # The per-session exam report: HR, and the assessors who examine the session's assessment (the world's does).
     "certifications:exam-session-report": {**HR_ONLY_404, "assessor": 200},
+    # Online theory exams (issue 16): a worker's own sessions and attempts (the trainee is on the roster and has
+    # started); anybody else's is 404. The answer row POSTs a form, not JSON: 400 says the door was reached.
+    "certifications:exam-list": {
+        "anonymous": LOGIN,
+        **{r: 404 for r in ROLES if r != "anonymous"},
+        "trainee": 200,
+        "leader": 200,
+    },
+    "certifications:exam-rules": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "trainee": 200},
+    "certifications:exam-attempt": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "trainee": 200},
+    "certifications:exam-state": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "trainee": 200},
+    "certifications:exam-answer": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "trainee": 400},
+    "certifications:exam-submit": {"anonymous": LOGIN, **{r: 404 for r in ROLES if r != "anonymous"}, "trainee": 302},
+    # The printable paper: whoever may see sessions (HR, invigilating assessors).
+    "certifications:exam-print": {
+        "anonymous": LOGIN,
+        **{r: 403 for r in ROLES if r != "anonymous"},
+        "assessor": 200,
+        "hr": 200,
+        "superuser": 200,
+    },
     "certifications:api-clearance no token": token_decides(401),
     "certifications:api-clearance wrong token": token_decides(401),
     "certifications:api-clearance HR token": token_decides(200),
     "certifications:api-clearance token of a user no longer allowed": token_decides(403),
 }
 POST_ROWS = {"certifications:ledger-export", "certifications:ledger-export another unit"}
+EXAM_ROWS = {"exam-rules": "session", "exam-print": "session", "exam-attempt": "attempt", "exam-state": "attempt"}
+EXAM_POST_ROWS = {"exam-answer", "exam-submit"}
 
 
 # --- shared data: built once per module, rolled back at the end -------------------------------------------
@@ -417,7 +440,9 @@ def _build_world() -> World:
         ),
     }
     candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
-    objects["certifications.attempt"] = exam_attempt(examined, m.classmate)
+    objects.update(_exam_objects(m, trade, rank))
+    # The assessor examines the session's theory assessment: they may audit its attempts and see its report.
+    objects["certifications.attempt"].candidate.session.assessment.examiners.add(users["assessor"])
     objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
     # An export HR started (tasks run on the spot in the test settings).
     export = ledger_export_task.enqueue(user_id=users["hr"].pk, unit_code=None, year=None)
@@ -433,20 +458,27 @@ def _build_world() -> World:
     return World(m, users, objects, export.id, hr_token, stale_token, clients)
 
 
-def exam_attempt(assessment, worker):
-    """An attempt of the classmate's at an online exam session recorded against `assessment`."""
-    from django.utils import timezone
+def _exam_objects(m, trade, rank) -> dict:
+    """A paper template, a session with the trainee on its roster, and the attempt they started."""
+    from certifications.exams.services import attempt_start
+    from certifications.models import Assessment
 
-    from certifications.models import Attempt
-
-    session = f.ExamSessionFactory(assessment=assessment)
-    started = timezone.now()
-    return Attempt.objects.create(
-        candidate=f.ExamCandidateFactory(session=session, worker=worker),
-        started_at=started,
-        deadline=started + dt.timedelta(minutes=60),
-        full_marks=100,
-    )
+    template = f.PaperTemplateFactory(trade=trade, rank=rank)
+    f.PaperSectionFactory(template=template, count=2)
+    for _ in range(2):
+        question = f.QuestionFactory()
+        question.trades.add(trade)
+        question.ranks.add(rank)
+    theory = f.AssessmentFactory(kind=Assessment.Kind.THEORY, course=None, trade=trade, rank=rank)
+    session = f.ExamSessionFactory(template=template, assessment=theory)
+    candidate = f.ExamCandidateFactory(session=session, worker=m.trainee)
+    attempt = attempt_start(candidate, ip=None, user_agent="")
+    return {
+        "certifications.papertemplate": template,
+        "certifications.examsession": session,
+        "certifications.examcandidate": candidate,
+        "certifications.attempt": attempt,
+    }
 
 
 def compliance_rule():
@@ -658,6 +690,13 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
     }
     if row == "certifications:ledger-export":
         return "post", reverse(row), {}, {}
+    name = row.removeprefix("certifications:")
+    if name in EXAM_ROWS or name in EXAM_POST_ROWS:
+        attempt = world.objects["certifications.attempt"]
+        if EXAM_ROWS.get(name) == "session":
+            return "get", reverse(row, args=[world.objects["certifications.examsession"].pk]), {}, {}
+        method = "post" if name in EXAM_POST_ROWS else "get"
+        return method, reverse(row, kwargs={"public_id": attempt.public_id}), {}, {}
     if row == "certifications:ledger-export another unit":
         return "post", reverse("certifications:ledger-export"), {"unit": m.other_dept.code}, {}
     if row.startswith("certifications:api-clearance"):

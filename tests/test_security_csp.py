@@ -60,6 +60,7 @@ def site_pages(client, mine) -> dict[str, object]:
     responses["lockout"] = lockout
     client.force_login(mine.trainee.user)
     responses["me"] = client.get(reverse("certifications:me"))
+    responses.update(exam_pages(client, mine))
     client.force_login(hr)
     for name, url in {
         "mine": mine.mine.get_absolute_url(),
@@ -73,7 +74,28 @@ def site_pages(client, mine) -> dict[str, object]:
     }.items():
         responses[name] = client.get(url)
     responses["ledger progress"] = client.post(reverse("certifications:ledger-export"), {"unit": "ZC1"}, follow=True)
+    responses["exam printable paper"] = client.get(reverse("certifications:exam-print", args=[mine.exam_session.pk]))
     return responses
+
+
+def exam_pages(client, mine) -> dict:
+    """The trainee's online exam pages (issue 16): their sessions, the rules, the exam app, the result."""
+    from certifications.exams.services import attempt_start, attempt_submit
+    from certifications.models import FixedQuestion
+    from tests.factories import ExamCandidateFactory, QuestionFactory
+
+    candidate = ExamCandidateFactory(worker=mine.trainee, session__template__fixed=True)
+    FixedQuestion.objects.create(template=candidate.session.template, question=QuestionFactory(), order=1, marks=10)
+    mine.exam_session = candidate.session
+    attempt = attempt_start(candidate, ip=None, user_agent="")
+    pages = {
+        "my exams": client.get(reverse("certifications:exam-list")),
+        "exam rules": client.get(reverse("certifications:exam-rules", args=[candidate.session_id])),
+        "exam": client.get(reverse("certifications:exam-attempt", kwargs={"public_id": attempt.public_id})),
+    }
+    attempt_submit(attempt)
+    pages["exam result"] = client.get(reverse("certifications:exam-attempt", kwargs={"public_id": attempt.public_id}))
+    return pages
 
 
 def test_every_page_of_ours_has_no_inline_script_handler_or_style(client, mine):
@@ -88,6 +110,8 @@ def test_every_page_of_ours_has_no_inline_script_handler_or_style(client, mine):
     assert "legend-mark--theory" in responses["worker with scores"].content.decode()
     assert "legend-mark--expiries" in responses["dashboard"].content.decode()
     assert 'id="ledger-export"' in responses["ledger progress"].content.decode()
+    assert 'id="exam-app"' in responses["exam"].content.decode()
+    assert "exam-score" in responses["exam result"].content.decode()
 
 
 def test_every_page_carries_the_policy_with_no_unsafe_inline(client, mine):

@@ -10,6 +10,21 @@ from tests.factories import UserFactory, WorkerFactory
 from tests.site_fixtures import build_mine
 from training import roles
 
+
+def _classmate_exam(m):
+    """An online exam the classmate (not the trainee) is on the roster of, and the attempt they started."""
+    if not hasattr(m, "exam_attempt"):
+        from certifications.exams.services import attempt_start
+        from certifications.models import FixedQuestion
+        from tests.factories import ExamCandidateFactory, QuestionFactory
+
+        candidate = ExamCandidateFactory(worker=m.classmate, session__template__fixed=True)
+        template = candidate.session.template
+        FixedQuestion.objects.create(template=template, question=QuestionFactory(), order=1, marks=10)
+        m.exam_attempt = attempt_start(candidate, ip=None, user_agent="")
+    return m.exam_attempt
+
+
 PAGES = {
     "home": lambda m: reverse("home"),
     "login": lambda m: reverse("login"),
@@ -24,6 +39,13 @@ PAGES = {
     "unit outside subtree": lambda m: m.other_dept.get_absolute_url(),
     "mine": lambda m: m.mine.get_absolute_url(),
     "dashboard": lambda m: reverse("certifications:dashboard"),
+    "my exams": lambda m: reverse("certifications:exam-list"),
+    "another's exam rules": lambda m: reverse(
+        "certifications:exam-rules", args=[_classmate_exam(m).candidate.session_id]
+    ),
+    "another's exam attempt": lambda m: reverse(
+        "certifications:exam-attempt", kwargs={"public_id": _classmate_exam(m).public_id}
+    ),
 }
 
 LOGIN = "→login"  # a redirect to the login page
@@ -44,6 +66,9 @@ TABLE = {
         "unit outside subtree": LOGIN,
         "mine": LOGIN,
         "dashboard": LOGIN,
+        "my exams": LOGIN,
+        "another's exam rules": LOGIN,
+        "another's exam attempt": LOGIN,
     },
     "trainee": {
         "home": "→/me/",
@@ -59,6 +84,9 @@ TABLE = {
         "unit outside subtree": 404,
         "mine": 404,
         "dashboard": 404,
+        "my exams": 200,
+        "another's exam rules": 404,
+        "another's exam attempt": 404,
     },
     "leader": {
         "home": "→/units/ZC1/",
@@ -74,6 +102,9 @@ TABLE = {
         "unit outside subtree": 404,
         "mine": 404,
         "dashboard": 404,
+        "my exams": 200,
+        "another's exam rules": 404,
+        "another's exam attempt": 404,
     },
     # In the leaders' group but not flagged team leader on their worker record: a trainee, nothing more.
     "leader group without the flag": {
@@ -90,6 +121,9 @@ TABLE = {
         "unit outside subtree": 404,
         "mine": 404,
         "dashboard": 404,
+        "my exams": 200,
+        "another's exam rules": 404,
+        "another's exam attempt": 404,
     },
     "hr": {
         "home": "→/dashboard/",
@@ -105,6 +139,9 @@ TABLE = {
         "unit outside subtree": 200,
         "mine": 200,
         "dashboard": 200,
+        "my exams": 404,
+        "another's exam rules": 404,
+        "another's exam attempt": 404,
     },
     "superuser": {
         "home": "→/dashboard/",
@@ -120,6 +157,9 @@ TABLE = {
         "unit outside subtree": 200,
         "mine": 200,
         "dashboard": 200,
+        "my exams": 404,
+        "another's exam rules": 404,
+        "another's exam attempt": 404,
     },
     "user without a role": {
         "home": 200,
@@ -135,6 +175,9 @@ TABLE = {
         "unit outside subtree": 404,
         "mine": 404,
         "dashboard": 404,
+        "my exams": 404,
+        "another's exam rules": 404,
+        "another's exam attempt": 404,
     },
 }
 
@@ -181,7 +224,7 @@ def test_each_role_sees_exactly_what_the_table_allows(client, role, page):
         assert response["Location"] == expected.removeprefix("→")
     else:
         assert response.status_code == expected
-    if response.status_code == 404 and page not in ("me", "dashboard", "missing worker"):
+    if response.status_code == 404 and page not in ("me", "dashboard", "missing worker", "my exams"):
         # A refused page says nothing about who or what is behind it.
         body = response.content.decode()
         for name in (

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from certifications.models import FixedQuestion, PaperTemplate, Question, QuestionVersion
 
-__all__ = ["Shortfall", "draw_paper", "template_shortfalls"]
+__all__ = ["QuotaSpec", "SectionSpec", "Shortfall", "draw_paper", "sections_shortfalls", "template_shortfalls"]
 
 Drawn = tuple[QuestionVersion, Decimal, list[str]]
 
@@ -43,6 +43,40 @@ class Shortfall:
 
     def __str__(self) -> str:
         return self.words
+
+
+@dataclass(frozen=True)
+class QuotaSpec:
+    """A mix as the rules state it (saved, or still in the admin's form)."""
+
+    difficulty: int | None
+    knowledge_point: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A section as the rules state it (saved, or still in the admin's form)."""
+
+    order: int
+    kind: str
+    count: int
+    marks_each: Decimal
+    quotas: tuple[QuotaSpec, ...] = ()
+
+
+def template_sections(template: PaperTemplate) -> list[SectionSpec]:
+    """Return a saved template's sections with their mixes (2 queries)."""
+    return [
+        SectionSpec(
+            s.order,
+            s.kind,
+            s.count,
+            s.marks_each,
+            tuple(QuotaSpec(q.difficulty, q.knowledge_point, q.count) for q in s.quotas.all()),
+        )
+        for s in template.sections.prefetch_related("quotas").order_by("order", "id")
+    ]
 
 
 @dataclass(frozen=True)
@@ -125,13 +159,13 @@ def _mix_label(difficulty: int | None, knowledge_point: str) -> str:
     return _("knowledge point “%(kp)s”") % {"kp": knowledge_point}
 
 
-def _places(template: PaperTemplate) -> tuple[dict[str, list[_Place]], list[Shortfall]]:
+def _places(sections: list[SectionSpec]) -> tuple[dict[str, list[_Place]], list[Shortfall]]:
     """Return each type's places (mixes first, the most specific first, rests last) and the mixes that overflow."""
     by_kind: dict[str, list[_Place]] = defaultdict(list)
     problems: list[Shortfall] = []
-    for index, section in enumerate(template.sections.all()):
+    for index, section in enumerate(sections):
         label = _("section %(n)s (%(kind)s)") % {"n": section.order, "kind": _kind_label(section.kind)}
-        quotas = list(section.quotas.all())
+        quotas = list(section.quotas)
         asked = sum(q.count for q in quotas)
         if asked > section.count:
             words = _(
@@ -207,8 +241,8 @@ def _shortfalls_of(kind: str, places: list[_Place], rows: list[_Row]) -> list[Sh
         available = len(rows) if place.is_rest else sum(1 for r in rows if place.fits(r))
         if place.is_rest:
             words = _(
-                "%(section)s: %(count)d more questions of any difficulty are needed; "
-                "the bank has %(available)d active %(kind)s questions for this paper in all: %(missing)d missing."
+                "%(section)s: %(count)d questions from any mix are needed; the bank has %(available)d active "
+                "%(kind)s questions for this paper in all: %(missing)d missing."
             )
         else:
             words = _(
@@ -242,8 +276,10 @@ def _fixed_shortfalls(template: PaperTemplate) -> list[Shortfall]:
     return [Shortfall(label, _("active"), len(fixed), len(fixed) - len(retired), len(retired), words)]
 
 
-def _plan(template: PaperTemplate, rng: random.Random) -> tuple[dict[str, list[_Place]], list[Shortfall]]:
-    by_kind, problems = _places(template)
+def _plan(
+    template: PaperTemplate, sections: list[SectionSpec], rng: random.Random
+) -> tuple[dict[str, list[_Place]], list[Shortfall]]:
+    by_kind, problems = _places(sections)
     if not by_kind and not problems:
         label = _("paper")
         return by_kind, [Shortfall(label, "", 1, 0, 1, _("The template has no sections: add at least one."))]
@@ -270,7 +306,12 @@ def template_shortfalls(template: PaperTemplate) -> list[Shortfall]:
     """Return what the bank cannot give the template's rules (empty when a paper can be drawn)."""
     if template.fixed:
         return _fixed_shortfalls(template)
-    return _plan(template, random.Random(0))[1]
+    return _plan(template, template_sections(template), random.Random(0))[1]
+
+
+def sections_shortfalls(template: PaperTemplate, sections: list[SectionSpec]) -> list[Shortfall]:
+    """Return what the bank cannot give these sections on this template (the admin checks its form with it)."""
+    return _plan(template, sections, random.Random(0))[1]
 
 
 def _current_versions(question_ids: list[int]) -> dict[int, QuestionVersion]:
@@ -306,10 +347,10 @@ def draw_paper(template: PaperTemplate, rng: random.Random) -> list[Drawn]:
             (versions[f.question_id], f.marks, _option_order(versions[f.question_id], template.shuffle_options, rng))
             for f in fixed
         ]
-    by_kind, problems = _plan(template, rng)
+    sections = template_sections(template)
+    by_kind, problems = _plan(template, sections, rng)
     if problems:
         raise ValidationError([str(p) for p in problems])
-    sections = list(template.sections.all())
     chosen: dict[int, list[int]] = defaultdict(list)
     for places in by_kind.values():
         for place in places:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from certifications.exams import bank
-from certifications.exams.papers import draw_paper
+from certifications.exams.papers import QuotaSpec, draw_paper
 from certifications.exams.sessions import resit_limit, results_used, scaled
 from certifications.models import (
     AssessmentResult,
@@ -28,7 +29,9 @@ from certifications.models import (
     AttemptQuestion,
     ExamCandidate,
     ExamSession,
+    PaperSection,
     Question,
+    SectionQuota,
 )
 from certifications.ranks.services import result_record
 
@@ -102,6 +105,11 @@ def attempt_start(
     )
     _event(attempt, Kind.START, now=now, detail=f"{len(paper)} questions", ip=ip, user_agent=user_agent)
     return attempt
+
+
+def attempt_opened(attempt: Attempt, *, ip: str | None, user_agent: str, now: dt.datetime | None = None) -> None:
+    """Record that the candidate opened their open attempt's page again (a reload, another phone)."""
+    _event(attempt, Kind.RESUME, now=now or timezone.now(), detail="page", ip=ip, user_agent=user_agent)
 
 
 def answer_clean(kind: str, keys: list[str], answer: str) -> str:
@@ -300,7 +308,9 @@ def resit_grant(candidate: ExamCandidate, user: AbstractBaseUser | None) -> Exam
 
 
 @transaction.atomic
-def candidates_add(*, session: ExamSession, worker_ids, user: AbstractBaseUser | None = None, reason: str = "") -> int:
+def candidates_add(
+    *, session: ExamSession, worker_ids: Iterable[int], user: AbstractBaseUser | None = None, reason: str = ""
+) -> int:
     """Put workers on a session's roster (those already on it stay as they are); return how many were added."""
     on_roster = set(ExamCandidate.objects.filter(session=session).values_list("worker_id", flat=True))
     added = 0
@@ -321,3 +331,15 @@ def session_prepare(session: ExamSession) -> ExamSession:
     if session.assessment_id and session.assessment.kind != "theory":
         raise ValidationError({"assessment": _("Choose a theory assessment.")})
     return session
+
+
+@transaction.atomic
+def section_mix_set(section: PaperSection, quotas: Iterable[QuotaSpec]) -> None:
+    """Replace a section's mixes with these (QuotaSpec: difficulty, knowledge point, count)."""
+    section.quotas.all().delete()
+    for quota in quotas:
+        row = SectionQuota(
+            section=section, difficulty=quota.difficulty, knowledge_point=quota.knowledge_point, count=quota.count
+        )
+        row.full_clean()
+        row.save()

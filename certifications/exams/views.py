@@ -164,6 +164,7 @@ def exam_attempt(request, public_id):
     attempt = services.attempt_close_if_late(attempt, now=now)
     if not attempt.open:
         return render(request, "certifications/exams/exam_result.html", _result_context(attempt, now))
+    services.attempt_opened(attempt, **_client(request), now=now)
     urls = {
         "state": reverse("certifications:exam-state", kwargs={"public_id": attempt.public_id}),
         "answer": reverse("certifications:exam-answer", kwargs={"public_id": attempt.public_id}),
@@ -192,6 +193,8 @@ def exam_state(request, public_id):
 def exam_answer(request, public_id):
     """Save one answer as given: JSON {"order", "answer", "seq", "flagged"}; 409 after the deadline."""
     attempt = attempt_for_user_or_404(request.user, public_id)
+    if request.content_type != "application/json":
+        return JsonResponse({"error": _("Send order, answer, seq and flagged as JSON.")}, status=400)
     try:
         data = json.loads(request.body or b"{}")
         order, seq = int(data["order"]), int(data["seq"])
@@ -231,12 +234,12 @@ def _sheet_url(session: ExamSession) -> str:
     return reverse("certifications:sitting-sheet", kwargs={"pk": session.sitting_id})
 
 
-def analysis_url(session: ExamSession) -> str:
-    """The session's item analysis (exams-bank's page), by name when it is there."""
+def analysis_url(session: ExamSession) -> str | None:
+    """The session's item analysis (exams-bank's page, exam-analysis), or None while that page is not there."""
     try:
         return reverse("certifications:exam-analysis") + f"?session={session.pk}"
     except NoReverseMatch:
-        return f"/exams/analysis/?session={session.pk}"
+        return None
 
 
 @permission_required("certifications.view_examsession", raise_exception=True)
@@ -251,11 +254,18 @@ def exam_print(request, session_pk):
     except ValueError:
         return HttpResponseBadRequest(_("copies is a whole number."))
     copies = max(0, min(copies, PRINT_COPIES_MAX))
+    # The marker's answer keys are printed only when asked for, so the candidates' copies never carry them; the
+    # papers are drawn again from a seed in the address, so the keys match the papers printed with that seed.
+    with_key = request.GET.get("key") == "1"
+    try:
+        seed = int(request.GET.get("seed", "") or random.SystemRandom().randrange(1, 10**9))
+    except ValueError:
+        return HttpResponseBadRequest(_("seed is a whole number."))
     if copies:
         people = [None] * copies
     else:
         people = [c.worker for c in session_roster(session)] or [None]
-    rng = random.SystemRandom()
+    rng = random.Random(seed)
     papers = []
     try:
         for i, worker in enumerate(people, start=1):
@@ -263,12 +273,20 @@ def exam_print(request, session_pk):
             questions = []
             for order, (version, marks, option_order) in enumerate(drawn, start=1):
                 texts = {o["key"]: o.get("text", "") for o in version.options}
+                label = {key: OPTION_LABELS[j] for j, key in enumerate(option_order)}
+                if version.question.kind in ("single", "multiple"):
+                    key = "".join(sorted(label.get(k, k) for k in version.answer))
+                elif version.question.kind == "true_false":
+                    key = _("True (对)") if version.answer == "T" else _("False (错)")
+                else:
+                    key = " / ".join(a for a in version.answer.split("|") if a)
                 questions.append(
                     {
                         "order": order,
                         "kind": version.question.kind,
                         "stem": version.stem,
                         "marks": marks,
+                        "key": key,
                         "options": [
                             {"label": OPTION_LABELS[j], "text": texts.get(k, "")} for j, k in enumerate(option_order)
                         ],
@@ -284,5 +302,7 @@ def exam_print(request, session_pk):
         "sheet_url": _sheet_url(session),
         "copies": copies,
         "minutes": session.minutes,
+        "seed": seed,
+        "with_key": with_key,
     }
     return render(request, "certifications/exams/exam_print.html", context)

@@ -209,6 +209,13 @@
     }).then(function (response) {
       inFlight[order] = false;
       if (response.status === 409) { timeUp(T.refused); return; }
+      if (response.status === 400 || response.status === 404) {
+        // The server will never take this save (a malformed answer): drop it rather than retry for ever.
+        delete store.answers[String(order)];
+        save();
+        renderNav();
+        return;
+      }
       if (!response.ok) { throw new Error("HTTP " + response.status); }
       return response.json().then(function (body) {
         var now = entry(order);
