@@ -18,6 +18,7 @@ from certifications.clearance.admin import (  # also registers the ApiToken admi
     WorkerClearanceFilter,
 )
 from certifications.exams import (
+    admin_attempts,  # noqa: F401 — registers the attempt audit's admin
     admin_bank,  # noqa: F401  (registers the question bank's admin)
     admin_flow,  # noqa: F401  (registers the paper template and exam session admins)
 )

@@ -2,6 +2,7 @@ from django.urls import path
 
 from certifications.clearance import api
 from certifications.clearance import views as views_compliance
+from certifications.exams import audit_views as views_exam_audit
 from certifications.exams import bank_views as views_bank
 from certifications.exams import views as views_exams
 from certifications.practical import views as views_practical
@@ -45,6 +46,7 @@ urlpatterns = [
         views_spreadsheets.ledger_export_download,
         name="ledger-export-download",
     ),
+    path("exams/sessions/<int:pk>/report/", views_exam_audit.session_report_view, name="exam-session-report"),
     # Online theory exams (issue 16): the candidate's exam app and its JSON API, HR's printable paper.
     path("exams/", views_exams.exam_list, name="exam-list"),
     path("exams/<int:session_pk>/", views_exams.exam_rules, name="exam-rules"),

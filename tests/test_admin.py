@@ -47,6 +47,8 @@ MAX_QUERIES = 30
 # RankEvaluation is the roll-up's own bookkeeping (what it last evaluated), written only by ranks_recompute.
 # QuestionVersion and QuestionImage are written through the question's page only (the bank's door): read-only lists.
 # SimulatorStatement is written only by simulators, and read-only here (tests/test_simulators_xapi.py counts its list).
+# Attempts, their questions and events are written by the exam door only; the attempt's admin page is their
+# read-only audit (tests/test_exam_audit.py counts its queries).
 NOT_EDITED_HERE = {
     "ApiToken",
     "ReminderLog",
@@ -54,6 +56,9 @@ NOT_EDITED_HERE = {
     "QuestionVersion",
     "QuestionImage",
     "SimulatorStatement",
+    "Attempt",
+    "AttemptQuestion",
+    "AttemptEvent",
 }
 # Parts of a paper template, edited inline on its page only: no admin of their own.
 INLINE_ONLY = {"PaperSection", "SectionQuota", "FixedQuestion"}
@@ -229,7 +234,9 @@ def test_every_model_is_registered_in_the_admin():
     every = [m for m in apps.get_models() if m._meta.app_label in ("training", "certifications")]
     missing = [m.__name__ for m in every if m not in admin.site._registry and not m.__name__.startswith("Historical")]
     # RankEvaluation: the roll-up's bookkeeping, no HR record (docs/ranks.md, "At a group's scale").
-    assert sorted(set(missing) - {"RankEvaluation"} - INLINE_ONLY) in ([], ["ApiToken"]), missing
+    # AttemptQuestion, AttemptEvent: shown on their attempt's audit page (certifications/exams/admin_attempts.py).
+    shown_elsewhere = {"RankEvaluation", "AttemptQuestion", "AttemptEvent"} | INLINE_ONLY
+    assert sorted(set(missing) - shown_elsewhere) in ([], ["ApiToken"]), missing
 
 
 def test_every_admin_and_inline_answers_bad_input_with_a_message():

@@ -145,6 +145,8 @@ ADMIN_NEVER = {
     "certifications.scoringsheet": "acd",
     "certifications.scorededuction": "acd",
     "certifications.scoringmoderation": "ad",
+    # The attempt audit: the candidates' and the server's records, read-only for everyone.
+    "certifications.attempt": "acd",
 }
 
 
@@ -193,6 +195,8 @@ ASSESSOR_NOT_EXAMINED = {
 # an assessment's history page answers "does not exist" before it checks the permission.
 OVERRIDES = {
     ("officer", "certifications.assessment", "history"): NOT_FOUND_REDIRECT,
+    # Likewise attempts: an officer examines no session.
+    ("officer", "certifications.attempt", "history"): NOT_FOUND_REDIRECT,
 }
 
 # The admin's own URLs (not tied to one model) and the custom ones: role → expectation.
@@ -314,6 +318,8 @@ SITE: dict[str, dict[str, object]] = {
         **{r: 404 for r in ROLES if r != "anonymous"},
         "hr": 200,
     },
+    # The per-session exam report: HR, and the assessors who examine the session's assessment (the world's does).
+    "certifications:exam-session-report": {**HR_ONLY_404, "assessor": 200},
     # Online theory exams (issue 16): a worker's own sessions and attempts (the trainee is on the roster and has
     # started); anybody else's is 404. The answer row POSTs a form, not JSON: 400 says the door was reached.
     "certifications:exam-list": {
@@ -512,6 +518,8 @@ def _build_world() -> World:
     objects.update(_practical_objects(m, users))
     candidates_add(sitting=objects["certifications.sitting"], worker_ids=[m.classmate.pk])
     objects.update(_exam_objects(m, trade, rank))
+    # The assessor examines the session's theory assessment: they may audit its attempts and see its report.
+    objects["certifications.attempt"].candidate.session.assessment.examiners.add(users["assessor"])
     objects["certifications.sittingcandidate"] = objects["certifications.sitting"].candidates.get()
     statements_store(
         [
@@ -794,6 +802,10 @@ def site_url(world: World, row: str) -> tuple[str, str, dict, dict]:
         "certifications:worker-detail outsider": m.outsider.get_absolute_url(),
         "certifications:unit-detail own": m.dept.get_absolute_url(),
         "certifications:unit-detail other": m.other_dept.get_absolute_url(),
+        "certifications:exam-session-report": reverse(
+            "certifications:exam-session-report",
+            args=[world.objects["certifications.attempt"].candidate.session_id],
+        ),
         "certifications:sitting-sheet": reverse(
             "certifications:sitting-sheet", args=[world.objects["certifications.sitting"].pk]
         ),
