@@ -1000,7 +1000,13 @@ def test_the_assessment_autocomplete_offers_an_assessor_only_their_sittings(worl
         + "?app_label=certifications&model_name=assessmentresult&field_name=assessment&term="
     )
     found = {int(item["id"]) for item in client_for(world, "assessor").get(url).json()["results"]}
-    assert found == {world.objects["certifications.assessment examined"].pk}
+    # The assessments the assessor examines: the examined sitting's, and the online exam session's theory.
+    examined = {
+        world.objects["certifications.assessment examined"].pk,
+        world.objects["certifications.examsession"].assessment_id,
+    }
+    assert found == examined
+    assert world.objects["certifications.assessment not examined"].pk not in found
 
 
 # --- links shown are links that open ---------------------------------------------------------------------------

@@ -22,21 +22,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
+from certifications.exams.audit import Band, session_report
 from certifications.exams.bank import grade
 from certifications.models import (
     Attempt,
     AttemptQuestion,
-    ExamCandidate,
     ExamSession,
     Question,
     QuestionVersion,
 )
 
 GROUP_SHARE = 0.27
-BANDS = 10
 # A question is worth a look when it tells good candidates from weak ones poorly, or nearly everyone (or nearly
 # no one) gets it right. Common rules of thumb (Ebel): discrimination below 0.2 is poor.
 LOW_DISCRIMINATION = 0.2
@@ -141,17 +139,6 @@ class QuestionFigures:
     @property
     def kind_label(self) -> str:
         return Question.Kind(self.kind).label if self.kind in Question.Kind.values else self.kind
-
-
-@dataclass
-class Band:
-    low: int  # percent of full marks, inclusive
-    high: int  # inclusive for the last band, exclusive otherwise
-    count: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.low}–{self.high}%"
 
 
 @dataclass
@@ -260,16 +247,6 @@ def items_analyse(sat: Iterable[Sat], shown: Iterable[Shown], versions: dict[int
     return result
 
 
-def score_bands(shares: Iterable[Decimal], bands: int = BANDS) -> list[Band]:
-    """Return how many scores fall in each tenth of full marks (the last band includes full marks)."""
-    width = 100 // bands
-    counts = [0] * bands
-    for share in shares:
-        index = min(bands - 1, max(0, int(Decimal(share) * 100) // width))
-        counts[index] += 1
-    return [Band(i * width, (i + 1) * width if i < bands - 1 else 100, count) for i, count in enumerate(counts)]
-
-
 # --- the selector -----------------------------------------------------------------------------------------
 
 
@@ -346,33 +323,18 @@ def analysis_get(*, session: ExamSession | None = None, question_ids: Iterable[i
             q.question_id,
         )
     )
-    return Analysis(listed, _session_figures(session, sat) if session is not None else None, len(sat))
+    return Analysis(listed, _session_figures(session) if session is not None else None, len(sat))
 
 
-def _session_figures(session: ExamSession, sat: list[Sat]) -> SessionFigures:
-    # Each candidate's latest ended attempt stands for them (a re-sit replaces the first try).
-    latest: dict[int, Sat] = {}
-    for s in sorted(sat, key=lambda s: s.attempt_id):
-        latest[s.candidate_id] = s
-    candidates = ExamCandidate.objects.filter(session=session).annotate(
-        started=Exists(Attempt.objects.filter(candidate=OuterRef("pk")))
-    )
-    roster, started, not_started = 0, 0, []
-    for employee_no, name, has_started in candidates.order_by("worker__employee_no").values_list(
-        "worker__employee_no", "worker__name", "started"
-    ):
-        roster += 1
-        if has_started:
-            started += 1
-        else:
-            not_started.append((employee_no, name))
-    standing = list(latest.values())
+def _session_figures(session: ExamSession) -> SessionFigures:
+    """The session's figures as its report counts them (audit.session_report: one home for them)."""
+    report = session_report(session)
     return SessionFigures(
         session=session,
-        roster=roster,
-        started=started,
-        ended=len(standing),
-        passed=sum(1 for s in standing if s.passed),
-        bands=score_bands(s.share for s in standing),
-        not_started=not_started,
+        roster=report.roster,
+        started=report.roster - len(report.not_started),
+        ended=len(report.ended),
+        passed=report.passed,
+        bands=report.bands,
+        not_started=[(line.candidate.worker.employee_no, line.candidate.worker.name) for line in report.not_started],
     )

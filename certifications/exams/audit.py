@@ -53,6 +53,10 @@ class Band:
     high: int  # per cent, exclusive (the last band includes 100)
     count: int
 
+    @property
+    def label(self) -> str:
+        return f"{self.low}–{self.high}%"
+
 
 @dataclass(frozen=True)
 class ExamRosterLine:
