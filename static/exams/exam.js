@@ -196,7 +196,15 @@
 
   function answerChanged(q) { record(q, readAnswer(q), !!flaggedOf(q)); }
 
+  // Saves go one at a time, in the order given: never two requests of this page in flight at once.
+  var queueTail = Promise.resolve();
   function send(order) {
+    var next = queueTail.then(function () { return sendNow(order); });
+    queueTail = next.catch(function () {});
+    return next;
+  }
+
+  function sendNow(order) {
     var e = entry(order);
     if (!e || e.sent || ended || inFlight[order]) { return Promise.resolve(); }
     var seq = e.seq;
@@ -233,6 +241,7 @@
   }
 
   function flush() {
+    // send() queues: a phone back on a weak network sends its kept answers one after another, not as a burst.
     var orders = Object.keys(store.answers).filter(function (k) { return !store.answers[k].sent; });
     return Promise.all(orders.map(function (k) { return send(Number(k)); }));
   }
