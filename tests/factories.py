@@ -55,7 +55,8 @@ class RankFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"R{n}")
     name = factory.Sequence(lambda n: f"等级{n}")
-    order = factory.Sequence(lambda n: 10 + n)
+    # Ranks order from 0 to 1000 (unique): wrap, so a long run of tests in one process never leaves the range.
+    order = factory.Sequence(lambda n: 10 + n % 990)
 
 
 LADDER = [("L5", "初级工", 5), ("L4", "中级工", 4), ("L3", "高级工", 3), ("L2", "技师", 2), ("L1", "高级技师", 1)]

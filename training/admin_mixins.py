@@ -385,3 +385,19 @@ class ViewerMixin:
             return response
         finally:
             _viewer.reset(token)
+
+
+class ReadOnlyAdminMixin:
+    """
+    Records written by the app itself (an exam's attempts, a tablet's sheets, a simulator's statements, question
+    versions made by the bank's door): listed and opened to read, never added, changed or deleted in the admin.
+    """
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

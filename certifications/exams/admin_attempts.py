@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from certifications.exams.audit import attempts_visible, paper_as_shown
 from certifications.models import Attempt, AttemptEvent, AttemptQuestion, passed_q
 from training.admin import WORKER_SEARCH
-from training.admin_mixins import InputGuardMixin
+from training.admin_mixins import InputGuardMixin, ReadOnlyAdminMixin
 
 
 def _time(value) -> str:
@@ -61,7 +61,7 @@ class EndedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(InputGuardMixin, admin.ModelAdmin):
+class AttemptAdmin(ReadOnlyAdminMixin, InputGuardMixin, admin.ModelAdmin):
     """Exam attempts, read-only: the paper as shown, the answers given and the audit of every event."""
 
     list_display = ("session", "candidate_name", "employee_no", "number", "started_at", "ended_how", "score", "passed")
@@ -117,15 +117,6 @@ class AttemptAdmin(InputGuardMixin, admin.ModelAdmin):
                 .get(pk=obj.pk)
             )
         return obj
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("online exam session"), ordering="candidate__session__name")
     def session(self, obj):

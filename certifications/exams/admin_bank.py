@@ -46,7 +46,7 @@ from certifications.models import Question, QuestionImage, QuestionVersion
 from certifications.models.exams import OPTION_KEYS, QUESTION_IMAGE_MAX_BYTES
 from core.spreadsheets import SpreadsheetError, read_bytes
 from core.workbooks import download_filename
-from training.admin_mixins import REASON_FIELD, InputGuardMixin, ReasonForChangeAdminMixin
+from training.admin_mixins import REASON_FIELD, InputGuardMixin, ReadOnlyAdminMixin, ReasonForChangeAdminMixin
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_TTL = 3600
@@ -497,17 +497,8 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-class ReadOnlyAdmin(InputGuardMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, InputGuardMixin, admin.ModelAdmin):
     """Versions and images are written only through the question's page (the bank's door): listed here to look up."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class QuestionVersionAdmin(ReadOnlyAdmin):

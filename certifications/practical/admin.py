@@ -36,7 +36,7 @@ from certifications.practical.schemes_import import SchemeImportError, scheme_im
 from certifications.practical.services import moderation_resolve
 from core import dates
 from core.spreadsheets import SpreadsheetError, read_bytes
-from training.admin_mixins import InputGuardMixin
+from training.admin_mixins import InputGuardMixin, ReadOnlyAdminMixin
 from training.models import Rank, Trade
 
 UPLOAD_TTL = 3600
@@ -256,21 +256,8 @@ class ScoreDeductionInline(InputGuardMixin, admin.TabularInline):
         )
 
 
-class ReadOnlyEvidenceMixin:
-    """Sheets come from the tablets and are evidence: HR reads them, nobody edits or deletes them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ScoreDeduction)
-class ScoreDeductionAdmin(ReadOnlyEvidenceMixin, InputGuardMixin, SimpleHistoryAdmin):
+class ScoreDeductionAdmin(ReadOnlyAdminMixin, InputGuardMixin, SimpleHistoryAdmin):
     list_display = ("item", "sheet", "mistakes", "minutes_over", "points", "note")
     list_filter = ("item__critical", "sheet__sitting")
     list_select_related = ("item", "sheet__worker", "sheet__sitting")
@@ -279,7 +266,7 @@ class ScoreDeductionAdmin(ReadOnlyEvidenceMixin, InputGuardMixin, SimpleHistoryA
 
 
 @admin.register(ScoringSheet)
-class ScoringSheetAdmin(ReadOnlyEvidenceMixin, InputGuardMixin, SimpleHistoryAdmin):
+class ScoringSheetAdmin(ReadOnlyAdminMixin, InputGuardMixin, SimpleHistoryAdmin):
     list_display = (
         "worker",
         "employee_no",
@@ -360,7 +347,7 @@ class OpenCaseFilter(admin.SimpleListFilter):
 
 
 @admin.register(ScoringModeration)
-class ScoringModerationAdmin(ReadOnlyEvidenceMixin, InputGuardMixin, SimpleHistoryAdmin):
+class ScoringModerationAdmin(ReadOnlyAdminMixin, InputGuardMixin, SimpleHistoryAdmin):
     list_display = ("case", "sitting", "recorded_score", "second_score", "status", "created_at", "resolve_link")
     list_filter = (OpenCaseFilter, "recorded__sitting")
     list_select_related = (

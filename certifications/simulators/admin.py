@@ -18,6 +18,7 @@ from certifications.models import SimulatorActivity, SimulatorActor, SimulatorCr
 from certifications.simulators.services import credential_create, statements_apply, statements_reapply
 from training.access import is_hr
 from training.admin import WORKER_SEARCH
+from training.admin_mixins import ReadOnlyAdminMixin
 
 
 class SimulatorCredentialCreateForm(forms.ModelForm):
@@ -92,7 +93,7 @@ class SimulatorActivityAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SimulatorStatement)
-class SimulatorStatementAdmin(admin.ModelAdmin):
+class SimulatorStatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every statement received, as received; filter "Unmapped" lists those waiting for a mapping."""
 
     list_display = (
@@ -144,15 +145,6 @@ class SimulatorStatementAdmin(admin.ModelAdmin):
     @admin.display(description=_("statement as received"))
     def statement_shown(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.received, indent=2, ensure_ascii=False))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_apply_permission(self, request):
         return request.user.is_superuser or is_hr(request.user)
