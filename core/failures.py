@@ -6,9 +6,11 @@ interface that takes a secret — the clearance API's tokens and the simulators'
 
 import math
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
+from django.http import HttpResponse
 
 from core.client_ip import client_ip
 
@@ -27,6 +29,19 @@ def failures_block(request) -> int | None:
     if caches[settings.API_TOKEN_FAILURE_CACHE].get(key, 0) < settings.API_TOKEN_FAILURE_LIMIT:
         return None
     return seconds_left
+
+
+def failures_refusal(request, respond: Callable[[int], HttpResponse]) -> HttpResponse | None:
+    """
+    None while this address may try; else the caller's 429 (respond(minutes) builds it, in its own words and
+    shape) with Retry-After set to the seconds left in the window.
+    """
+    seconds_left = failures_block(request)
+    if seconds_left is None:
+        return None
+    response = respond(math.ceil(seconds_left / 60))
+    response["Retry-After"] = str(seconds_left)
+    return response
 
 
 def failure_count(request) -> None:

@@ -10,7 +10,6 @@ settings.API_TOKEN_FAILURE_WINDOW seconds gets 429, whatever token it sends, unt
 """
 
 import datetime as dt
-import math
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_GET
 from certifications.clearance import facts as compliance
 from certifications.clearance.tokens import api_token_authenticate, may_use_api
 from core.dates import DateError, parse_date
-from core.failures import failure_count, failures_block
+from core.failures import failure_count, failures_refusal
 from training.access import visible_workers
 from training.selectors import trade_names_get
 
@@ -37,12 +36,8 @@ def _error(status: int, message: str, **extra) -> JsonResponse:
     return response
 
 
-def _too_many_failures(request) -> JsonResponse | None:
-    seconds_left = failures_block(request)
-    if seconds_left is None:
-        return None
-    minutes = math.ceil(seconds_left / 60)
-    response = _error(
+def _too_many_failures(minutes: int) -> JsonResponse:
+    return _error(
         429,
         ngettext(
             "Too many wrong API tokens from this address. Try again in %(minutes)d minute.",
@@ -51,8 +46,6 @@ def _too_many_failures(request) -> JsonResponse | None:
         )
         % {"minutes": minutes},
     )
-    response["Retry-After"] = str(seconds_left)
-    return response
 
 
 def _raw_token(request) -> str:
@@ -91,7 +84,7 @@ def clearance_json(verdict, *, worker, trade, on: dt.date) -> dict:
 @require_GET
 def clearance(request):
     """GET /api/clearance/?employee_no=…&trade=…[&on=YYYY-MM-DD] → verdict, reasons and lapse date."""
-    refused = _too_many_failures(request)
+    refused = failures_refusal(request, _too_many_failures)
     if refused is not None:
         return refused
     token = api_token_authenticate(_raw_token(request))

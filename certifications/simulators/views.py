@@ -6,7 +6,6 @@ HTTP Basic credential is the authentication; sessions and CSRF play no part.
 from __future__ import annotations
 
 import json
-import math
 import uuid
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from certifications.simulators import selectors
 from certifications.simulators.services import Conflict, credential_authenticate, statements_store
 from certifications.simulators.statements import VERSION, StatementError, statement_read
-from core.failures import failure_count, failures_block
+from core.failures import failure_count, failures_refusal
 
 VERSION_HEADER = "X-Experience-API-Version"
 DEFAULT_LIMIT = 100
@@ -97,6 +96,18 @@ def _statement_id(request: HttpRequest, name: str) -> uuid.UUID | None | HttpRes
     return parsed
 
 
+def _too_many_failures(minutes: int) -> HttpResponse:
+    return _error(
+        429,
+        ngettext(
+            "Too many wrong simulator credentials from this address. Try again in %(minutes)d minute.",
+            "Too many wrong simulator credentials from this address. Try again in %(minutes)d minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
+    )
+
+
 @csrf_exempt
 @login_not_required
 @never_cache
@@ -104,20 +115,9 @@ def statements(request: HttpRequest) -> HttpResponse:
     """POST, PUT and GET /xapi/statements, as xAPI 1.0.3 describes them."""
     if request.method not in ("GET", "HEAD", "POST", "PUT"):
         return _error(405, _("Use GET, PUT or POST."))
-    blocked = failures_block(request)
-    if blocked is not None:
-        minutes = math.ceil(blocked / 60)
-        response = _error(
-            429,
-            ngettext(
-                "Too many wrong simulator credentials from this address. Try again in %(minutes)d minute.",
-                "Too many wrong simulator credentials from this address. Try again in %(minutes)d minutes.",
-                minutes,
-            )
-            % {"minutes": minutes},
-        )
-        response["Retry-After"] = str(blocked)
-        return response
+    refused = failures_refusal(request, _too_many_failures)
+    if refused is not None:
+        return refused
     credential = credential_authenticate(request.headers.get("Authorization", ""))
     if credential is None:
         if request.headers.get("Authorization"):
